@@ -1,0 +1,29 @@
+# Weft: build, test and provisioning entry points. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+MVN ?= mvn -B -ntp
+
+.PHONY: help test unit e2e tools crds clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+test: tools ## provision the real tools, then run the unit tests and the real end-to-end suite
+	source .tools/env.sh && $(MVN) install -Pe2e
+	@echo "The end-to-end suite ran against:"; sed 's/^/  /' .tools/versions.txt
+
+unit: ## unit tests only (no real tools needed)
+	$(MVN) install
+
+e2e: tools ## the real end-to-end suite only (after the modules are built)
+	$(MVN) -q install -DskipTests
+	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e
+
+tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (pinned, cached)
+	hack/tools.sh
+
+crds: ## regenerate crds/manifests from the Java types in dev.weft.api.v1alpha1
+	$(MVN) -q test -pl crds -Dtest=CrdManifestsTest -Dweft.crds.update=true -Dsurefire.failIfNoSpecifiedTests=false
+
+clean: ## remove build output (keeps .tools/)
+	$(MVN) -q clean

