@@ -31,7 +31,7 @@ public final class EnvoyProcess implements AutoCloseable {
   public static final String ADMIN_PORT = "ADMIN_PORT";
 
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z0-9_]+)}");
-  private static final Pattern ADMIN_SECTION = Pattern.compile("(?m)^admin:");
+  private static final Pattern ADMIN_SECTION = Pattern.compile("(?m)^\\s*\"?admin\"?\\s*:");
   private static final AtomicInteger INSTANCES = new AtomicInteger();
   private static final HttpClient ADMIN_CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
@@ -237,7 +237,10 @@ public final class EnvoyProcess implements AutoCloseable {
     return out.toString();
   }
 
-  /** Adds an admin section on the fixture's port when the bootstrap has none, so helpers always work. */
+  /**
+   * Adds an admin section on the fixture's port when the bootstrap (YAML or JSON) has none, so
+   * helpers always work.
+   */
   static String withAdmin(String template) {
     if (ADMIN_SECTION.matcher(template).find()) {
       return template;

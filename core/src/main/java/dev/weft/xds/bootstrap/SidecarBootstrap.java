@@ -1,0 +1,227 @@
+package dev.weft.xds.bootstrap;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.TypeRegistry;
+import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * The bootstrap every Weft sidecar starts from: who it is (node id and the metadata the xDS server
+ * groups proxies by), where the xDS server is, the admin port and the Prometheus stats listener.
+ * Everything else arrives over ADS. The sidecar injector and the local demo both write this.
+ */
+public final class SidecarBootstrap {
+
+  /** Node metadata keys; the xDS server reads the same names. */
+  public static final String META_NAMESPACE = "WEFT_NAMESPACE";
+  public static final String META_SERVICE_ACCOUNT = "WEFT_SERVICE_ACCOUNT";
+  public static final String META_INBOUND_ADDRESS = "WEFT_INBOUND_ADDRESS";
+  public static final String META_APP_PORTS = "WEFT_APP_PORTS";
+
+  public static final int ADMIN_PORT = 15000;
+  public static final int STATS_PORT = 15090;
+  public static final String XDS_CLUSTER = "weft-xds";
+
+  /** How the sidecar talks xDS: one state-of-the-world or incremental (delta) ADS stream. */
+  public enum Transport {
+    STATE_OF_THE_WORLD,
+    DELTA
+  }
+
+  /**
+   * Where the sidecar runs and whom it speaks for. {@code adminAddress} is 127.0.0.1 in a pod;
+   * {@code inboundAddress} is empty under iptables redirection and the pod's own address otherwise.
+   */
+  public record Workload(String podName, String namespace, String serviceAccount, String inboundAddress,
+      List<Integer> appPorts, String adminAddress, int adminPort, int statsPort) {
+
+    public Workload {
+      Objects.requireNonNull(podName, "podName");
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(serviceAccount, "serviceAccount");
+      inboundAddress = inboundAddress == null ? "" : inboundAddress;
+      appPorts = List.copyOf(appPorts);
+    }
+
+    /** A workload in a pod, with the standard sidecar ports. */
+    public static Workload inPod(String podName, String namespace, String serviceAccount, List<Integer> appPorts) {
+      return new Workload(podName, namespace, serviceAccount, "", appPorts, "127.0.0.1", ADMIN_PORT, STATS_PORT);
+    }
+  }
+
+  /** Types packed in Any fields of the bootstrap, which JSON printing must know. */
+  private static final TypeRegistry TYPES = TypeRegistry.newBuilder()
+      .add(HttpConnectionManager.getDescriptor())
+      .add(Router.getDescriptor())
+      .add(HttpProtocolOptions.getDescriptor())
+      .build();
+
+  private SidecarBootstrap() {}
+
+  /** The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort}. */
+  public static Bootstrap build(Workload workload, String xdsHost, int xdsPort, Transport transport) {
+    return Bootstrap.newBuilder()
+        .setNode(node(workload))
+        .setAdmin(Admin.newBuilder().setAddress(address(workload.adminAddress(), workload.adminPort())))
+        .setDynamicResources(Bootstrap.DynamicResources.newBuilder()
+            .setAdsConfig(ApiConfigSource.newBuilder()
+                .setApiType(transport == Transport.DELTA
+                    ? ApiConfigSource.ApiType.DELTA_GRPC : ApiConfigSource.ApiType.GRPC)
+                .setTransportApiVersion(ApiVersion.V3)
+                .setSetNodeOnFirstMessageOnly(true)
+                .addGrpcServices(GrpcService.newBuilder()
+                    .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(XDS_CLUSTER))))
+            .setCdsConfig(ads())
+            .setLdsConfig(ads()))
+        .setStaticResources(Bootstrap.StaticResources.newBuilder()
+            .addClusters(xdsCluster(xdsHost, xdsPort))
+            .addClusters(adminCluster(workload))
+            .addListeners(statsListener(workload)))
+        .build();
+  }
+
+  /** The bootstrap as JSON, the form Envoy reads from its {@code -c} file. */
+  public static String json(Bootstrap bootstrap) {
+    try {
+      return JsonFormat.printer().usingTypeRegistry(TYPES).print(bootstrap);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("bootstrap cannot be printed as JSON", e);
+    }
+  }
+
+  /** The node id the xDS server sees: {@code <pod>.<namespace>}. */
+  public static String nodeId(Workload workload) {
+    return workload.podName() + "." + workload.namespace();
+  }
+
+  private static Node node(Workload workload) {
+    Struct.Builder metadata = Struct.newBuilder()
+        .putFields(META_NAMESPACE, string(workload.namespace()))
+        .putFields(META_SERVICE_ACCOUNT, string(workload.serviceAccount()));
+    if (!workload.inboundAddress().isEmpty()) {
+      metadata.putFields(META_INBOUND_ADDRESS, string(workload.inboundAddress()));
+    }
+    if (!workload.appPorts().isEmpty()) {
+      metadata.putFields(META_APP_PORTS, string(
+          workload.appPorts().stream().map(String::valueOf).collect(Collectors.joining(","))));
+    }
+    return Node.newBuilder()
+        .setId(nodeId(workload))
+        .setCluster(workload.serviceAccount() + "." + workload.namespace())
+        .setMetadata(metadata)
+        .build();
+  }
+
+  private static ConfigSource ads() {
+    return ConfigSource.newBuilder()
+        .setAds(AggregatedConfigSource.getDefaultInstance())
+        .setResourceApiVersion(ApiVersion.V3)
+        .build();
+  }
+
+  private static Cluster xdsCluster(String host, int port) {
+    // gRPC needs HTTP/2; STRICT_DNS so a Service name resolves to every xDS replica.
+    HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
+        .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+            .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+        .build();
+    return Cluster.newBuilder()
+        .setName(XDS_CLUSTER)
+        .setType(Cluster.DiscoveryType.STRICT_DNS)
+        .setConnectTimeout(Duration.newBuilder().setSeconds(1))
+        .putTypedExtensionProtocolOptions(
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", com.google.protobuf.Any.pack(http2))
+        .setLoadAssignment(singleEndpoint(XDS_CLUSTER, host, port))
+        .build();
+  }
+
+  private static Cluster adminCluster(Workload workload) {
+    return Cluster.newBuilder()
+        .setName("weft-admin")
+        .setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(Duration.newBuilder().setSeconds(1))
+        .setLoadAssignment(singleEndpoint("weft-admin", workload.adminAddress(), workload.adminPort()))
+        .build();
+  }
+
+  /** Prometheus scrapes :15090/stats/prometheus; the admin port itself stays on loopback. */
+  private static Listener statsListener(Workload workload) {
+    String bind = workload.inboundAddress().isEmpty() ? "0.0.0.0" : workload.inboundAddress();
+    RouteConfiguration routes = RouteConfiguration.newBuilder()
+        .setName("weft-stats")
+        .addVirtualHosts(VirtualHost.newBuilder()
+            .setName("stats")
+            .addDomains("*")
+            .addRoutes(Route.newBuilder()
+                .setMatch(RouteMatch.newBuilder().setPath("/stats/prometheus"))
+                .setRoute(RouteAction.newBuilder().setCluster("weft-admin"))))
+        .build();
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+        .setStatPrefix("weft_stats")
+        .setRouteConfig(routes)
+        .addHttpFilters(HttpFilter.newBuilder()
+            .setName("envoy.filters.http.router")
+            .setTypedConfig(com.google.protobuf.Any.pack(Router.getDefaultInstance())))
+        .build();
+    return Listener.newBuilder()
+        .setName("weft-stats")
+        .setAddress(address(bind, workload.statsPort()))
+        .addFilterChains(FilterChain.newBuilder()
+            .addFilters(Filter.newBuilder()
+                .setName("envoy.filters.network.http_connection_manager")
+                .setTypedConfig(com.google.protobuf.Any.pack(hcm))))
+        .build();
+  }
+
+  private static ClusterLoadAssignment singleEndpoint(String cluster, String host, int port) {
+    return ClusterLoadAssignment.newBuilder()
+        .setClusterName(cluster)
+        .addEndpoints(LocalityLbEndpoints.newBuilder()
+            .addLbEndpoints(LbEndpoint.newBuilder()
+                .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                    .setAddress(address(host, port)))))
+        .build();
+  }
+
+  private static Address address(String host, int port) {
+    return Address.newBuilder()
+        .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
+        .build();
+  }
+
+  private static Value string(String s) {
+    return Value.newBuilder().setStringValue(s).build();
+  }
+}
