@@ -1,0 +1,96 @@
+package dev.weft.xds.translate;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.Protocol;
+import dev.weft.mesh.ServicePort;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * CDS: one EDS cluster per Service port, fed over ADS, plus the STATIC clusters a sidecar uses to
+ * reach its own application. Clusters are the same for every proxy group except the inbound ones.
+ *
+ * <p>Outbound clusters ({@link ResourceNames#outboundCluster}) balance round robin with a 5s connect
+ * timeout (Envoy's default, made explicit so a change of default does not change the mesh) and
+ * speak HTTP/2 upstream when the port is declared HTTP2 or GRPC (gRPC needs it; HTTP/1.1 would
+ * fail). Headless Services get clusters too: they are reached by name through the HTTP routes.
+ */
+public final class ClusterTranslator {
+
+  static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(5).build();
+  /** The key Envoy looks up upstream HTTP options under in typed_extension_protocol_options. */
+  static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+  static final String LOCALHOST = "127.0.0.1";
+
+  private static final ConfigSource ADS = ConfigSource.newBuilder()
+      .setAds(AggregatedConfigSource.getDefaultInstance())
+      .setResourceApiVersion(ApiVersion.V3)
+      .build();
+  private static final Any HTTP2_UPSTREAM = Any.pack(HttpProtocolOptions.newBuilder()
+      .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+          .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+      .build());
+
+  /** The outbound cluster of every port of every Service, sorted by name. */
+  public List<Cluster> outbound(MeshState state) {
+    List<Cluster> clusters = new ArrayList<>();
+    for (MeshService service : state.services().values()) {
+      for (ServicePort port : service.ports()) {
+        clusters.add(outbound(service, port));
+      }
+    }
+    return sortedByName(clusters);
+  }
+
+  /** The EDS cluster of one Service port. */
+  public Cluster outbound(MeshService service, ServicePort port) {
+    String name = ResourceNames.outboundCluster(service.key(), port.port());
+    Cluster.Builder cluster = Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.EDS)
+        .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder()
+            .setEdsConfig(ADS)
+            // Explicit, so that the assignment name never depends on a default.
+            .setServiceName(name))
+        .setConnectTimeout(CONNECT_TIMEOUT)
+        .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+    if (port.protocol() == Protocol.HTTP2 || port.protocol() == Protocol.GRPC) {
+      cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, HTTP2_UPSTREAM);
+    }
+    return cluster.build();
+  }
+
+  /**
+   * The STATIC clusters that forward to the application on 127.0.0.1, one per application port,
+   * sorted by name. Bytes are passed through (TCP proxy), so no protocol options are needed.
+   */
+  public List<Cluster> inbound(Collection<Integer> appPorts) {
+    List<Cluster> clusters = new ArrayList<>();
+    for (int port : appPorts) {
+      String name = ResourceNames.inboundCluster(port);
+      clusters.add(Cluster.newBuilder()
+          .setName(name)
+          .setType(Cluster.DiscoveryType.STATIC)
+          .setConnectTimeout(CONNECT_TIMEOUT)
+          .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+          .setLoadAssignment(EndpointTranslator.singleAddress(name, LOCALHOST, port))
+          .build());
+    }
+    return sortedByName(clusters);
+  }
+
+  private static List<Cluster> sortedByName(List<Cluster> clusters) {
+    return clusters.stream().sorted(Comparator.comparing(Cluster::getName)).toList();
+  }
+}

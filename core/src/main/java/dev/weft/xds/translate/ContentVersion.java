@@ -1,0 +1,67 @@
+package dev.weft.xds.translate;
+
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.Message;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Versions derived from content alone: SHA-256 over the deterministic protobuf serialization of
+ * each resource, in the given order. Equal resources give equal versions in every JVM, so xDS
+ * replicas agree without talking, and a type whose content did not change keeps its version.
+ *
+ * <p>One instance serves one translation: it remembers the digest of each resource object it has
+ * seen, so the resources shared by every group are serialized once, not once per group.
+ */
+final class ContentVersion {
+
+  /** 64 bits: a collision between two versions of one type for one group is not a practical risk. */
+  private static final int VERSION_BYTES = 8;
+
+  private final Map<Message, byte[]> digests = new IdentityHashMap<>();
+
+  /** The version of a list of resources of one type. */
+  String of(List<? extends Message> resources) {
+    MessageDigest sha = sha256();
+    for (Message resource : resources) {
+      sha.update(digests.computeIfAbsent(resource, ContentVersion::digest));
+    }
+    byte[] hash = sha.digest();
+    return HexFormat.of().formatHex(hash, 0, VERSION_BYTES);
+  }
+
+  private static byte[] digest(Message resource) {
+    byte[] bytes = new byte[resource.getSerializedSize()];
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    // Map fields (typed_extension_protocol_options, metadata) would otherwise be written in
+    // hash order, which differs between JVMs.
+    out.useDeterministicSerialization();
+    try {
+      resource.writeTo(out);
+      out.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot serialize " + resource.getDescriptorForType().getFullName(), e);
+    }
+    MessageDigest sha = sha256();
+    // The type name keeps two resources of different types with equal bytes apart.
+    sha.update(resource.getDescriptorForType().getFullName().getBytes(StandardCharsets.UTF_8));
+    sha.update((byte) 0);
+    sha.update(bytes);
+    return sha.digest();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package dev.weft.xds.translate;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.UInt32Value;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServicePort;
+import dev.weft.mesh.SourceRef;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.ApiListener;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * LDS: how traffic enters a proxy.
+ *
+ * <p><b>Sidecar, outbound</b> ({@value ResourceNames#OUTBOUND_LISTENER}, on
+ * {@code <inboundAddress>:15001}, with the {@code original_dst} listener filter so that
+ * connections redirected by iptables are matched on the address the application dialled): one
+ * filter chain per TCP Service port, matching the destination port and the Service's cluster IP
+ * (/32 or /128) and proxying bytes to the port's default destination (its TrafficSplit, if any);
+ * then a filter chain without conditions for everything else, an HTTP connection manager that
+ * routes by Host header with the route configuration of the client's namespace over RDS (ADS).
+ * The catch-all is a filter chain rather than {@code default_filter_chain}: Envoy treats them the
+ * same, and java-control-plane's snapshot consistency check only looks at filter chains. TCP ports
+ * of headless Services have no cluster IP to match and are not proxied; their HTTP ports are
+ * reached by name.
+ *
+ * <p><b>Sidecar, inbound</b>, in one of two modes, chosen by the group's inbound address:
+ * <ul>
+ *   <li>{@code 0.0.0.0} (iptables mode): inbound traffic is redirected to one listener
+ *       {@value ResourceNames#INBOUND_LISTENER} on 0.0.0.0:15006 with the {@code original_dst}
+ *       listener filter; a filter chain per application port (matched on the original destination
+ *       port) proxies to {@code inbound|<port>}, which is 127.0.0.1:{@code <port>}.
+ *   <li>a pod address (local mode, no iptables, e.g. a demo on one machine): the sidecar stands in
+ *       front of the application, with one listener {@code inbound|<port>} per application port
+ *       bound on {@code <address>:<port>} that proxies to 127.0.0.1:{@code <port>}.
+ * </ul>
+ * Application ports that are sidecar ports (15000, 15001, 15006, 15090) are not proxied and are
+ * reported: they would collide with the sidecar's own listeners.
+ *
+ * <p><b>Proxyless gRPC</b>: no outbound or inbound listener; one API listener per HTTP Service
+ * port, named as grpc-java asks for it ({@link ResourceNames#apiListener}), holding an HTTP
+ * connection manager with RDS over ADS and the router filter, the shape gRPC's xDS client requires.
+ */
+public final class ListenerTranslator {
+
+  public static final int OUTBOUND_PORT = 15001;
+  public static final int INBOUND_PORT = 15006;
+  /** Envoy admin, outbound, inbound and Prometheus stats: the sidecar's own ports. */
+  public static final Set<Integer> SIDECAR_PORTS = Set.of(15000, OUTBOUND_PORT, INBOUND_PORT, 15090);
+
+  static final String HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager";
+  static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";
+  static final String ROUTER = "envoy.filters.http.router";
+  static final String ORIGINAL_DST = "envoy.filters.listener.original_dst";
+
+  private static final ConfigSource ADS = ConfigSource.newBuilder()
+      .setAds(AggregatedConfigSource.getDefaultInstance())
+      .setResourceApiVersion(ApiVersion.V3)
+      .build();
+  private static final ListenerFilter ORIGINAL_DST_FILTER = ListenerFilter.newBuilder()
+      .setName(ORIGINAL_DST)
+      .setTypedConfig(Any.pack(OriginalDst.getDefaultInstance()))
+      .build();
+  private static final HttpFilter ROUTER_FILTER = HttpFilter.newBuilder()
+      .setName(ROUTER)
+      .setTypedConfig(Any.pack(Router.getDefaultInstance()))
+      .build();
+
+  private final MeshState state;
+  private final List<FilterChain> tcpChains = new ArrayList<>();
+  private final List<Rejection> rejections = new ArrayList<>();
+
+  public ListenerTranslator(MeshState state, TrafficPlan plan) {
+    this.state = state;
+    Map<String, MeshService> claimed = new HashMap<>();
+    for (MeshService service : state.services().values()) {
+      if (!IpLiteral.isValid(service.clusterIp())) {
+        continue;
+      }
+      for (ServicePort port : service.ports()) {
+        if (port.protocol().isHttp()) {
+          continue;
+        }
+        MeshService owner = claimed.putIfAbsent(service.clusterIp() + "|" + port.port(), service);
+        if (owner != null) {
+          // Two Services on one cluster IP cannot happen in Kubernetes; two equal filter chain
+          // matches would make Envoy refuse the listener, so the first by name keeps it.
+          rejections.add(new Rejection(serviceRef(service), "spec.clusterIP: " + service.clusterIp() + " port "
+              + port.port() + " is also claimed by Service " + owner.key() + "; TCP traffic to it goes to "
+              + owner.key()));
+          continue;
+        }
+        tcpChains.add(tcpChain(service, port, plan.defaultDestination(service.key(), port)));
+      }
+    }
+  }
+
+  /** Problems found while building the shared listener parts. */
+  public List<Rejection> rejections() {
+    return List.copyOf(rejections);
+  }
+
+  /** The outbound listener bound on {@code bindAddress}:15001, routing HTTP with {@code routeConfigName}. */
+  public Listener outbound(String bindAddress, String routeConfigName) {
+    HttpConnectionManager http = HttpConnectionManager.newBuilder()
+        .setStatPrefix("outbound_http")
+        .setCodecType(HttpConnectionManager.CodecType.AUTO)
+        .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(routeConfigName))
+        // Paths are matched after normalisation, so /api/../admin cannot sneak past a prefix rule.
+        .setNormalizePath(BoolValue.of(true))
+        .addHttpFilters(ROUTER_FILTER)
+        .build();
+    return Listener.newBuilder()
+        .setName(ResourceNames.OUTBOUND_LISTENER)
+        .setAddress(EndpointTranslator.socketAddress(bindAddress, OUTBOUND_PORT))
+        .setTrafficDirection(TrafficDirection.OUTBOUND)
+        .addListenerFilters(ORIGINAL_DST_FILTER)
+        .addAllFilterChains(tcpChains)
+        .addFilterChains(FilterChain.newBuilder()
+            .setName("http")
+            .addFilters(Filter.newBuilder().setName(HTTP_CONNECTION_MANAGER).setTypedConfig(Any.pack(http))))
+        .build();
+  }
+
+  /** The inbound listener(s) of a sidecar group, for the ports {@link #proxiedAppPorts} keeps. */
+  public List<Listener> inbound(ProxyGroup group) {
+    List<Integer> ports = proxiedAppPorts(group);
+    if (ports.isEmpty()) {
+      // Envoy refuses a listener without filter chains.
+      return List.of();
+    }
+    if (group.inboundAddress().equals(ProxyGroup.ANY_ADDRESS)) {
+      Listener.Builder listener = Listener.newBuilder()
+          .setName(ResourceNames.INBOUND_LISTENER)
+          .setAddress(EndpointTranslator.socketAddress(ProxyGroup.ANY_ADDRESS, INBOUND_PORT))
+          .setTrafficDirection(TrafficDirection.INBOUND)
+          .addListenerFilters(ORIGINAL_DST_FILTER);
+      for (int port : ports) {
+        listener.addFilterChains(FilterChain.newBuilder()
+            .setName(ResourceNames.inboundCluster(port))
+            .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
+            .addFilters(inboundProxy(port)));
+      }
+      return List.of(listener.build());
+    }
+    List<Listener> listeners = new ArrayList<>();
+    for (int port : ports) {
+      listeners.add(Listener.newBuilder()
+          .setName(ResourceNames.inboundListener(port))
+          .setAddress(EndpointTranslator.socketAddress(group.inboundAddress(), port))
+          .setTrafficDirection(TrafficDirection.INBOUND)
+          .addFilterChains(FilterChain.newBuilder()
+              .addFilters(inboundProxy(port)))
+          .build());
+    }
+    return listeners;
+  }
+
+  /** The API listeners of proxyless gRPC clients, one per HTTP Service port, sorted by name. */
+  public List<Listener> proxyless() {
+    List<Listener> listeners = new ArrayList<>();
+    for (MeshService service : state.services().values()) {
+      for (ServicePort port : service.ports()) {
+        if (!port.protocol().isHttp()) {
+          continue;
+        }
+        String name = ResourceNames.apiListener(service.key(), port.port());
+        HttpConnectionManager http = HttpConnectionManager.newBuilder()
+            .setStatPrefix(name)
+            .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(name))
+            .addHttpFilters(ROUTER_FILTER)
+            .build();
+        listeners.add(Listener.newBuilder()
+            .setName(name)
+            .setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(http)))
+            .build());
+      }
+    }
+    listeners.sort(Comparator.comparing(Listener::getName));
+    return listeners;
+  }
+
+  /**
+   * The application ports of a group that get an inbound listener and cluster: valid port numbers
+   * that are not sidecar ports, in ascending order.
+   */
+  public static List<Integer> proxiedAppPorts(ProxyGroup group) {
+    return group.appPorts().stream()
+        .filter(p -> p >= 1 && p <= 65535 && !SIDECAR_PORTS.contains(p))
+        .toList();
+  }
+
+  private FilterChain tcpChain(MeshService service, ServicePort port, TrafficPlan.Destination destination) {
+    String cluster = ResourceNames.outboundCluster(service.key(), port.port());
+    return FilterChain.newBuilder()
+        .setName(cluster)
+        .setFilterChainMatch(FilterChainMatch.newBuilder()
+            .setDestinationPort(UInt32Value.of(port.port()))
+            .addPrefixRanges(CidrRange.newBuilder()
+                .setAddressPrefix(service.clusterIp())
+                .setPrefixLen(UInt32Value.of(IpLiteral.hostPrefixLength(service.clusterIp())))))
+        .addFilters(tcpProxy(cluster, destination))
+        .build();
+  }
+
+  private static Filter inboundProxy(int port) {
+    String cluster = ResourceNames.inboundCluster(port);
+    return tcpProxy(cluster, TrafficPlan.Destination.of(cluster));
+  }
+
+  private static Filter tcpProxy(String statPrefix, TrafficPlan.Destination destination) {
+    TcpProxy.Builder proxy = TcpProxy.newBuilder().setStatPrefix(statPrefix);
+    if (destination.isSingleCluster()) {
+      proxy.setCluster(destination.backends().get(0).cluster());
+    } else {
+      TcpProxy.WeightedCluster.Builder weighted = TcpProxy.WeightedCluster.newBuilder();
+      for (TrafficPlan.Backend backend : destination.backends()) {
+        weighted.addClusters(TcpProxy.WeightedCluster.ClusterWeight.newBuilder()
+            .setName(backend.cluster())
+            .setWeight(backend.weight()));
+      }
+      proxy.setWeightedClusters(weighted);
+    }
+    return Filter.newBuilder().setName(TCP_PROXY).setTypedConfig(Any.pack(proxy.build())).build();
+  }
+
+  private static SourceRef serviceRef(MeshService service) {
+    return new SourceRef("Service", service.key().namespace(), service.key().name(), 0, "");
+  }
+}

@@ -1,0 +1,290 @@
+package dev.weft.xds.translate;
+
+import com.google.protobuf.UInt32Value;
+import dev.weft.mesh.HttpRouting;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ServicePort;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * RDS: the HTTP routes of every HTTP Service port.
+ *
+ * <p>For sidecars there is one route configuration per client namespace
+ * ({@link ResourceNames#outboundRoutes}), with a virtual host per HTTP Service port that answers
+ * every name a client may put in the Host header: {@code svc.ns}, {@code svc.ns.svc},
+ * {@code svc.ns.svc.cluster.local} and the cluster IP, each with {@code :port}; the same names
+ * without a port only for the Service's primary port (80 if it is an HTTP port, else its lowest
+ * HTTP port), because a Host header without a port can mean one port only and Envoy refuses a
+ * domain in two virtual hosts; and {@code svc}, {@code svc:port} only for clients in the Service's
+ * own namespace, where that short name resolves.
+ *
+ * <p>A virtual host holds the rules of the VirtualService that owns the port, in declared order
+ * (one route per match, since matches are alternatives), then a catch-all route to the port's
+ * default destination: its TrafficSplit as weighted clusters, else its own cluster.
+ *
+ * <p>For proxyless gRPC clients there is one route configuration per HTTP Service port, named like
+ * the API listener that asks for it, with one virtual host for that name (and {@code *}, so a
+ * client with an overridden authority still finds it). gRPC does not know
+ * {@code path_separated_prefix}, so a path prefix there becomes an exact route plus a
+ * {@code prefix} route for what lies below, which match the same paths.
+ */
+public final class RouteTranslator {
+
+  /** Who reads the routes, which decides how a path prefix is written. */
+  public enum Dialect {
+    /** Envoy: a prefix is {@code path_separated_prefix}. */
+    ENVOY,
+    /** grpc-java and other proxyless clients: {@code path} plus {@code prefix "<p>/"}. */
+    GRPC
+  }
+
+  /**
+   * The retry conditions when a rule asks for retries without naming any: failures where the
+   * request most likely did not reach the application, or a gateway in between failed.
+   */
+  static final String DEFAULT_RETRY_ON = "connect-failure,refused-stream,reset,gateway-error";
+  private static final String METHOD_HEADER = ":method";
+
+  private final MeshState state;
+  private final TrafficPlan plan;
+  /** Virtual hosts without domains, per dialect, built once and shared by every namespace. */
+  private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
+
+  public RouteTranslator(MeshState state, TrafficPlan plan) {
+    this.state = state;
+    this.plan = plan;
+  }
+
+  /** The route configuration of the outbound listener of sidecars in {@code clientNamespace}. */
+  public RouteConfiguration outbound(String clientNamespace) {
+    RouteConfiguration.Builder routes = RouteConfiguration.newBuilder()
+        .setName(ResourceNames.outboundRoutes(clientNamespace));
+    Set<String> taken = new HashSet<>();
+    Map<String, VirtualHost> hosts = templates(Dialect.ENVOY);
+    for (MeshService service : state.services().values()) {
+      Optional<ServicePort> primary = primaryPort(service);
+      for (ServicePort port : service.ports()) {
+        if (!port.protocol().isHttp()) {
+          continue;
+        }
+        List<String> domains = new ArrayList<>();
+        for (String domain : domains(service, port, primary.get().port() == port.port(), clientNamespace)) {
+          // Unreachable with valid Kubernetes names; kept so a bad name cannot make Envoy refuse
+          // the whole configuration.
+          if (taken.add(domain)) {
+            domains.add(domain);
+          }
+        }
+        if (!domains.isEmpty()) {
+          VirtualHost template = hosts.get(ResourceNames.virtualHost(service.key(), port.port()));
+          routes.addVirtualHosts(template.toBuilder().addAllDomains(domains));
+        }
+      }
+    }
+    return routes.build();
+  }
+
+  /** The route configurations of proxyless gRPC clients, one per HTTP Service port, sorted by name. */
+  public List<RouteConfiguration> proxyless() {
+    List<RouteConfiguration> configs = new ArrayList<>();
+    for (Map.Entry<String, VirtualHost> host : templates(Dialect.GRPC).entrySet()) {
+      configs.add(RouteConfiguration.newBuilder()
+          .setName(host.getKey())
+          .addVirtualHosts(host.getValue().toBuilder().addDomains(host.getKey()).addDomains("*"))
+          .build());
+    }
+    configs.sort(Comparator.comparing(RouteConfiguration::getName));
+    return configs;
+  }
+
+  /**
+   * The names a client uses for this Service port; without a port only for the primary port, and
+   * the short name only in the Service's own namespace.
+   */
+  static List<String> domains(MeshService service, ServicePort port, boolean primary, String clientNamespace) {
+    String name = service.key().name();
+    String namespace = service.key().namespace();
+    List<String> hosts = new ArrayList<>();
+    if (clientNamespace.equals(namespace)) {
+      hosts.add(name);
+    }
+    hosts.add(name + "." + namespace);
+    hosts.add(name + "." + namespace + ".svc");
+    hosts.add(service.key().fqdn(ResourceNames.CLUSTER_DOMAIN));
+    if (IpLiteral.isValid(service.clusterIp())) {
+      hosts.add(IpLiteral.hostHeaderForm(service.clusterIp()));
+    }
+    List<String> domains = new ArrayList<>();
+    for (String host : hosts) {
+      if (primary) {
+        domains.add(host);
+      }
+      domains.add(host + ":" + port.port());
+    }
+    return domains;
+  }
+
+  /** Port 80 if it is an HTTP port, else the lowest HTTP port; empty for a TCP-only Service. */
+  static Optional<ServicePort> primaryPort(MeshService service) {
+    Optional<ServicePort> http80 = service.port(80).filter(p -> p.protocol().isHttp());
+    if (http80.isPresent()) {
+      return http80;
+    }
+    return service.ports().stream()
+        .filter(p -> p.protocol().isHttp())
+        .min(Comparator.comparingInt(ServicePort::port));
+  }
+
+  private Map<String, VirtualHost> templates(Dialect dialect) {
+    return templates.computeIfAbsent(dialect, d -> {
+      Map<String, VirtualHost> hosts = new LinkedHashMap<>();
+      for (MeshService service : state.services().values()) {
+        for (ServicePort port : service.ports()) {
+          if (port.protocol().isHttp()) {
+            String name = ResourceNames.virtualHost(service.key(), port.port());
+            hosts.put(name, VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build());
+          }
+        }
+      }
+      return hosts;
+    });
+  }
+
+  /** The routes of one HTTP Service port: its VirtualService rules, then the catch-all. */
+  List<Route> routes(MeshService service, ServicePort port, Dialect dialect) {
+    TrafficPlan.Destination fallback = plan.defaultDestination(service.key(), port);
+    List<Route> routes = new ArrayList<>();
+    for (TrafficPlan.RoutedRule rule : plan.rules(service.key(), port.port())) {
+      RouteAction action = action(rule.destination().orElse(fallback), rule.timeout(), rule.retries());
+      List<HttpRouting.Match> matches = rule.matches().isEmpty()
+          ? List.of(new HttpRouting.Match(null, List.of(), null))
+          : rule.matches();
+      for (HttpRouting.Match match : matches) {
+        for (RouteMatch routeMatch : routeMatches(match, dialect)) {
+          routes.add(Route.newBuilder().setName(rule.name()).setMatch(routeMatch).setRoute(action).build());
+        }
+      }
+    }
+    routes.add(Route.newBuilder()
+        .setName("default")
+        .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+        .setRoute(action(fallback, null, null))
+        .build());
+    return routes;
+  }
+
+  /** The Envoy matches for one VirtualService match: one, or two for a gRPC path prefix. */
+  static List<RouteMatch> routeMatches(HttpRouting.Match match, Dialect dialect) {
+    List<HeaderMatcher> headers = new ArrayList<>();
+    for (HttpRouting.HeaderCondition header : match.headers()) {
+      headers.add(headerMatcher(header));
+    }
+    if (match.method() != null) {
+      headers.add(HeaderMatcher.newBuilder()
+          .setName(METHOD_HEADER)
+          .setStringMatch(StringMatcher.newBuilder().setExact(match.method()))
+          .build());
+    }
+    HttpRouting.PathCondition path = match.path();
+    List<RouteMatch.Builder> paths = new ArrayList<>();
+    if (path == null || (path.kind() == HttpRouting.PathKind.PREFIX && path.value().equals("/"))) {
+      paths.add(RouteMatch.newBuilder().setPrefix("/"));
+    } else {
+      switch (path.kind()) {
+        case EXACT -> paths.add(RouteMatch.newBuilder().setPath(path.value()));
+        case REGEX -> paths.add(RouteMatch.newBuilder().setSafeRegex(regex(path.value())));
+        case PREFIX -> {
+          if (dialect == Dialect.ENVOY) {
+            paths.add(RouteMatch.newBuilder().setPathSeparatedPrefix(path.value()));
+          } else {
+            paths.add(RouteMatch.newBuilder().setPath(path.value()));
+            paths.add(RouteMatch.newBuilder().setPrefix(path.value() + "/"));
+          }
+        }
+        default -> throw new IllegalStateException("unknown path kind " + path.kind());
+      }
+    }
+    return paths.stream().map(p -> p.addAllHeaders(headers).build()).toList();
+  }
+
+  private static HeaderMatcher headerMatcher(HttpRouting.HeaderCondition header) {
+    HeaderMatcher.Builder matcher = HeaderMatcher.newBuilder().setName(header.name().toLowerCase(Locale.ROOT));
+    switch (header.kind()) {
+      case EXACT -> matcher.setStringMatch(StringMatcher.newBuilder().setExact(header.value()));
+      // An empty prefix matches any value, and Envoy refuses an empty prefix: it means "present".
+      case PREFIX -> {
+        if (header.value().isEmpty()) {
+          matcher.setPresentMatch(true);
+        } else {
+          matcher.setStringMatch(StringMatcher.newBuilder().setPrefix(header.value()));
+        }
+      }
+      case REGEX -> matcher.setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(header.value())));
+      case PRESENT -> matcher.setPresentMatch(true);
+      default -> throw new IllegalStateException("unknown header kind " + header.kind());
+    }
+    return matcher.build();
+  }
+
+  private static RegexMatcher regex(String regex) {
+    // No engine field: google_re2 is the default and the field is deprecated.
+    return RegexMatcher.newBuilder().setRegex(regex).build();
+  }
+
+  static RouteAction action(TrafficPlan.Destination destination, Duration timeout, HttpRouting.Retries retries) {
+    RouteAction.Builder action = RouteAction.newBuilder();
+    if (destination.isSingleCluster()) {
+      action.setCluster(destination.backends().get(0).cluster());
+    } else {
+      WeightedCluster.Builder weighted = WeightedCluster.newBuilder();
+      for (TrafficPlan.Backend backend : destination.backends()) {
+        weighted.addClusters(WeightedCluster.ClusterWeight.newBuilder()
+            .setName(backend.cluster())
+            .setWeight(UInt32Value.of(backend.weight())));
+      }
+      action.setWeightedClusters(weighted);
+    }
+    if (timeout != null) {
+      // 0s turns Envoy's route timeout off, which is what the API promises for 0s.
+      action.setTimeout(protoDuration(timeout));
+    }
+    if (retries != null && retries.attempts() > 0) {
+      RetryPolicy.Builder policy = RetryPolicy.newBuilder()
+          .setRetryOn(retries.retryOn().isEmpty() ? DEFAULT_RETRY_ON : String.join(",", retries.retryOn()))
+          .setNumRetries(UInt32Value.of(retries.attempts()));
+      if (retries.perTryTimeout() != null && !retries.perTryTimeout().isZero()) {
+        policy.setPerTryTimeout(protoDuration(retries.perTryTimeout()));
+      }
+      action.setRetryPolicy(policy);
+    }
+    return action.build();
+  }
+
+  static com.google.protobuf.Duration protoDuration(Duration duration) {
+    return com.google.protobuf.Duration.newBuilder()
+        .setSeconds(duration.getSeconds())
+        .setNanos(duration.getNano())
+        .build();
+  }
+}

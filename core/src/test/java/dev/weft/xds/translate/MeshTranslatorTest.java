@@ -1,0 +1,160 @@
+package dev.weft.xds.translate;
+
+import static dev.weft.xds.translate.Meshes.SHOP;
+import static dev.weft.xds.translate.Meshes.http;
+import static dev.weft.xds.translate.Meshes.key;
+import static dev.weft.xds.translate.Meshes.proxyless;
+import static dev.weft.xds.translate.Meshes.ready;
+import static dev.weft.xds.translate.Meshes.service;
+import static dev.weft.xds.translate.Meshes.sidecar;
+import static dev.weft.xds.translate.Meshes.split;
+import static dev.weft.xds.translate.Meshes.state;
+import static dev.weft.xds.translate.Meshes.tcp;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.mesh.Endpoint;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServicePort;
+import dev.weft.mesh.WeightedService;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MeshTranslatorTest {
+
+  private static final ServicePort HTTP = http(80);
+  private static final MeshService PAYMENTS = Meshes.service(key("payments"), "10.0.0.1", List.of(HTTP, tcp(9000)),
+      List.of(ready("10.1.0.1", HTTP)));
+  private static final MeshService V2 = service("payments-v2", "10.0.0.2", HTTP);
+  private static final ProxyGroup CHECKOUT = sidecar(SHOP, "checkout", "0.0.0.0", 8080);
+  private static final ProxyGroup WEB = sidecar("web", "frontend", "0.0.0.0");
+  private static final ProxyGroup GRPC = proxyless("web", "grpc-client");
+
+  private final MeshTranslator translator = new MeshTranslator();
+
+  @Test
+  void buildsASidecarConfigFromSharedAndOwnParts() {
+    ProxyConfig config = translator.translate(state(PAYMENTS, V2), List.of(CHECKOUT)).config(CHECKOUT);
+
+    assertThat(config.clusters()).extracting(Cluster::getName).containsExactly(
+        "inbound|8080", "outbound|80|payments-v2.shop.svc.cluster.local", "outbound|80|payments.shop.svc.cluster.local",
+        "outbound|9000|payments.shop.svc.cluster.local");
+    assertThat(config.endpoints()).extracting(ClusterLoadAssignment::getClusterName).containsExactly(
+        "outbound|80|payments-v2.shop.svc.cluster.local", "outbound|80|payments.shop.svc.cluster.local",
+        "outbound|9000|payments.shop.svc.cluster.local");
+    assertThat(config.listeners()).extracting(Listener::getName).containsExactly("inbound", "outbound");
+    assertThat(config.routes()).extracting(RouteConfiguration::getName).containsExactly("outbound|shop");
+    assertThat(List.of(config.clustersVersion(), config.endpointsVersion(), config.listenersVersion(),
+        config.routesVersion())).allSatisfy(v -> assertThat(v).isNotBlank());
+  }
+
+  @Test
+  void givesProxylessClientsApiListenersAndTheirRoutesOnly() {
+    ProxyConfig config = translator.translate(state(PAYMENTS, V2), List.of(GRPC)).config(GRPC);
+
+    assertThat(config.listeners()).extracting(Listener::getName)
+        .containsExactly("payments-v2.shop.svc.cluster.local:80", "payments.shop.svc.cluster.local:80");
+    assertThat(config.listeners()).allSatisfy(l -> assertThat(l.hasApiListener()).isTrue());
+    assertThat(config.routes()).extracting(RouteConfiguration::getName)
+        .containsExactly("payments-v2.shop.svc.cluster.local:80", "payments.shop.svc.cluster.local:80");
+    assertThat(config.clusters()).noneMatch(c -> c.getName().startsWith("inbound|"));
+  }
+
+  @Test
+  void sharesOneConfigBetweenGroupsThatDifferOnlyInServiceAccount() {
+    ProxyGroup other = sidecar(SHOP, "billing", "0.0.0.0", 8080);
+
+    Translation translation = translator.translate(state(PAYMENTS), List.of(CHECKOUT, other, WEB));
+
+    assertThat(translation.config(other)).isSameAs(translation.config(CHECKOUT));
+    assertThat(translation.config(WEB).routes()).extracting(RouteConfiguration::getName)
+        .containsExactly("outbound|web");
+    assertThat(translation.config(WEB).endpoints()).isEqualTo(translation.config(CHECKOUT).endpoints());
+    assertThat(translation.config(WEB).endpointsVersion()).isEqualTo(translation.config(CHECKOUT).endpointsVersion());
+    assertThat(translation.config(WEB).routesVersion()).isNotEqualTo(translation.config(CHECKOUT).routesVersion());
+  }
+
+  @Test
+  void changesOnlyTheVersionsOfTypesWhoseContentChanged() {
+    MeshState before = state(PAYMENTS, V2);
+    MeshService scaled = Meshes.service(key("payments"), "10.0.0.1", PAYMENTS.ports(),
+        List.of(ready("10.1.0.1", HTTP), ready("10.1.0.2", HTTP)));
+    MeshState after = state(scaled, V2);
+
+    ProxyConfig first = translator.translate(before, List.of(CHECKOUT)).config(CHECKOUT);
+    ProxyConfig again = translator.translate(before, List.of(CHECKOUT)).config(CHECKOUT);
+    ProxyConfig second = translator.translate(after, List.of(CHECKOUT)).config(CHECKOUT);
+
+    assertThat(again).isEqualTo(first);
+    assertThat(second.endpointsVersion()).isNotEqualTo(first.endpointsVersion());
+    assertThat(second.clustersVersion()).isEqualTo(first.clustersVersion());
+    assertThat(second.listenersVersion()).isEqualTo(first.listenersVersion());
+    assertThat(second.routesVersion()).isEqualTo(first.routesVersion());
+  }
+
+  @Test
+  void versionsDoNotDependOnTheOrderTheStateWasBuiltIn() {
+    MeshState forward = state(List.of(PAYMENTS, V2), List.of(), List.of());
+    MeshState backward = state(List.of(V2, PAYMENTS), List.of(), List.of());
+
+    assertThat(translator.translate(forward, List.of(CHECKOUT, GRPC)))
+        .isEqualTo(translator.translate(backward, List.of(GRPC, CHECKOUT)));
+  }
+
+  @Test
+  void reportsRejectionsAndKeepsServingTheRest() {
+    MeshState state = state(List.of(PAYMENTS, V2), List.of(split("canary", "2026-01-01T00:00:00Z", "payments",
+        new WeightedService("payments-v2", 1), new WeightedService("missing", 1))), List.of());
+
+    Translation translation = translator.translate(state, List.of(CHECKOUT, sidecar(SHOP, "odd", "0.0.0.0", 15001)));
+
+    assertThat(translation.rejections()).extracting(Rejection::toString).containsExactly(
+        "ProxyGroup shop/odd: appPorts: 15001 is a sidecar port (15000, 15001, 15006, 15090), so inbound traffic to "
+            + "it is not proxied; move the application to another port",
+        "TrafficSplit shop/canary: spec.backends[1].service: Service shop/missing does not exist; create it or "
+            + "remove the backend");
+    assertThat(translation.config(CHECKOUT).routes().get(0).getVirtualHosts(0).getRoutes(0).getRoute().getCluster())
+        .isEqualTo("outbound|80|payments.shop.svc.cluster.local");
+  }
+
+  @Test
+  void givesASidecarWithoutAnIpAddressNoListeners() {
+    ProxyGroup broken = sidecar(SHOP, "broken", "pod.local", 8080);
+
+    Translation translation = translator.translate(state(PAYMENTS), List.of(broken));
+
+    assertThat(translation.config(broken).listeners()).isEmpty();
+    assertThat(translation.config(broken).routes()).isEmpty();
+    assertThat(translation.rejections()).singleElement()
+        .satisfies(r -> assertThat(r.reason()).startsWith("inboundAddress: 'pod.local' is not an IP address"));
+  }
+
+  @Test
+  void translatesAnEmptyMesh() {
+    Translation translation = translator.translate(MeshState.EMPTY, List.of(CHECKOUT, GRPC));
+
+    assertThat(translation.config(CHECKOUT).listeners()).extracting(Listener::getName)
+        .containsExactly("inbound", "outbound");
+    assertThat(translation.config(CHECKOUT).routes().get(0).getVirtualHostsList()).isEmpty();
+    assertThat(translation.config(GRPC).listeners()).isEmpty();
+    assertThat(translation.config(GRPC).routes()).isEmpty();
+    assertThat(translation.rejections()).isEmpty();
+  }
+
+  @Test
+  void keepsEndpointsReadinessOutOfClustersAndRoutes() {
+    MeshService draining = Meshes.service(key("payments"), "10.0.0.1", PAYMENTS.ports(),
+        List.of(Meshes.endpoint("10.1.0.1", HTTP, Endpoint.Readiness.DRAINING, "")));
+
+    ProxyConfig ready = translator.translate(state(PAYMENTS), List.of(CHECKOUT)).config(CHECKOUT);
+    ProxyConfig drained = translator.translate(state(draining), List.of(CHECKOUT)).config(CHECKOUT);
+
+    assertThat(drained.clusters()).isEqualTo(ready.clusters());
+    assertThat(drained.endpointsVersion()).isNotEqualTo(ready.endpointsVersion());
+  }
+}
