@@ -1,0 +1,127 @@
+package dev.weft.xds.k8s;
+
+import static dev.weft.xds.k8s.ServiceConverterTest.service;
+import static dev.weft.xds.k8s.ServiceConverterTest.slice;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.api.v1alpha1.TrafficSplit;
+import dev.weft.api.v1alpha1.TrafficSplitBackend;
+import dev.weft.api.v1alpha1.TrafficSplitSpec;
+import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.mesh.Endpoint;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ServiceKey;
+import dev.weft.mesh.SourceRef;
+import dev.weft.mesh.TrafficSplitRule;
+import dev.weft.mesh.WeightedService;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MeshStateBuilderTest {
+
+  final List<String> problems = new ArrayList<>();
+
+  static TrafficSplit split(String namespace, String name, String created, String root, TrafficSplitBackend... backends) {
+    TrafficSplit split = new TrafficSplit();
+    split.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).withGeneration(3L)
+        .withCreationTimestamp(created).withResourceVersion("42").build());
+    split.setSpec(new TrafficSplitSpec(root, List.of(backends)));
+    return split;
+  }
+
+  MeshState build(List<Service> services, List<EndpointSlice> slices, List<TrafficSplit> splits) {
+    return MeshStateBuilder.build(services, slices, splits, List.<VirtualService>of(), problems::add);
+  }
+
+  @Test
+  void joinsEndpointSlicesToTheirService() {
+    List<Service> services = List.of(service("shop", "payments"), service("shop", "orders"), service("other", "payments"));
+    List<EndpointSlice> slices = List.of(
+        slice("shop", "payments-1", "payments", "10.0.0.1").build(),
+        slice("shop", "payments-2", "payments", "10.0.0.2").build(),
+        slice("shop", "orders-1", "orders", "10.0.1.1").build(),
+        slice("other", "payments-1", "payments", "10.0.2.1").build(),
+        slice("shop", "gone-1", "gone", "10.0.3.1").build(),
+        slice("shop", "manual", "payments", "10.0.4.1").editMetadata().withLabels(null).endMetadata().build());
+
+    MeshState state = build(services, slices, List.of());
+
+    assertThat(state.services()).containsOnlyKeys(
+        new ServiceKey("shop", "payments"), new ServiceKey("shop", "orders"), new ServiceKey("other", "payments"));
+    assertThat(state.service(new ServiceKey("shop", "payments")).orElseThrow().endpoints())
+        .extracting(Endpoint::address).containsExactly("10.0.0.1", "10.0.0.2");
+    assertThat(state.service(new ServiceKey("shop", "orders")).orElseThrow().endpoints())
+        .extracting(Endpoint::address).containsExactly("10.0.1.1");
+    assertThat(state.service(new ServiceKey("other", "payments")).orElseThrow().endpoints())
+        .extracting(Endpoint::address).containsExactly("10.0.2.1");
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void keepsAServiceWithoutEndpoints() {
+    MeshState state = build(List.of(service("shop", "payments")), List.of(), List.of());
+
+    assertThat(state.service(new ServiceKey("shop", "payments")).orElseThrow().endpoints()).isEmpty();
+  }
+
+  @Test
+  void mapsATrafficSplitToItsRule() {
+    TrafficSplit canary = split("shop", "payments-canary", "2026-01-01T00:00:00Z", "payments",
+        new TrafficSplitBackend("payments-v1", 90), new TrafficSplitBackend("payments-v2", 10));
+
+    MeshState state = build(List.of(), List.of(), List.of(canary));
+
+    assertThat(state.splits()).containsExactly(new TrafficSplitRule(
+        new SourceRef("TrafficSplit", "shop", "payments-canary", 3, "2026-01-01T00:00:00Z"),
+        new ServiceKey("shop", "payments"),
+        List.of(new WeightedService("payments-v1", 90), new WeightedService("payments-v2", 10))));
+  }
+
+  @Test
+  void ordersSplitsOldestFirst() {
+    TrafficSplit newer = split("shop", "a", "2026-02-01T00:00:00Z", "payments", new TrafficSplitBackend("payments-v1", 1));
+    TrafficSplit older = split("shop", "b", "2026-01-01T00:00:00Z", "payments", new TrafficSplitBackend("payments-v2", 1));
+
+    MeshState state = build(List.of(), List.of(), List.of(newer, older));
+
+    assertThat(state.splits()).extracting(s -> s.source().name()).containsExactly("b", "a");
+  }
+
+  @Test
+  void buildsAnEqualStateWhateverTheInputOrder() {
+    List<Service> services = new ArrayList<>(List.of(service("shop", "payments"), service("shop", "orders")));
+    List<EndpointSlice> slices = new ArrayList<>(List.of(
+        slice("shop", "payments-1", "payments", "10.0.0.9", "10.0.0.1").build(),
+        slice("shop", "payments-2", "payments", "10.0.0.5").build(),
+        slice("shop", "orders-1", "orders", "10.0.1.1").build()));
+    List<TrafficSplit> splits = new ArrayList<>(List.of(
+        split("shop", "a", "2026-01-01T00:00:00Z", "payments", new TrafficSplitBackend("payments", 1)),
+        split("shop", "b", "2026-01-01T00:00:00Z", "orders", new TrafficSplitBackend("orders", 1))));
+    MeshState first = build(services, slices, splits);
+
+    Collections.reverse(services);
+    Collections.reverse(slices);
+    Collections.reverse(splits);
+
+    assertThat(build(services, slices, splits)).isEqualTo(first);
+  }
+
+  @Test
+  void leavesOutABrokenObjectAndReportsItWithTheField() {
+    TrafficSplit broken = split("shop", "broken", "2026-01-01T00:00:00Z", "payments");
+    broken.getSpec().setBackends(List.of(new TrafficSplitBackend()));
+    TrafficSplit good = split("shop", "good", "2026-01-01T00:00:00Z", "orders", new TrafficSplitBackend("orders-v2", 1));
+
+    MeshState state = build(List.of(service("shop", "orders")), List.of(), List.of(broken, good));
+
+    assertThat(state.splits()).extracting(s -> s.source().name()).containsExactly("good");
+    assertThat(state.services()).hasSize(1);
+    assertThat(problems).containsExactly("TrafficSplit shop/broken (resourceVersion 42) is left out of the mesh:"
+        + " spec.backends[0] needs both service and weight");
+  }
+}
