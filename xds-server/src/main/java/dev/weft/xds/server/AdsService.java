@@ -1,0 +1,257 @@
+package dev.weft.xds.server;
+
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The ADS service as Weft serves it: java-control-plane's, state of the world and delta, with
+ * three stream-level corrections it lacks.
+ * <ul>
+ *   <li>The node is carried forward. Our sidecars set {@code set_node_on_first_message_only}, but
+ *       java-control-plane picks the snapshot from the node of every request, so a later request
+ *       without one would be answered from the wrong (empty) group.</li>
+ *   <li>A NACK is not answered with the config it rejected. Envoy's NACK carries the version it
+ *       kept, which differs from the snapshot's, so java-control-plane would resend the rejected
+ *       response at once, in a loop; telling it the client has the rejected version parks the
+ *       watch until the snapshot changes, which is what Istio does too. (Delta streams already
+ *       behave this way. Not covered: an EDS/RDS rejection of names never acked before, which
+ *       java-control-plane answers by its resource-name path.)</li>
+ *   <li>Streams can be drained on shutdown: each is closed with a status, so clients reconnect
+ *       (to another replica, the connection having had its GOAWAY) instead of waiting for a
+ *       forced close.</li>
+ * </ul>
+ */
+final class AdsService extends AggregatedDiscoveryServiceImplBase {
+
+  private final AggregatedDiscoveryServiceImplBase upstream;
+  private final Set<Stream<?, ?>> streams = ConcurrentHashMap.newKeySet();
+
+  AdsService(AggregatedDiscoveryServiceImplBase upstream) {
+    this.upstream = upstream;
+  }
+
+  @Override
+  public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> call) {
+    return new SotwStream((ServerCallStreamObserver<DiscoveryResponse>) call)
+        .open(upstream::streamAggregatedResources);
+  }
+
+  @Override
+  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> call) {
+    return new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call)
+        .open(upstream::deltaAggregatedResources);
+  }
+
+  /** Closes every open stream with {@code status}; returns how many were open. */
+  int drain(Status status) {
+    int count = 0;
+    for (Stream<?, ?> stream : streams) {
+      stream.drain(status);
+      count++;
+    }
+    return count;
+  }
+
+  /** One ADS stream between the gRPC call and java-control-plane's handler for it. */
+  private abstract class Stream<Q, R> {
+    private final ServerCallStreamObserver<R> call;
+    private final Responses responses = new Responses();
+    private StreamObserver<Q> upstreamRequests;
+    /** The first node the client sent; requests arrive one at a time, so no lock is needed. */
+    private Node node;
+    /** Guarded by {@link #responses}, the monitor java-control-plane sends under. */
+    private boolean closed;
+    private volatile boolean drained;
+
+    Stream(ServerCallStreamObserver<R> call) {
+      this.call = call;
+    }
+
+    StreamObserver<Q> open(Function<StreamObserver<R>, StreamObserver<Q>> handler) {
+      // Both handlers must be set while the call is being set up, i.e. here.
+      call.setOnCloseHandler(() -> {
+        streams.remove(this);
+        if (drained) {
+          // The call ended from our side, which java-control-plane never hears of: tell it, so its
+          // callbacks (tracker, publisher) see the stream go. CANCELLED keeps it from logging an error.
+          upstreamRequests.onError(Status.CANCELLED.withDescription("xDS server shutting down").asRuntimeException());
+        }
+      });
+      upstreamRequests = handler.apply(responses);
+      streams.add(this);
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(Q request) {
+          upstreamRequests.onNext(adjust(request));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          upstreamRequests.onError(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          upstreamRequests.onCompleted();
+        }
+      };
+    }
+
+    /** The node to put into a request that has none, remembering the first one seen. */
+    Node node(boolean hasNode, Node requestNode) {
+      if (hasNode && node == null) {
+        node = requestNode;
+      }
+      return hasNode ? null : node;
+    }
+
+    abstract Q adjust(Q request);
+
+    void sent(R response) {}
+
+    void drain(Status status) {
+      synchronized (responses) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        drained = true;
+        call.onError(status.asRuntimeException());
+      }
+    }
+
+    /** What java-control-plane writes to: the call, minus writes after we closed it. */
+    private final class Responses extends ServerCallStreamObserver<R> {
+      @Override
+      public void onNext(R value) {
+        synchronized (this) {
+          if (!closed) {
+            sent(value);
+            call.onNext(value);
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        synchronized (this) {
+          if (!closed) {
+            closed = true;
+            call.onError(t);
+          }
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        synchronized (this) {
+          if (!closed) {
+            closed = true;
+            call.onCompleted();
+          }
+        }
+      }
+
+      @Override
+      public void setOnCancelHandler(Runnable onCancel) {
+        call.setOnCancelHandler(() -> {
+          streams.remove(Stream.this);
+          onCancel.run();
+        });
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return call.isCancelled();
+      }
+
+      @Override
+      public void setCompression(String compression) {
+        call.setCompression(compression);
+      }
+
+      @Override
+      public boolean isReady() {
+        return call.isReady();
+      }
+
+      @Override
+      public void setOnReadyHandler(Runnable onReady) {
+        call.setOnReadyHandler(onReady);
+      }
+
+      @Override
+      public void disableAutoInboundFlowControl() {
+        call.disableAutoInboundFlowControl();
+      }
+
+      @Override
+      public void request(int count) {
+        call.request(count);
+      }
+
+      @Override
+      public void setMessageCompression(boolean enable) {
+        call.setMessageCompression(enable);
+      }
+    }
+  }
+
+  private final class SotwStream extends Stream<DiscoveryRequest, DiscoveryResponse> {
+    /** The nonce and version of the last response per type URL; only that one can be (N)ACKed. */
+    private final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
+
+    SotwStream(ServerCallStreamObserver<DiscoveryResponse> call) {
+      super(call);
+    }
+
+    @Override
+    DiscoveryRequest adjust(DiscoveryRequest request) {
+      Node missing = node(request.hasNode(), request.getNode());
+      Sent rejected = request.hasErrorDetail() ? lastSent.get(request.getTypeUrl()) : null;
+      boolean park = rejected != null && rejected.nonce().equals(request.getResponseNonce())
+          && !rejected.version().equals(request.getVersionInfo());
+      if (missing == null && !park) {
+        return request;
+      }
+      DiscoveryRequest.Builder builder = request.toBuilder();
+      if (missing != null) {
+        builder.setNode(missing);
+      }
+      if (park) {
+        builder.setVersionInfo(rejected.version());
+      }
+      return builder.build();
+    }
+
+    @Override
+    void sent(DiscoveryResponse response) {
+      lastSent.put(response.getTypeUrl(), new Sent(response.getNonce(), response.getVersionInfo()));
+    }
+  }
+
+  private record Sent(String nonce, String version) {}
+
+  private final class DeltaStream extends Stream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
+    DeltaStream(ServerCallStreamObserver<DeltaDiscoveryResponse> call) {
+      super(call);
+    }
+
+    @Override
+    DeltaDiscoveryRequest adjust(DeltaDiscoveryRequest request) {
+      Node missing = node(request.hasNode(), request.getNode());
+      return missing == null ? request : request.toBuilder().setNode(missing).build();
+    }
+  }
+}

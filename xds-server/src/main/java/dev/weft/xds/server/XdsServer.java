@@ -1,0 +1,195 @@
+package dev.weft.xds.server;
+
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC server proxies talk to: ADS (state of the world and delta on the one service) answered
+ * from the {@link SnapshotPublisher}'s cache and followed by the {@link ProxySyncTracker}, plus the
+ * gRPC health service (SERVING once the first snapshot is published) and, if asked, reflection.
+ *
+ * <p>Connections are kept alive by pings both ways and closed after {@code maxConnectionAge} (with a
+ * grace for the ADS stream), so proxies spread over replicas again after a scale-up or a restart.
+ * {@link #stop()} drains: no new connections or streams, a GOAWAY on every connection, every ADS
+ * stream closed with UNAVAILABLE so its proxy reconnects to another replica at once, then a bounded
+ * wait and a forced close.
+ */
+public final class XdsServer implements AutoCloseable {
+
+  public static final int DEFAULT_PORT = 18000;
+
+  private static final Logger LOG = LoggerFactory.getLogger(XdsServer.class);
+  private static final Duration FORCED_CLOSE_WAIT = Duration.ofSeconds(5);
+
+  private final Server server;
+  /** Kept: the server stops answering getPort() once terminated, but logs still want it. */
+  private final int port;
+  private final AdsService ads;
+  private final HealthStatusManager health;
+  private final Duration shutdownGrace;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
+  private XdsServer(Server server, AdsService ads, HealthStatusManager health, Duration shutdownGrace) {
+    this.server = server;
+    this.port = server.getPort();
+    this.ads = ads;
+    this.health = health;
+    this.shutdownGrace = shutdownGrace;
+  }
+
+  /** A server for {@code publisher}'s snapshots, tracked by {@code tracker}; adjust, then {@link Builder#start()}. */
+  public static Builder builder(SnapshotPublisher publisher, ProxySyncTracker tracker) {
+    return new Builder(publisher, tracker);
+  }
+
+  /** The port the server listens on (the real one when it was started on port 0). */
+  public int port() {
+    return port;
+  }
+
+  /** Drains and stops the server; waits at most the shutdown grace plus a few seconds. Idempotent. */
+  public void stop() {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    health.enterTerminalState();
+    server.shutdown();
+    int drained = ads.drain(Status.UNAVAILABLE.withDescription("xDS server shutting down; reconnect to another replica"));
+    LOG.info("xDS server on port {} draining: {} ADS streams closed", port, drained);
+    try {
+      if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("xDS server did not drain within {}; closing the remaining connections", shutdownGrace);
+        server.shutdownNow();
+        server.awaitTermination(FORCED_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  /** Settings of an {@link XdsServer}; the defaults are what a replica in a cluster runs with. */
+  public static final class Builder {
+    private final SnapshotPublisher publisher;
+    private final ProxySyncTracker tracker;
+    private InetSocketAddress address = new InetSocketAddress(DEFAULT_PORT);
+    private ServerCredentials credentials = InsecureServerCredentials.create();
+    private boolean reflection;
+    private Duration keepAliveTime = Duration.ofSeconds(30);
+    private Duration keepAliveTimeout = Duration.ofSeconds(10);
+    private Duration permitKeepAliveTime = Duration.ofSeconds(10);
+    private Duration maxConnectionAge = Duration.ofMinutes(30);
+    private Duration maxConnectionAgeGrace = Duration.ofSeconds(30);
+    private Duration shutdownGrace = Duration.ofSeconds(10);
+
+    private Builder(SnapshotPublisher publisher, ProxySyncTracker tracker) {
+      this.publisher = Objects.requireNonNull(publisher, "publisher");
+      this.tracker = Objects.requireNonNull(tracker, "tracker");
+    }
+
+    /** Listen on every interface at {@code port} (0 picks a free one). */
+    public Builder port(int port) {
+      this.address = new InetSocketAddress(port);
+      return this;
+    }
+
+    public Builder address(InetSocketAddress address) {
+      this.address = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Transport security; plain text by default. The mTLS seam: pass TLS credentials that require
+     * a client certificate from the mesh CA; matching the certificate's SPIFFE ID to the node's
+     * claimed namespace and service account is then a check at the stream's first request.
+     */
+    public Builder credentials(ServerCredentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /** Serve gRPC reflection too (for grpcurl and friends); off by default. */
+    public Builder reflection(boolean reflection) {
+      this.reflection = reflection;
+      return this;
+    }
+
+    /** Server pings after this much silence on a connection, and drops it when unanswered for {@code timeout}. */
+    public Builder keepAlive(Duration time, Duration timeout) {
+      this.keepAliveTime = time;
+      this.keepAliveTimeout = timeout;
+      return this;
+    }
+
+    /** The most frequent client pings tolerated (with or without open calls) before the connection is closed. */
+    public Builder permitKeepAliveTime(Duration time) {
+      this.permitKeepAliveTime = time;
+      return this;
+    }
+
+    /** Connections get a GOAWAY after {@code age} (±10% jitter) and are closed {@code grace} later. */
+    public Builder maxConnectionAge(Duration age, Duration grace) {
+      this.maxConnectionAge = age;
+      this.maxConnectionAgeGrace = grace;
+      return this;
+    }
+
+    /** How long {@link XdsServer#stop()} waits for connections to go before closing them. */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = grace;
+      return this;
+    }
+
+    public XdsServer start() throws IOException {
+      // The publisher goes first: a new group's snapshot must exist before the cache opens a watch.
+      V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(publisher, tracker), publisher.cache());
+      AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl());
+      HealthStatusManager health = new HealthStatusManager();
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+      health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
+          .addService(ads)
+          .addService(health.getHealthService())
+          .keepAliveTime(keepAliveTime.toMillis(), TimeUnit.MILLISECONDS)
+          .keepAliveTimeout(keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS)
+          .permitKeepAliveTime(permitKeepAliveTime.toMillis(), TimeUnit.MILLISECONDS)
+          .permitKeepAliveWithoutCalls(true)
+          .maxConnectionAge(maxConnectionAge.toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(maxConnectionAgeGrace.toMillis(), TimeUnit.MILLISECONDS);
+      if (reflection) {
+        builder.addService(ProtoReflectionServiceV1.newInstance());
+      }
+      Server server = builder.build().start();
+      publisher.whenReady().thenRun(() -> {
+        // After stop, enterTerminalState makes these no-ops.
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      });
+      LOG.info("xDS server listening on port {} (ADS state of the world and delta)", server.getPort());
+      return new XdsServer(server, ads, health, shutdownGrace);
+    }
+  }
+}
