@@ -29,15 +29,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 @KubeApiServerTest
 class CrdInstallTest {
 
-  static final Path ROOT = Path.of(System.getProperty("weft.repo.root"));
-  static final Path EXAMPLES = ROOT.resolve("docs/examples");
+  static final Path EXAMPLES = WeftCrds.ROOT.resolve("docs/examples");
 
   @BeforeAll
   static void installCrds(Kubectl kubectl) {
-    kubectl.run("apply", "-f", ROOT.resolve("crds/manifests").toString()).requireSuccess();
-    kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
-        "crd/trafficsplits.weft.dev", "crd/virtualservices.weft.dev",
-        "crd/accesspolicies.weft.dev", "crd/meshstatuses.weft.dev").requireSuccess();
+    WeftCrds.install(kubectl);
     kubectl.apply("""
         apiVersion: v1
         kind: Namespace

@@ -1,0 +1,107 @@
+package dev.weft.e2e;
+
+import dev.weft.testsupport.EnvoyProcess;
+import dev.weft.testsupport.HttpBackend;
+import dev.weft.xds.bootstrap.SidecarBootstrap;
+import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
+import dev.weft.xds.bootstrap.SidecarBootstrap.Workload;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+
+/**
+ * A pod without a kubelet: an app (an {@link HttpBackend} on 127.0.0.1) and a real Envoy sidecar
+ * standing at the pod's own loopback address, configured by the xDS server over ADS. Without
+ * iptables the sidecar binds the pod address itself: inbound on the app's port, outbound on 15001.
+ */
+final class LocalPod implements AutoCloseable {
+
+  static final int OUTBOUND_PORT = 15001;
+
+  private final String name;
+  private final String address;
+  private final HttpBackend app;
+  private final EnvoyProcess sidecar;
+
+  private LocalPod(String name, String address, HttpBackend app, EnvoyProcess sidecar) {
+    this.name = name;
+    this.address = address;
+    this.app = app;
+    this.sidecar = sidecar;
+  }
+
+  /** Starts a pod that serves HTTP (answering with its name) behind its sidecar. */
+  static LocalPod serving(String name, String namespace, String serviceAccount, String address, int xdsPort,
+      Transport transport) {
+    HttpBackend app = HttpBackend.start(name, loopback());
+    try {
+      return new LocalPod(name, address, app,
+          sidecar(name, namespace, serviceAccount, address, List.of(app.port()), xdsPort, transport));
+    } catch (RuntimeException e) {
+      app.close();
+      throw e;
+    }
+  }
+
+  /** Starts a pod that only makes calls: a sidecar with no app ports. */
+  static LocalPod client(String name, String namespace, String serviceAccount, String address, int xdsPort,
+      Transport transport) {
+    return new LocalPod(name, address, null,
+        sidecar(name, namespace, serviceAccount, address, List.of(), xdsPort, transport));
+  }
+
+  private static EnvoyProcess sidecar(String name, String namespace, String serviceAccount, String address,
+      List<Integer> appPorts, int xdsPort, Transport transport) {
+    Workload workload = new Workload(name, namespace, serviceAccount, address, appPorts, address,
+        SidecarBootstrap.ADMIN_PORT, SidecarBootstrap.STATS_PORT);
+    String bootstrap = SidecarBootstrap.json(SidecarBootstrap.build(workload, "127.0.0.1", xdsPort, transport));
+    // LIVE means Envoy got its first clusters and listeners over ADS.
+    return EnvoyProcess.builder(name).bootstrap(bootstrap).start();
+  }
+
+  private static InetAddress loopback() {
+    try {
+      return InetAddress.getByName("127.0.0.1");
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** The pod's own address, as its EndpointSlice lists it. */
+  String address() {
+    return address;
+  }
+
+  /** The port the app serves on, which is also where the sidecar takes inbound traffic. */
+  int appPort() {
+    return app.port();
+  }
+
+  HttpBackend app() {
+    return app;
+  }
+
+  EnvoyProcess sidecar() {
+    return sidecar;
+  }
+
+  @Override
+  public void close() {
+    try {
+      sidecar.close();
+    } finally {
+      if (app != null) {
+        app.close();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + "@" + address;
+  }
+}
