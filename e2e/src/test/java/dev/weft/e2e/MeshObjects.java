@@ -4,11 +4,10 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,57 +37,75 @@ final class MeshObjects {
 
   /** A Service with one HTTP port whose target is the port its pods' apps serve on. */
   Service service(String name, int port) {
+    return service(name, port, HTTP);
+  }
+
+  /**
+   * A Service with one port named {@code portName}; the name's prefix declares the protocol
+   * ({@code grpc} makes an HTTP/2 port that proxyless gRPC clients get listeners for).
+   */
+  Service service(String name, int port, String portName) {
     Service service = new ServiceBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
         .withNewSpec()
-        .addNewPort().withName(HTTP).withPort(port).withNewTargetPort(HTTP).withProtocol("TCP").endPort()
+        .addNewPort().withName(portName).withPort(port).withNewTargetPort(portName).withProtocol("TCP").endPort()
         .withSelector(Map.of("app", name))
         .endSpec()
         .build();
     return client.services().resource(service).serverSideApply();
   }
 
-  /**
-   * The Service's endpoints: every pod, ready or draining, one slice per app port (as the
-   * EndpointSlice controller splits them). The apiserver refuses loopback IPs in IPv4 slices, so
-   * local pods are listed in FQDN slices by their address literal. Slices of ports no pod serves
-   * any more are deleted.
-   */
+  /** The Service's endpoints: every local pod, ready or draining (terminating but still serving). */
   void endpoints(String service, List<LocalPod> ready, List<LocalPod> draining) {
+    List<Member> members = new ArrayList<>();
+    ready.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), true)));
+    draining.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), false)));
+    writeSlices(service, HTTP, members);
+  }
+
+  /**
+   * The Service's endpoints when its pods have no sidecar (proxyless gRPC servers): every ready
+   * address:port as it is, under the Service port {@code portName}.
+   */
+  void endpoints(String service, String portName, List<InetSocketAddress> ready) {
+    writeSlices(service, portName, ready.stream()
+        .map(a -> new Member(a.getAddress().getHostAddress(), a.getPort(), true)).toList());
+  }
+
+  /** One endpoint of a slice; not ready means draining: no new requests, in-flight ones finish. */
+  private record Member(String address, int port, boolean ready) {}
+
+  /**
+   * One slice per port (as the EndpointSlice controller splits them). The apiserver refuses
+   * loopback IPs in IPv4 slices, so local pods are listed in FQDN slices by their address literal.
+   * Slices of ports no longer listed are deleted.
+   */
+  private void writeSlices(String service, String portName, List<Member> members) {
     Map<Integer, EndpointSliceBuilder> slices = new TreeMap<>();
-    for (LocalPod pod : ready) {
-      slice(slices, service, pod.appPort()).addToEndpoints(endpoint(pod, true));
-    }
-    for (LocalPod pod : draining) {
-      slice(slices, service, pod.appPort()).addToEndpoints(endpoint(pod, false));
+    for (Member member : members) {
+      slices.computeIfAbsent(member.port(), p -> new EndpointSliceBuilder()
+              .withNewMetadata()
+              .withName(service + "-" + p)
+              .withNamespace(namespace)
+              .addToLabels(SERVICE_NAME, service)
+              .addToLabels("endpointslice.kubernetes.io/managed-by", "weft-e2e")
+              .endMetadata()
+              .withAddressType("FQDN")
+              .addNewPort().withName(portName).withPort(p).withProtocol("TCP").endPort())
+          .addToEndpoints(new EndpointBuilder().withAddresses(member.address())
+              .withNewConditions()
+              .withReady(member.ready()).withServing(true).withTerminating(!member.ready())
+              .endConditions()
+              .build());
     }
     List<String> wanted = new ArrayList<>();
     for (EndpointSliceBuilder slice : slices.values()) {
-      EndpointSlice applied = client.discovery().v1().endpointSlices().resource(slice.build()).serverSideApply();
-      wanted.add(applied.getMetadata().getName());
+      wanted.add(client.discovery().v1().endpointSlices().resource(slice.build()).serverSideApply()
+          .getMetadata().getName());
     }
     client.discovery().v1().endpointSlices().inNamespace(namespace)
         .withLabel(SERVICE_NAME, service).list().getItems().stream()
         .filter(s -> !wanted.contains(s.getMetadata().getName()))
         .forEach(s -> client.resource(s).delete());
-  }
-
-  private EndpointSliceBuilder slice(Map<Integer, EndpointSliceBuilder> slices, String service, int port) {
-    return slices.computeIfAbsent(port, p -> new EndpointSliceBuilder()
-        .withNewMetadata()
-        .withName(service + "-" + p)
-        .withNamespace(namespace)
-        .addToLabels(SERVICE_NAME, service)
-        .addToLabels("endpointslice.kubernetes.io/managed-by", "weft-e2e")
-        .endMetadata()
-        .withAddressType("FQDN")
-        .addNewPort().withName(HTTP).withPort(p).withProtocol("TCP").endPort());
-  }
-
-  private static Endpoint endpoint(LocalPod pod, boolean ready) {
-    // A draining pod is terminating but still serving: no new requests, in-flight ones finish.
-    return new EndpointBuilder().withAddresses(pod.address())
-        .withNewConditions().withReady(ready).withServing(true).withTerminating(!ready).endConditions()
-        .build();
   }
 }
