@@ -1,12 +1,19 @@
 package dev.weft.xds;
 
 import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.xds.k8s.ApiDuration;
 import dev.weft.xds.k8s.MeshStateWatcher;
 import dev.weft.xds.server.DebugEndpoint;
 import dev.weft.xds.server.ProxySyncTracker;
 import dev.weft.xds.server.SnapshotPublisher;
 import dev.weft.xds.server.XdsServer;
+import dev.weft.xds.sync.ConfigProvenance;
+import dev.weft.xds.sync.NackInjector;
+import dev.weft.xds.sync.SyncReport;
+import dev.weft.xds.sync.SyncReportPublisher;
 import dev.weft.xds.translate.MeshTranslator;
+import dev.weft.xds.translate.ProxyConfig;
 import dev.weft.xds.translate.Rejection;
 import dev.weft.xds.translate.Translation;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -14,11 +21,13 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -34,33 +43,98 @@ public final class XdsServerApp implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(XdsServerApp.class);
 
-  /** What to serve on and what to watch. Ports 0 pick free ones (tests). */
-  public record Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces) {
+  /**
+   * What to serve on and what to watch, where to report proxy sync state ({@code syncReport};
+   * null: no report) and whether the test hooks are on. Ports 0 pick free ones (tests).
+   */
+  public record Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
+      SyncReportPublisher.Settings syncReport, boolean testHooks) {
 
     public Config {
       namespaces = Set.copyOf(namespaces);
     }
 
-    /** Settings from the environment, as the helm chart sets them. */
+    /** Serving and watching only: no sync report, no test hooks. */
+    public Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces) {
+      this(bindAddress, xdsPort, debugPort, namespaces, null, false);
+    }
+
+    /** The same, reporting sync state as {@code settings} say (null: not at all). */
+    public Config withSyncReport(SyncReportPublisher.Settings settings) {
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings, testHooks);
+    }
+
+    /** The same, with the test hooks ({@link NackInjector}) on or off. */
+    public Config withTestHooks(boolean on) {
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, syncReport, on);
+    }
+
+    /**
+     * Settings from the environment, as the helm chart sets them. The sync report is on when
+     * {@code WEFT_SYNC_REPORT} is {@code true}, or when it is unset and the process runs in a pod
+     * ({@code KUBERNETES_SERVICE_HOST} is set); it goes to {@code WEFT_POD_NAMESPACE} (default: the
+     * client's namespace) under {@code WEFT_POD_NAME} (default: the host name), every
+     * {@code WEFT_SYNC_REPORT_INTERVAL} (2s) when changed and every {@code WEFT_SYNC_REPORT_HEARTBEAT}
+     * (10s) regardless. {@code WEFT_TEST_HOOKS=true} turns the test hooks on.
+     */
     public static Config fromEnvironment() {
-      String namespaces = System.getenv().getOrDefault("WEFT_WATCH_NAMESPACES", "");
+      return fromEnvironment(System.getenv());
+    }
+
+    /** Settings from these environment variables; see {@link #fromEnvironment()}. */
+    public static Config fromEnvironment(Map<String, String> env) {
+      String namespaces = env.getOrDefault("WEFT_WATCH_NAMESPACES", "");
       return new Config(
-          System.getenv().getOrDefault("WEFT_BIND_ADDRESS", "0.0.0.0"),
-          Integer.parseInt(System.getenv().getOrDefault("WEFT_XDS_PORT", String.valueOf(XdsServer.DEFAULT_PORT))),
-          Integer.parseInt(System.getenv().getOrDefault("WEFT_DEBUG_PORT", String.valueOf(DebugEndpoint.DEFAULT_PORT))),
+          env.getOrDefault("WEFT_BIND_ADDRESS", "0.0.0.0"),
+          Integer.parseInt(env.getOrDefault("WEFT_XDS_PORT", String.valueOf(XdsServer.DEFAULT_PORT))),
+          Integer.parseInt(env.getOrDefault("WEFT_DEBUG_PORT", String.valueOf(DebugEndpoint.DEFAULT_PORT))),
           Arrays.stream(namespaces.split(",")).map(String::strip).filter(s -> !s.isEmpty())
-              .collect(Collectors.toSet()));
+              .collect(Collectors.toSet()),
+          syncReportFrom(env),
+          "true".equalsIgnoreCase(env.getOrDefault("WEFT_TEST_HOOKS", "").strip()));
+    }
+
+    private static SyncReportPublisher.Settings syncReportFrom(Map<String, String> env) {
+      String flag = env.getOrDefault("WEFT_SYNC_REPORT", "").strip();
+      boolean inPod = !env.getOrDefault("KUBERNETES_SERVICE_HOST", "").isBlank();
+      if (flag.equalsIgnoreCase("false") || (flag.isEmpty() && !inPod)) {
+        return null;
+      }
+      String podName = env.getOrDefault("WEFT_POD_NAME", "").strip();
+      if (podName.isEmpty()) {
+        podName = hostName(env);
+      }
+      return SyncReportPublisher.Settings.of(env.getOrDefault("WEFT_POD_NAMESPACE", ""), podName).withTimings(
+          ApiDuration.parse(env.getOrDefault("WEFT_SYNC_REPORT_INTERVAL", "2s").strip()),
+          ApiDuration.parse(env.getOrDefault("WEFT_SYNC_REPORT_HEARTBEAT", "10s").strip()));
+    }
+
+    private static String hostName(Map<String, String> env) {
+      String fromEnv = env.get("HOSTNAME");
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        return fromEnv.strip();
+      }
+      try {
+        return InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        return "localhost";
+      }
     }
   }
 
   private final MeshStateWatcher watcher;
   private final XdsServer xds;
   private final DebugEndpoint debug;
+  private final SyncReportPublisher syncReport;
+  private final NackInjector testHook;
 
-  private XdsServerApp(MeshStateWatcher watcher, XdsServer xds, DebugEndpoint debug) {
+  private XdsServerApp(MeshStateWatcher watcher, XdsServer xds, DebugEndpoint debug, SyncReportPublisher syncReport,
+      NackInjector testHook) {
     this.watcher = watcher;
     this.xds = xds;
     this.debug = debug;
+    this.syncReport = syncReport;
+    this.testHook = testHook;
   }
 
   /**
@@ -72,30 +146,69 @@ public final class XdsServerApp implements AutoCloseable {
     MeshTranslator translator = new MeshTranslator();
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
+    ConfigProvenance provenance = new ConfigProvenance();
+    AtomicReference<SnapshotPublisher> publisherRef = new AtomicReference<>();
+    NackInjector testHook = !config.testHooks() ? null : new NackInjector(client, config.namespaces(), () -> {
+      // Before the first mesh state there is nothing to republish, and publishing would serve an empty one.
+      SnapshotPublisher served = publisherRef.get();
+      if (served != null && served.isReady()) {
+        served.publish();
+      }
+    });
     SnapshotPublisher publisher = new SnapshotPublisher(groups -> {
       Translation translation = translator.translate(current.get(), groups);
       rejectionLog.report(translation.rejections());
-      return translation.configs();
+      Map<ProxyGroup, ProxyConfig> configs = testHook == null
+          ? translation.configs()
+          : testHook.apply(translation.configs());
+      provenance.record(configs, translation);
+      return configs;
     }, Clock.systemUTC(), registry);
+    publisherRef.set(publisher);
     ProxySyncTracker tracker = new ProxySyncTracker(Clock.systemUTC(), publisher::servedVersions, registry);
 
     XdsServer xds = XdsServer.builder(publisher, tracker)
         .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()))
+        .precedingCallbacks(testHook == null ? List.of() : List.of(testHook))
         .start();
     DebugEndpoint debug = null;
     MeshStateWatcher watcher = null;
+    SyncReportPublisher syncReport = null;
     try {
       debug = DebugEndpoint.start(new InetSocketAddress(config.bindAddress(), config.debugPort()), tracker, publisher,
           registry);
+      if (testHook != null) {
+        testHook.start();
+      }
       watcher = new MeshStateWatcher(client, MeshStateWatcher.Options.defaults().inNamespaces(config.namespaces()),
           state -> {
             current.set(state);
             publisher.publish();
           });
-      watcher.start();
+      // Until the informers sync, proxies are held (not served an empty config); if they cannot
+      // sync (CRDs not installed, RBAC missing) say so loudly instead of staying unready in silence.
+      watcher.start().whenComplete((first, failure) -> {
+        if (failure != null) {
+          LOG.error("cannot watch the mesh; proxies stay on their last config until this is fixed: {}",
+              failure.getMessage());
+        }
+      });
+      if (config.syncReport() != null) {
+        String clientNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
+        SyncReportPublisher.Settings settings = config.syncReport().orInNamespace(clientNamespace);
+        syncReport = new SyncReportPublisher(client, settings, Clock.systemUTC(),
+            SyncReport.live(tracker, publisher, provenance, settings.limits()));
+        syncReport.start();
+      }
     } catch (RuntimeException | IOException e) {
+      if (syncReport != null) {
+        syncReport.close();
+      }
       if (watcher != null) {
         watcher.close();
+      }
+      if (testHook != null) {
+        testHook.close();
       }
       if (debug != null) {
         debug.close();
@@ -105,7 +218,12 @@ public final class XdsServerApp implements AutoCloseable {
     }
     LOG.info("xds-server serving ADS on {}:{}, debug on {}:{}", config.bindAddress(), xds.port(),
         config.bindAddress(), debug.port());
-    return new XdsServerApp(watcher, xds, debug);
+    return new XdsServerApp(watcher, xds, debug, syncReport, testHook);
+  }
+
+  /** The publisher of this replica's sync report, or null when it does not report. */
+  public SyncReportPublisher syncReport() {
+    return syncReport;
   }
 
   public int xdsPort() {
@@ -116,7 +234,10 @@ public final class XdsServerApp implements AutoCloseable {
     return debug.port();
   }
 
-  /** Stops watching, then lets proxies go to another replica (GOAWAY), then stops the debug port. */
+  /**
+   * Stops watching, then lets proxies go to another replica (GOAWAY), then removes the sync report
+   * (its proxies are gone) and stops the test hook and the debug port.
+   */
   @Override
   public void close() {
     try {
@@ -125,7 +246,16 @@ public final class XdsServerApp implements AutoCloseable {
       try {
         xds.stop();
       } finally {
-        debug.stop();
+        try {
+          if (syncReport != null) {
+            syncReport.close();
+          }
+          if (testHook != null) {
+            testHook.close();
+          }
+        } finally {
+          debug.stop();
+        }
       }
     }
   }

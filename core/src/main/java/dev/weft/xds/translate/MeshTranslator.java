@@ -1,19 +1,29 @@
 package dev.weft.xds.translate;
 
+import dev.weft.mesh.HttpRouting;
+import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServiceKey;
+import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
+import dev.weft.mesh.TrafficSplitRule;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -31,6 +41,14 @@ import java.util.TreeSet;
  * it, every EDS cluster has its assignment (possibly empty) and no assignment is left over, every
  * RDS name a listener uses has its route configuration and no route configuration is left over
  * (java-control-plane refuses leftovers), and no name or domain appears twice.
+ *
+ * <p>The translation also says which user resources each group's config carries, per xDS type
+ * ({@link Translation#sources()}): a TrafficSplit is in the route configurations holding the
+ * virtual hosts of its root's HTTP ports (their default route is its weighted clusters) and in the
+ * outbound listener holding the TCP proxies of its root's TCP ports; a VirtualService is in the
+ * route configurations holding the virtual hosts whose rules it owns. Only what the traffic plan
+ * applied counts: a rejected or losing resource is in no config. The status report uses this to
+ * tell whether the proxies that need a resource have accepted a config containing it.
  */
 public final class MeshTranslator {
 
@@ -51,6 +69,9 @@ public final class MeshTranslator {
 
     Map<String, ProxyConfig> byContent = new HashMap<>();
     Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>();
+    Provenance provenance = new Provenance(state, plan);
+    Map<ProxyConfig, Map<String, Set<SourceRef>>> sourcesByConfig = new IdentityHashMap<>();
+    Map<ProxyGroup, Map<String, Set<SourceRef>>> sources = new LinkedHashMap<>();
     for (ProxyGroup group : new TreeSet<>(groups)) {
       if (group.kind() == ProxyGroup.Kind.PROXYLESS_GRPC) {
         configs.put(group, byContent.computeIfAbsent("proxyless", k -> proxyless(shared)));
@@ -66,7 +87,9 @@ public final class MeshTranslator {
       String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts();
       configs.put(group, byContent.computeIfAbsent(key, k -> sidecar(shared, group, bindable)));
     }
-    return new Translation(configs, rejections.stream().distinct().sorted().toList());
+    // Groups that share a config share its provenance: computed once per distinct config.
+    configs.forEach((group, config) -> sources.put(group, sourcesByConfig.computeIfAbsent(config, provenance::of)));
+    return new Translation(configs, rejections.stream().distinct().sorted().toList(), sources);
   }
 
   private ProxyConfig sidecar(Shared shared, ProxyGroup group, boolean bindable) {
@@ -106,6 +129,98 @@ public final class MeshTranslator {
   /** Proxy groups are not user resources; the reference names the group for the status report. */
   private static SourceRef groupRef(ProxyGroup group) {
     return new SourceRef("ProxyGroup", group.namespace(), group.serviceAccount(), 0, "");
+  }
+
+  /**
+   * Which user resources shape the traffic of each Service port, as the traffic plan applied them,
+   * indexed by the names of the resources that carry it: the port's virtual host (HTTP) or the
+   * outbound listener's filter chain, named like the port's cluster (TCP).
+   */
+  private static final class Provenance {
+
+    private static final Comparator<SourceRef> ORDER = Comparator.comparing(SourceRef::kind)
+        .thenComparing(SourceRef::namespace).thenComparing(SourceRef::name)
+        .thenComparingLong(SourceRef::generation).thenComparing(SourceRef::creationTimestamp);
+
+    final Map<String, List<SourceRef>> byVirtualHost = new HashMap<>();
+    final Map<String, List<SourceRef>> byTcpChain = new HashMap<>();
+
+    Provenance(MeshState state, TrafficPlan plan) {
+      Set<SourceRef> rejected = new HashSet<>();
+      plan.rejections().forEach(r -> rejected.add(r.source()));
+      // The plan lets the oldest TrafficSplit of a root win and never falls back to a younger one.
+      Map<ServiceKey, SourceRef> oldestSplit = new HashMap<>();
+      for (TrafficSplitRule split : state.splits()) {
+        oldestSplit.merge(split.root(), split.source(), (a, b) -> a.compareTo(b) <= 0 ? a : b);
+      }
+      Map<String, SourceRef> routingsByName = new HashMap<>();
+      for (HttpRouting routing : state.routings()) {
+        routingsByName.put(routing.service() + "|" + routing.source().namespace() + "/" + routing.source().name(),
+            routing.source());
+      }
+      for (MeshService service : state.services().values()) {
+        for (ServicePort port : service.ports()) {
+          List<SourceRef> sources = new ArrayList<>();
+          SourceRef split = oldestSplit.get(service.key());
+          if (split != null && splitApplies(split, plan, service.key(), port, rejected)) {
+            sources.add(split);
+          }
+          if (port.protocol().isHttp()) {
+            List<TrafficPlan.RoutedRule> rules = plan.rules(service.key(), port.port());
+            if (!rules.isEmpty()) {
+              SourceRef owner = routingsByName.get(service.key() + "|" + owningRouting(rules.get(0).name()));
+              if (owner != null) {
+                sources.add(owner);
+              }
+            }
+            byVirtualHost.put(ResourceNames.virtualHost(service.key(), port.port()), sources);
+          } else {
+            byTcpChain.put(ResourceNames.outboundCluster(service.key(), port.port()), sources);
+          }
+        }
+      }
+    }
+
+    /**
+     * Whether the plan applied the split on this port: its default destination is not the port's
+     * own cluster, or (a split onto the root alone looks like no split) the split was not rejected.
+     */
+    private static boolean splitApplies(SourceRef split, TrafficPlan plan, ServiceKey root, ServicePort port,
+        Set<SourceRef> rejected) {
+      TrafficPlan.Destination own = TrafficPlan.Destination.of(ResourceNames.outboundCluster(root, port.port()));
+      return !plan.defaultDestination(root, port).equals(own) || !rejected.contains(split);
+    }
+
+    /** The {@code namespace/name} of the VirtualService a routed rule came from (rules are named after it). */
+    private static String owningRouting(String ruleName) {
+      int first = ruleName.indexOf('/');
+      int second = first < 0 ? -1 : ruleName.indexOf('/', first + 1);
+      return second < 0 ? ruleName : ruleName.substring(0, second);
+    }
+
+    /** The user resources in {@code config}, per type URL, sorted; types without any are left out. */
+    Map<String, Set<SourceRef>> of(ProxyConfig config) {
+      Set<SourceRef> inListeners = new TreeSet<>(ORDER);
+      for (Listener listener : config.listeners()) {
+        for (FilterChain chain : listener.getFilterChainsList()) {
+          inListeners.addAll(byTcpChain.getOrDefault(chain.getName(), List.of()));
+        }
+      }
+      Set<SourceRef> inRoutes = new TreeSet<>(ORDER);
+      for (RouteConfiguration routes : config.routes()) {
+        for (VirtualHost host : routes.getVirtualHostsList()) {
+          inRoutes.addAll(byVirtualHost.getOrDefault(host.getName(), List.of()));
+        }
+      }
+      Map<String, Set<SourceRef>> sources = new LinkedHashMap<>();
+      if (!inListeners.isEmpty()) {
+        sources.put(Translation.LISTENER_TYPE_URL, inListeners);
+      }
+      if (!inRoutes.isEmpty()) {
+        sources.put(Translation.ROUTE_TYPE_URL, inRoutes);
+      }
+      return sources;
+    }
   }
 
   /** What every group's config is built from, computed once per translation. */

@@ -5,11 +5,12 @@ import java.util.List;
 import java.util.Map;
 
 /** JSON text of plain values: maps (in their order), lists, strings, numbers, booleans, instants, null. */
-final class Json {
+public final class Json {
 
   private Json() {}
 
-  static String write(Object value) {
+  /** The JSON text of {@code value}. */
+  public static String write(Object value) {
     StringBuilder out = new StringBuilder();
     write(value, out);
     return out.toString();

@@ -24,6 +24,8 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Follows every xDS stream of this replica: per client and resource type what was sent, what the
@@ -47,6 +49,8 @@ import java.util.function.Function;
  * when the view is built, so a new snapshot makes proxies unsynced until they ACK it.
  */
 public final class ProxySyncTracker implements DiscoveryServerCallbacks {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProxySyncTracker.class);
 
   static final int RECENTLY_DISCONNECTED = 32;
   /** Nonces remembered per type; java-control-plane keeps one response per type in flight. */
@@ -242,6 +246,9 @@ public final class ProxySyncTracker implements DiscoveryServerCallbacks {
       type.nack = nack;
       lastNack = nack;
       counter(nacks, "xds.nacks", "xDS responses rejected by clients", typeUrl).increment();
+      // Envoy keeps its last good config, so nothing else would tell the person running the mesh.
+      LOG.warn("proxy {} rejected {} version {}: {}", nodeId, XdsType.shortName(typeUrl), version,
+          message.length() > 1024 ? message.substring(0, 1024) + "..." : message);
     }
 
     /** The status as of now, or null while the client has not said who it is. */

@@ -268,7 +268,8 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
     return snapshot;
   }
 
-  static Map<String, String> versionsOf(ProxyConfig config) {
+  /** The versions of a config per type URL, as its snapshot carries them. */
+  public static Map<String, String> versionsOf(ProxyConfig config) {
     Map<String, String> versions = new LinkedHashMap<>();
     versions.put(Resources.V3.CLUSTER_TYPE_URL, config.clustersVersion());
     versions.put(Resources.V3.ENDPOINT_TYPE_URL, config.endpointsVersion());

@@ -1,5 +1,6 @@
 package dev.weft.xds.server;
 
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.InsecureServerCredentials;
@@ -13,6 +14,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +105,7 @@ public final class XdsServer implements AutoCloseable {
     private Duration maxConnectionAge = Duration.ofMinutes(30);
     private Duration maxConnectionAgeGrace = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private final List<DiscoveryServerCallbacks> preceding = new ArrayList<>();
 
     private Builder(SnapshotPublisher publisher, ProxySyncTracker tracker) {
       this.publisher = Objects.requireNonNull(publisher, "publisher");
@@ -162,9 +165,23 @@ public final class XdsServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Callbacks that see every request before the publisher does, so they know a proxy before its
+     * group's snapshot is computed (the NACK test hook needs that). They must not throw: a
+     * callback's exception refuses the stream.
+     */
+    public Builder precedingCallbacks(List<? extends DiscoveryServerCallbacks> callbacks) {
+      preceding.addAll(callbacks);
+      return this;
+    }
+
     public XdsServer start() throws IOException {
-      // The publisher goes first: a new group's snapshot must exist before the cache opens a watch.
-      V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(publisher, tracker), publisher.cache());
+      // The publisher goes first (after any preceding callbacks): a new group's snapshot must
+      // exist before the cache opens a watch.
+      List<DiscoveryServerCallbacks> callbacks = new ArrayList<>(preceding);
+      callbacks.add(publisher);
+      callbacks.add(tracker);
+      V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks, publisher.cache());
       AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);

@@ -4,7 +4,7 @@ import io.envoyproxy.controlplane.cache.Resources;
 import java.util.Arrays;
 
 /** The xDS resource types Weft serves, with the short names used in metrics and debug output. */
-enum XdsType {
+public enum XdsType {
   CDS(Resources.V3.CLUSTER_TYPE_URL),
   EDS(Resources.V3.ENDPOINT_TYPE_URL),
   LDS(Resources.V3.LISTENER_TYPE_URL),
@@ -22,7 +22,7 @@ enum XdsType {
   }
 
   /** The short name for a type URL; an unknown URL stays as it is, so nothing is hidden. */
-  static String shortName(String typeUrl) {
+  public static String shortName(String typeUrl) {
     return Arrays.stream(values())
         .filter(t -> t.typeUrl.equals(typeUrl))
         .findFirst()
