@@ -1,0 +1,12 @@
+package dev.weft.operator.validation;
+
+/** The condition types the operator writes on TrafficSplits, VirtualServices and AccessPolicies. */
+public final class ConditionType {
+
+  /** The spec is valid and does not conflict with another resource. */
+  public static final String ACCEPTED = "Accepted";
+  /** Every Service the resource names exists and exposes the ports it needs. */
+  public static final String RESOLVED_REFS = "ResolvedRefs";
+
+  private ConditionType() {}
+}
