@@ -2,7 +2,7 @@ package dev.weft.xds;
 
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
-import dev.weft.xds.k8s.ApiDuration;
+import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.xds.k8s.MeshStateWatcher;
 import dev.weft.xds.server.DebugEndpoint;
 import dev.weft.xds.server.ProxySyncTracker;

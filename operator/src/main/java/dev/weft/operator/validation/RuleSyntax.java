@@ -1,13 +1,13 @@
 package dev.weft.operator.validation;
 
 import dev.weft.api.v1alpha1.AccessPolicy;
+import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.api.v1alpha1.AccessRule;
 import dev.weft.api.v1alpha1.HeaderMatch;
 import dev.weft.api.v1alpha1.PathMatch;
 import dev.weft.api.v1alpha1.RouteMatch;
 import dev.weft.api.v1alpha1.RouteRule;
 import dev.weft.api.v1alpha1.VirtualService;
-import dev.weft.api.v1alpha1.WeftApi;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -39,9 +38,6 @@ public final class RuleSyntax {
 
   private static final ServiceKey STAND_IN = new ServiceKey("weft-syntax-check", "service");
   private static final int STAND_IN_PORT = 80;
-  private static final Pattern DURATION = Pattern.compile(WeftApi.DURATION_PATTERN);
-  // "ms" before "m", so that 500ms is not read as 500 minutes.
-  private static final Pattern DURATION_PART = Pattern.compile("([0-9]+)(ms|h|m|s)");
   private static final Pattern PROBE_PATH_FIELD =
       Pattern.compile("spec\\.rules\\[(\\d+)]\\.matches\\[(\\d+)]\\.path\\.value");
 
@@ -138,22 +134,11 @@ public final class RuleSyntax {
     if (text == null) {
       return null;
     }
-    if (!DURATION.matcher(text).matches()) {
-      problems.add(field + ": '" + text + "' is not a duration such as 500ms, 2s or 1m30s (units h, m, s, ms; "
-          + "no spaces)");
+    try {
+      return ApiDuration.parse(text);
+    } catch (IllegalArgumentException e) {
+      problems.add(field + ": " + e.getMessage());
       return null;
     }
-    Duration total = Duration.ZERO;
-    Matcher part = DURATION_PART.matcher(text);
-    while (part.find()) {
-      long amount = Long.parseLong(part.group(1));
-      total = total.plus(switch (part.group(2)) {
-        case "h" -> Duration.ofHours(amount);
-        case "m" -> Duration.ofMinutes(amount);
-        case "s" -> Duration.ofSeconds(amount);
-        default -> Duration.ofMillis(amount);
-      });
-    }
-    return total;
   }
 }

@@ -1,5 +1,6 @@
 package dev.weft.xds.k8s;
 
+import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.api.v1alpha1.HeaderMatch;
 import dev.weft.api.v1alpha1.PathMatch;
 import dev.weft.api.v1alpha1.RetryPolicy;

@@ -1,5 +1,6 @@
 package dev.weft.xds.sync;
 
+import dev.weft.xds.server.TestClock;
 import static dev.weft.xds.sync.SyncFixtures.CANARY;
 import static dev.weft.xds.sync.SyncFixtures.RDS;
 import static dev.weft.xds.sync.SyncFixtures.T0;
@@ -40,7 +41,7 @@ class SyncReportPublisherTest {
   KubernetesMockServer server;
   KubernetesClient client;
 
-  private final SyncTestClock clock = new SyncTestClock(T0);
+  private final TestClock clock = new TestClock(T0);
   private final AtomicReference<SyncReport> report = new AtomicReference<>(reportOf(
       proxy("web-1.shop", WEB, 1, true, acked(RDS, "r1"))));
   private SyncReportPublisher publisher;

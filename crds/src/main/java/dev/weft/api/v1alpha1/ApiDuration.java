@@ -1,6 +1,5 @@
-package dev.weft.xds.k8s;
+package dev.weft.api.v1alpha1;
 
-import dev.weft.api.v1alpha1.WeftApi;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

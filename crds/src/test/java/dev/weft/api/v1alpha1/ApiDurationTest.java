@@ -1,4 +1,4 @@
-package dev.weft.xds.k8s;
+package dev.weft.api.v1alpha1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
