@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 MVN ?= mvn -B -ntp
 
-.PHONY: help test unit e2e tools crds clean
+.PHONY: help test unit e2e bench tools crds clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,6 +18,10 @@ unit: ## unit tests only (no real tools needed)
 e2e: tools ## the real end-to-end suite only (after the modules are built)
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e
+
+bench: tools ## benchmarks that print numbers (translation time, TrafficSplit propagation to Envoy); see docs/benchmarks.md
+	$(MVN) -q install -DskipTests
+	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e -Dtest='*Bench' -Dsurefire.failIfNoSpecifiedTests=false
 
 tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (pinned, cached)
 	hack/tools.sh
