@@ -4,6 +4,7 @@ import dev.weft.operator.reconcile.AccessPolicyReconciler;
 import dev.weft.operator.reconcile.EventRecorder;
 import dev.weft.operator.reconcile.TrafficSplitReconciler;
 import dev.weft.operator.reconcile.VirtualServiceReconciler;
+import dev.weft.operator.sync.MeshStatusKeeper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator process: java-operator-sdk reconcilers that validate TrafficSplits, VirtualServices
- * and AccessPolicies and write their status, leader-elected through a Lease so that one instance
+ * and AccessPolicies and write their status (Programmed from the xds-server's sync reports), and the
+ * keeper of MeshStatus; leader-elected through a Lease so that one instance
  * reconciles while the others stand by with warm caches, and an HTTP endpoint for probes and metrics.
  */
 public final class WeftOperator implements AutoCloseable {
@@ -74,13 +76,26 @@ public final class WeftOperator implements AutoCloseable {
   /**
    * What to watch and where to serve. An empty {@code namespaces} means every namespace; without
    * {@code leaderElection} this instance reconciles on its own (a laptop, a demo).
+   * {@code xdsNamespaces} are where the xds-server replicas keep their sync reports; empty means
+   * the operator's own namespace (the Lease's, else the client's).
    */
-  public record Config(Set<String> namespaces, InetSocketAddress httpAddress, Optional<LeaderElection> leaderElection) {
+  public record Config(Set<String> namespaces, InetSocketAddress httpAddress, Optional<LeaderElection> leaderElection,
+      Set<String> xdsNamespaces) {
 
     public Config {
       namespaces = Set.copyOf(namespaces);
       Objects.requireNonNull(httpAddress, "httpAddress");
       Objects.requireNonNull(leaderElection, "leaderElection");
+      xdsNamespaces = Set.copyOf(xdsNamespaces);
+    }
+
+    /** Sync reports read from the operator's own namespace. */
+    public Config(Set<String> namespaces, InetSocketAddress httpAddress, Optional<LeaderElection> leaderElection) {
+      this(namespaces, httpAddress, leaderElection, Set.of());
+    }
+
+    public Config withXdsNamespaces(Set<String> newXdsNamespaces) {
+      return new Config(namespaces, httpAddress, leaderElection, newXdsNamespaces);
     }
 
     /**
@@ -88,11 +103,14 @@ public final class WeftOperator implements AutoCloseable {
      * (comma-separated; unset or empty: all), {@code WEFT_OPERATOR_HTTP_PORT} (default 8080),
      * {@code WEFT_BIND_ADDRESS} (default 0.0.0.0), {@code WEFT_LEADER_ELECTION} ({@code false}
      * turns it off), {@code WEFT_POD_NAMESPACE} (the Lease's namespace; unset: the client's
-     * namespace) and {@code WEFT_POD_NAME} (the identity; unset: HOSTNAME, then the host name).
+     * namespace), {@code WEFT_POD_NAME} (the identity; unset: HOSTNAME, then the host name) and
+     * {@code WEFT_XDS_NAMESPACE} (comma-separated namespaces of the xds-server's sync reports;
+     * unset: WEFT_POD_NAMESPACE, then the client's namespace).
      */
     public static Config fromEnvironment(Map<String, String> env) {
-      Set<String> namespaces = Arrays.stream(env.getOrDefault("WEFT_WATCH_NAMESPACES", "").split(","))
-          .map(String::strip).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+      Set<String> namespaces = list(env.getOrDefault("WEFT_WATCH_NAMESPACES", ""));
+      Set<String> xdsNamespaces = list(env.getOrDefault("WEFT_XDS_NAMESPACE",
+          env.getOrDefault("WEFT_POD_NAMESPACE", "")));
       String port = env.getOrDefault("WEFT_OPERATOR_HTTP_PORT", String.valueOf(OperatorEndpoint.DEFAULT_PORT));
       InetSocketAddress address;
       try {
@@ -105,7 +123,12 @@ public final class WeftOperator implements AutoCloseable {
       if (!"false".equalsIgnoreCase(env.getOrDefault("WEFT_LEADER_ELECTION", "true").strip())) {
         election = Optional.of(LeaderElection.of(env.get("WEFT_POD_NAMESPACE"), identity(env)));
       }
-      return new Config(namespaces, address, election);
+      return new Config(namespaces, address, election, xdsNamespaces);
+    }
+
+    private static Set<String> list(String commaSeparated) {
+      return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(s -> !s.isEmpty())
+          .collect(Collectors.toSet());
     }
 
     private static String identity(Map<String, String> env) {
@@ -129,6 +152,8 @@ public final class WeftOperator implements AutoCloseable {
   private final CountDownLatch lostLease = new CountDownLatch(1);
   private volatile Operator operator;
   private volatile OperatorEndpoint endpoint;
+  private volatile MeshStatusKeeper meshStatus;
+  private volatile boolean leading;
   private volatile boolean started;
   private volatile boolean closing;
   private boolean closed;
@@ -156,8 +181,10 @@ public final class WeftOperator implements AutoCloseable {
     }
     self.started = true;
     if (config.leaderElection().isEmpty()) {
+      self.leading = true;
       self.metrics.leader(true);
     }
+    self.meshStatus = MeshStatusKeeper.start(client, self.xdsNamespaces(), () -> self.leading, Clock.systemUTC());
     LOG.info("operator started namespaces={} leaderElection={} httpPort={}",
         config.namespaces().isEmpty() ? "all" : config.namespaces(),
         config.leaderElection().map(l -> l.leaseNamespace() + "/" + l.leaseName() + " as " + l.identity())
@@ -174,10 +201,23 @@ public final class WeftOperator implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     EventRecorder events = new EventRecorder(client,
         config.leaderElection().map(LeaderElection::identity).orElse(EventRecorder.COMPONENT), clock);
-    built.register(new TrafficSplitReconciler(events, metrics, clock), o -> watch(o, TrafficSplitReconciler.NAME));
-    built.register(new VirtualServiceReconciler(events, metrics, clock), o -> watch(o, VirtualServiceReconciler.NAME));
+    Set<String> xds = xdsNamespaces();
+    built.register(new TrafficSplitReconciler(events, metrics, clock, xds),
+        o -> watch(o, TrafficSplitReconciler.NAME));
+    built.register(new VirtualServiceReconciler(events, metrics, clock, xds),
+        o -> watch(o, VirtualServiceReconciler.NAME));
     built.register(new AccessPolicyReconciler(events, metrics, clock), o -> watch(o, AccessPolicyReconciler.NAME));
     return built;
+  }
+
+  /** Where the sync reports are: as configured, else the operator's own namespace. */
+  private Set<String> xdsNamespaces() {
+    if (!config.xdsNamespaces().isEmpty()) {
+      return config.xdsNamespaces();
+    }
+    String own = config.leaderElection().map(LeaderElection::leaseNamespace).orElse(null);
+    own = own != null ? own : client.getNamespace();
+    return Set.of(own != null ? own : "default");
   }
 
   private <P extends HasMetadata> void watch(ControllerConfigurationOverrider<P> overrider, String name) {
@@ -192,6 +232,7 @@ public final class WeftOperator implements AutoCloseable {
   private LeaderElectionConfiguration leaderElectionConfiguration(LeaderElection election) {
     LeaderCallbacks callbacks = new LeaderCallbacks(
         () -> {
+          leading = true;
           metrics.leader(true);
           LOG.info("leading identity={} lease={}/{}; reconciling", election.identity(), election.leaseNamespace(),
               election.leaseName());
@@ -220,6 +261,7 @@ public final class WeftOperator implements AutoCloseable {
    * stops. It runs inside the elector's lock, hence the stop on a thread of its own.
    */
   private void stoppedLeading() {
+    leading = false;
     metrics.leader(false);
     if (closing) {
       return;
@@ -265,6 +307,10 @@ public final class WeftOperator implements AutoCloseable {
       return;
     }
     closing = true;
+    leading = false;
+    if (meshStatus != null) {
+      meshStatus.close();
+    }
     try {
       if (operator != null) {
         operator.stop();

@@ -25,6 +25,16 @@ class ConfigTest {
   }
 
   @Test
+  void readsSyncReportsFromTheXdsNamespaceElseTheOperatorsOwn() {
+    assertThat(WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op", "WEFT_POD_NAMESPACE", "weft-system"))
+        .xdsNamespaces()).containsExactly("weft-system");
+    assertThat(WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op", "WEFT_POD_NAMESPACE", "weft-system",
+        "WEFT_XDS_NAMESPACE", "mesh-xds")).xdsNamespaces()).containsExactly("mesh-xds");
+    assertThat(WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op")).xdsNamespaces())
+        .as("unset: the client's namespace, resolved at start").isEmpty();
+  }
+
+  @Test
   void readsNamespacesPortAndPodName() {
     WeftOperator.Config config = WeftOperator.Config.fromEnvironment(Map.of(
         "WEFT_WATCH_NAMESPACES", " shop, payments ,,", "WEFT_OPERATOR_HTTP_PORT", "9000",

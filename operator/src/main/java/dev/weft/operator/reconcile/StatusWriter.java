@@ -4,6 +4,7 @@ import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.ResourceStatus;
 import dev.weft.operator.OperatorMetrics;
 import dev.weft.operator.status.ConditionChange;
+import dev.weft.operator.status.ConditionState;
 import dev.weft.operator.status.StatusConditions;
 import dev.weft.operator.validation.Verdict;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -12,6 +13,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +46,14 @@ final class StatusWriter<P extends CustomResource<?, ResourceStatus>> {
   }
 
   UpdateControl<P> write(P resource, Verdict verdict, Context<P> context) {
+    return write(resource, verdict, Optional.empty(), context);
+  }
+
+  /** The same, with the Programmed condition for the kinds proxies apply. */
+  UpdateControl<P> write(P resource, Verdict verdict, Optional<ConditionState> programmed, Context<P> context) {
     long generation = resource.getMetadata().getGeneration() == null ? 0 : resource.getMetadata().getGeneration();
-    StatusConditions.Update update = StatusConditions.next(resource.getStatus(), verdict, generation, clock.instant());
+    StatusConditions.Update update = StatusConditions.next(resource.getStatus(), verdict, programmed, generation,
+        clock.instant());
     if (!update.changed()) {
       return UpdateControl.noUpdate();
     }
@@ -76,7 +84,8 @@ final class StatusWriter<P extends CustomResource<?, ResourceStatus>> {
     for (Condition condition : update.status().getConditions()) {
       line.append(' ').append(condition.getType()).append('=').append(condition.getStatus())
           .append('/').append(condition.getReason());
-      healthy &= condition.getStatus() == Condition.Status.True;
+      // Unknown (Programmed while proxies catch up) is no reason to warn.
+      healthy &= condition.getStatus() != Condition.Status.False;
     }
     for (Condition condition : update.status().getConditions()) {
       if (condition.getStatus() != Condition.Status.True) {

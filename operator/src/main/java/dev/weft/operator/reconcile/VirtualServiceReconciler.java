@@ -2,8 +2,10 @@ package dev.weft.operator.reconcile;
 
 import dev.weft.api.v1alpha1.VirtualService;
 import dev.weft.operator.OperatorMetrics;
+import dev.weft.operator.sync.SyncReportSource;
 import dev.weft.operator.validation.NamespaceView;
 import dev.weft.operator.validation.References;
+import dev.weft.operator.validation.Verdict;
 import dev.weft.operator.validation.VirtualServiceValidator;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -11,7 +13,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /** Validates VirtualServices against their namespace's Services, routes and splits; writes their conditions. */
 public final class VirtualServiceReconciler implements Reconciler<VirtualService> {
@@ -23,19 +28,28 @@ public final class VirtualServiceReconciler implements Reconciler<VirtualService
       MeshSources.servicesAndRoutes(VirtualService.class, References::servicesNamedBy)
           .siblingsDependOnServices();
   private final StatusWriter<VirtualService> status;
+  private final SyncReportSource<VirtualService> reports;
 
-  public VirtualServiceReconciler(EventRecorder events, OperatorMetrics metrics, Clock clock) {
+  public VirtualServiceReconciler(EventRecorder events, OperatorMetrics metrics, Clock clock,
+      Set<String> xdsNamespaces) {
     this.status = new StatusWriter<>(VirtualService::new, events, metrics, clock);
+    this.reports = new SyncReportSource<>(VirtualService.class, NAME, xdsNamespaces, clock);
   }
 
   @Override
   public List<EventSource<?, VirtualService>> prepareEventSources(EventSourceContext<VirtualService> context) {
-    return sources.prepare(context);
+    List<EventSource<?, VirtualService>> all = new ArrayList<>(sources.prepare(context));
+    all.add(reports.prepare(context));
+    return all;
   }
 
   @Override
   public UpdateControl<VirtualService> reconcile(VirtualService resource, Context<VirtualService> context) {
     NamespaceView view = sources.view(resource.getMetadata().getNamespace());
-    return status.write(resource, VirtualServiceValidator.validate(resource, view), context);
+    Verdict verdict = VirtualServiceValidator.validate(resource, view);
+    boolean valid = verdict.accepted().passed() && verdict.resolvedRefs().passed();
+    UpdateControl<VirtualService> control =
+        status.write(resource, verdict, Optional.of(reports.programmed(resource, valid)), context);
+    return reports.recheckAfter(resource).map(control::rescheduleAfter).orElse(control);
   }
 }

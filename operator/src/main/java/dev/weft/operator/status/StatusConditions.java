@@ -12,18 +12,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The condition bookkeeping of the Kubernetes API conventions: turns a validation verdict into the
  * conditions this operator owns, each stamped with the generation it was computed for, and keeps a
  * condition's lastTransitionTime while its status stays the same (a new reason or message is not a
- * transition). Conditions of other types (Programmed, written by whoever reports proxy sync) are
- * neither returned nor compared, so server-side apply leaves them alone.
+ * transition). Programmed is added only for the kinds proxies apply (not AccessPolicy); conditions
+ * of other types are neither returned nor compared, so server-side apply leaves them alone.
  */
 public final class StatusConditions {
 
   /** The condition types this operator writes, in the order they are listed. */
-  public static final List<String> OWNED_TYPES = List.of(ConditionType.ACCEPTED, ConditionType.RESOLVED_REFS);
+  public static final List<String> OWNED_TYPES = List.of(ConditionType.ACCEPTED, ConditionType.RESOLVED_REFS,
+      ConditionType.PROGRAMMED);
 
   /** Far below the schema's 32768, and still a readable page in kubectl describe. */
   static final int MAX_MESSAGE_LENGTH = 8_000;
@@ -44,18 +46,25 @@ public final class StatusConditions {
 
   /** The next status for a resource at {@code generation}, given its current status (may be null). */
   public static Update next(ResourceStatus current, Verdict verdict, long generation, Instant now) {
-    Map<String, Outcome> outcomes = new LinkedHashMap<>();
-    outcomes.put(ConditionType.ACCEPTED, verdict.accepted());
-    outcomes.put(ConditionType.RESOLVED_REFS, verdict.resolvedRefs());
+    return next(current, verdict, Optional.empty(), generation, now);
+  }
+
+  /** The same, with the Programmed condition when the resource's kind has one. */
+  public static Update next(ResourceStatus current, Verdict verdict, Optional<ConditionState> programmed,
+      long generation, Instant now) {
+    Map<String, ConditionState> outcomes = new LinkedHashMap<>();
+    outcomes.put(ConditionType.ACCEPTED, state(verdict.accepted()));
+    outcomes.put(ConditionType.RESOLVED_REFS, state(verdict.resolvedRefs()));
+    programmed.ifPresent(p -> outcomes.put(ConditionType.PROGRAMMED, p));
     String timestamp = now.truncatedTo(ChronoUnit.SECONDS).toString();
 
     List<Condition> conditions = new ArrayList<>();
     List<ConditionChange> changes = new ArrayList<>();
     boolean changed = current == null || !Objects.equals(current.getObservedGeneration(), generation);
-    for (Map.Entry<String, Outcome> entry : outcomes.entrySet()) {
-      Outcome outcome = entry.getValue();
+    for (Map.Entry<String, ConditionState> entry : outcomes.entrySet()) {
+      ConditionState outcome = entry.getValue();
       Condition previous = current == null ? null : current.condition(entry.getKey()).orElse(null);
-      Condition.Status status = outcome.passed() ? Condition.Status.True : Condition.Status.False;
+      Condition.Status status = outcome.status();
       String since = previous != null && previous.getStatus() == status && previous.getLastTransitionTime() != null
           ? previous.getLastTransitionTime() : timestamp;
       Condition condition = new Condition(entry.getKey(), status, outcome.reason(), bounded(outcome.message()),
@@ -71,6 +80,11 @@ public final class StatusConditions {
     next.setObservedGeneration(generation);
     next.setConditions(conditions);
     return new Update(next, changed, changes);
+  }
+
+  private static ConditionState state(Outcome outcome) {
+    return new ConditionState(outcome.passed() ? Condition.Status.True : Condition.Status.False, outcome.reason(),
+        outcome.message());
   }
 
   private static String bounded(String message) {

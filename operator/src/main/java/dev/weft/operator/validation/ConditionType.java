@@ -7,6 +7,8 @@ public final class ConditionType {
   public static final String ACCEPTED = "Accepted";
   /** Every Service the resource names exists and exposes the ports it needs. */
   public static final String RESOLVED_REFS = "ResolvedRefs";
+  /** Every connected proxy that needs the resource applied a config containing it (TrafficSplit, VirtualService). */
+  public static final String PROGRAMMED = "Programmed";
 
   private ConditionType() {}
 }

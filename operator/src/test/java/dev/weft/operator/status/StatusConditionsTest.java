@@ -9,6 +9,7 @@ import dev.weft.operator.validation.Verdict;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class StatusConditionsTest {
@@ -115,5 +116,25 @@ class StatusConditionsTest {
 
     assertThat(message).hasSize(StatusConditions.MAX_MESSAGE_LENGTH).endsWith("(cut; fix the problems above to see "
         + "the rest)");
+  }
+
+  @Test
+  void programmedMovesFromUnknownToFalseAndBackWithATransitionEachTimeAndAnEventForEachReason() {
+    ConditionState pending = new ConditionState(Condition.Status.Unknown, "Pending", "applied by 1 of 2");
+    ConditionState rejected = new ConditionState(Condition.Status.False, "Rejected", "web.shop: Envoy says: bad");
+    ResourceStatus before = StatusConditions.next(null, GOOD, Optional.of(pending), 1, T0).status();
+
+    StatusConditions.Update update = StatusConditions.next(before, GOOD, Optional.of(rejected), 1, T1);
+
+    assertThat(update.changed()).isTrue();
+    assertThat(update.status().condition("Programmed").orElseThrow()).isEqualTo(
+        new Condition("Programmed", Condition.Status.False, "Rejected", "web.shop: Envoy says: bad", 1L,
+            "2025-05-01T10:05:00Z"));
+    assertThat(update.changes()).singleElement().satisfies(change -> {
+      assertThat(change.type()).isEqualTo("Programmed");
+      assertThat(change.isWarning()).isTrue();
+    });
+    assertThat(StatusConditions.next(update.status(), GOOD, Optional.of(rejected), 1, T1).changed())
+        .isFalse();
   }
 }

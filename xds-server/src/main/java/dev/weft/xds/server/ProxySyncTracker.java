@@ -278,10 +278,15 @@ public final class ProxySyncTracker implements DiscoveryServerCallbacks {
       for (Map.Entry<String, TypeState> entry : snapshot.entrySet()) {
         TypeState t = entry.getValue();
         String newest = latest.getOrDefault(entry.getKey(), "");
-        if (latest.containsKey(entry.getKey()) && !newest.equals(t.ackedVersion)) {
+        boolean current = latest.containsKey(entry.getKey()) && newest.equals(t.ackedVersion);
+        if (latest.containsKey(entry.getKey()) && !current) {
           synced = false;
         }
-        copied.add(new ProxyStatus.TypeStatus(entry.getKey(), t.sentVersion, t.sentNonce, t.ackedVersion, newest, t.nack));
+        // When the group's newest version is again the one the proxy kept (the bad change was
+        // undone), nothing new is sent and no ACK comes, yet the rejection no longer stands.
+        ProxyStatus.Nack standing = current ? null : t.nack;
+        copied.add(new ProxyStatus.TypeStatus(entry.getKey(), t.sentVersion, t.sentNonce, t.ackedVersion, newest,
+            standing));
       }
       return new ProxyStatus(node, namespace, groupId, id, proto, openedAt, copied, nack, synced);
     }

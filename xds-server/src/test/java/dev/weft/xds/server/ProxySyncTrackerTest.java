@@ -147,6 +147,24 @@ class ProxySyncTrackerTest {
   }
 
   @Test
+  void undoingTheRejectedChangeEndsTheNackWithoutANewResponse() {
+    latest.put(WEB_GROUP, Map.of(CDS, "c2"));
+    connectAndSend(1);
+    tracker.onV3StreamRequest(1, request(CDS, "c1", "0"));
+    tracker.onV3StreamResponse(1, request(CDS, "c1", "0"), response(CDS, "c2", "2"));
+    tracker.onV3StreamRequest(1, nack(CDS, "c1", "2", "bad"));
+
+    // The state goes back to what the proxy kept: the server has nothing new to send.
+    latest.put(WEB_GROUP, Map.of(CDS, "c1"));
+
+    assertThat(tracker.proxies()).singleElement().satisfies(p -> {
+      assertThat(p.nacked()).isFalse();
+      assertThat(p.synced()).isTrue();
+      assertThat(p.lastNack().message()).isEqualTo("bad");
+    });
+  }
+
+  @Test
   void deltaAcksCountTheSystemVersionOfTheAckedResponse() {
     latest.put(WEB_GROUP, Map.of(CDS, "c1"));
     tracker.onStreamOpen(4, "");

@@ -1,0 +1,247 @@
+package dev.weft.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weft.api.v1alpha1.Condition;
+import dev.weft.api.v1alpha1.MeshStatus;
+import dev.weft.api.v1alpha1.MeshStatusStatus;
+import dev.weft.api.v1alpha1.TrafficSplit;
+import dev.weft.operator.WeftOperator;
+import dev.weft.testsupport.KubeApiServer;
+import dev.weft.testsupport.KubeApiServerTest;
+import dev.weft.testsupport.Kubectl;
+import dev.weft.xds.XdsServerApp;
+import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
+import dev.weft.xds.sync.SyncReportPublisher;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Issue 4's "done when" on real parts: a real kube-apiserver, the xds-server reporting proxy sync
+ * state (test hooks on), the operator, and real Envoy sidecars. A TrafficSplit applied with kubectl
+ * becomes Programmed and {@code kubectl get meshstatus} shows every proxy synced; the NACK test hook
+ * makes the client's Envoy reject its config, which shows on the split (with Envoy's error) and in
+ * MeshStatus within seconds; removing the annotation clears both. A replica whose report stops
+ * being rewritten drops out of the xDS count.
+ */
+@KubeApiServerTest
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ProgrammedStatusTest {
+
+  static final String NS = "progstat";
+  static final String XDS_NS = "weft-system";
+  static final String CLIENT_NODE = "web." + NS;
+  /** "Within seconds", with room for a slow machine. */
+  static final Duration BOUND = Duration.ofSeconds(20);
+  static final String SPLIT = """
+      apiVersion: weft.dev/v1alpha1
+      kind: TrafficSplit
+      metadata:
+        name: payments-canary
+        namespace: progstat
+      spec:
+        service: payments
+        backends:
+        - service: payments-v1
+          weight: 90
+        - service: payments-v2
+          weight: 10
+      """;
+  static final String HEADER = "NAME   PROXIES   SYNCED   STALE   NACKED   XDS   CERTS-EXPIRING   AGE";
+
+  static KubernetesClient operatorClient;
+  static WeftOperator operator;
+  static XdsServerApp xds;
+  static LocalPod v1;
+  static LocalPod v2;
+  static LocalPod web;
+
+  @BeforeAll
+  static void startMesh(KubeApiServer server, Kubectl kubectl, KubernetesClient client) throws Exception {
+    WeftCrds.install(kubectl);
+    kubectl.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + XDS_NS + "\n").requireSuccess();
+    MeshObjects objects = new MeshObjects(client, NS);
+    objects.createNamespace();
+    for (String service : List.of("payments", "payments-v1", "payments-v2")) {
+      objects.service(service, 80);
+    }
+    xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS))
+        .withSyncReport(SyncReportPublisher.Settings.of(XDS_NS, "xds-0")
+            .withTimings(Duration.ofMillis(200), Duration.ofSeconds(1)))
+        .withTestHooks(true));
+    operatorClient = server.newClient();
+    operator = WeftOperator.start(operatorClient, new WeftOperator.Config(Set.of(NS),
+        new InetSocketAddress("127.0.0.1", 0), Optional.empty()).withXdsNamespaces(Set.of(XDS_NS)));
+
+    v1 = LocalPod.serving("payments-v1", NS, "payments", "127.0.11.11", xds.xdsPort(), Transport.STATE_OF_THE_WORLD);
+    v2 = LocalPod.serving("payments-v2", NS, "payments", "127.0.11.12", xds.xdsPort(), Transport.DELTA);
+    web = LocalPod.client("web", NS, "web", "127.0.11.20", xds.xdsPort(), Transport.DELTA);
+    objects.endpoints("payments", List.of(v1), List.of());
+    objects.endpoints("payments-v1", List.of(v1), List.of());
+    objects.endpoints("payments-v2", List.of(v2), List.of());
+    Traffic traffic = new Traffic(web);
+    await("payments answers through the client sidecar")
+        .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        .until(() -> traffic.sendOne("payments").equals("payments-v1"));
+  }
+
+  @AfterAll
+  static void stopMesh(KubernetesClient client) {
+    for (AutoCloseable part : new AutoCloseable[] {web, v2, v1, operator, xds, operatorClient}) {
+      if (part != null) {
+        try {
+          part.close();
+        } catch (Exception e) {
+          System.err.println("closing " + part + ": " + e);
+        }
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void appliedSplitIsProgrammedAndMeshStatusShowsEveryProxySynced(Kubectl kubectl, KubernetesClient client) {
+    kubectl.apply(SPLIT).requireSuccess();
+
+    Condition programmed = awaitProgrammed(client, c -> c.getStatus() == Condition.Status.True);
+    System.out.println("Programmed: " + programmed);
+    assertThat(programmed.getReason()).isEqualTo("Programmed");
+    assertThat(programmed.getMessage()).matches("applied by (\\d+) of \\1 proxies that need it");
+    assertThat(programmed.getObservedGeneration()).isEqualTo(1);
+
+    String table = awaitMeshStatusTable(kubectl, "mesh   3         3        0       0        1     0                ");
+    System.out.println("$ kubectl get meshstatus\n" + table);
+    System.out.println("$ kubectl get ts -n " + NS + "\n"
+        + kubectl.run("get", "ts", "-n", NS).requireSuccess().stdout());
+    MeshStatusStatus status = meshStatus(client);
+    assertThat(status.getConditions()).singleElement().satisfies(ready -> {
+      assertThat(ready.getType()).isEqualTo("Ready");
+      assertThat(ready.getStatus()).isEqualTo(Condition.Status.True);
+    });
+    assertThat(status.getLastNack()).isNull();
+    assertThat(status.getCertificates().getIssued()).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void rejectedConfigShowsOnTheSplitWithEnvoysErrorAndInMeshStatus(Kubectl kubectl, KubernetesClient client) {
+    kubectl.run("annotate", "ts", "payments-canary", "-n", NS, "weft.dev/test-reject-on=" + CLIENT_NODE)
+        .requireSuccess();
+    Instant annotated = Instant.now();
+
+    Condition rejected = awaitProgrammed(client, c -> c.getStatus() == Condition.Status.False);
+    Duration onSplit = Duration.between(annotated, Instant.now());
+    System.out.println("Programmed after the NACK (" + onSplit.toMillis() + " ms): " + rejected);
+    assertThat(rejected.getReason()).isEqualTo("Rejected");
+    // Envoy's own words (RE2's, on the regex the hook adds), and the proxy that said them.
+    assertThat(rejected.getMessage()).contains(CLIENT_NODE + ": Envoy says: missing ): (weft.dev/test-reject-on");
+
+    String table = awaitMeshStatusTable(kubectl, "mesh   3         2        0       1        1     0                ");
+    System.out.println("$ kubectl get meshstatus (" + Duration.between(annotated, Instant.now()).toMillis()
+        + " ms after the annotation)\n" + table);
+    MeshStatusStatus status = meshStatus(client);
+    assertThat(status.getLastNack()).isNotNull();
+    assertThat(status.getLastNack().getProxy()).isEqualTo(CLIENT_NODE);
+    assertThat(status.getLastNack().getTypeUrl())
+        .isEqualTo("type.googleapis.com/envoy.config.route.v3.RouteConfiguration");
+    assertThat(status.getLastNack().getMessage()).startsWith("missing ): (weft.dev/test-reject-on");
+    assertThat(status.getNackedProxies()).extracting(r -> r.getProxy()).containsExactly(CLIENT_NODE);
+    assertThat(status.getConditions().get(0).getReason()).isEqualTo("ProxiesRejected");
+    System.out.println("$ kubectl get ts -n " + NS + " (NACKed)\n"
+        + kubectl.run("get", "ts", "-n", NS).requireSuccess().stdout());
+    String describe = kubectl.run("describe", "meshstatus", "mesh").requireSuccess().stdout();
+    System.out.println("$ kubectl describe meshstatus mesh\n" + describe);
+    assertThat(describe).contains("Nacked Proxies:").contains(CLIENT_NODE);
+  }
+
+  @Test
+  @Order(3)
+  void removingTheAnnotationClearsBoth(Kubectl kubectl, KubernetesClient client) {
+    kubectl.run("annotate", "ts", "payments-canary", "-n", NS, "weft.dev/test-reject-on-").requireSuccess();
+
+    Condition programmed = awaitProgrammed(client, c -> c.getStatus() == Condition.Status.True);
+    System.out.println("Programmed after the fix: " + programmed);
+    String table = awaitMeshStatusTable(kubectl, "mesh   3         3        0       0        1     0                ");
+    System.out.println("$ kubectl get meshstatus (fixed)\n" + table);
+    MeshStatusStatus status = meshStatus(client);
+    assertThat(status.getLastNack()).isNull();
+    assertThat(status.getNackedProxies()).isEmpty();
+    assertThat(status.getConditions().get(0).getStatus()).isEqualTo(Condition.Status.True);
+  }
+
+  @Test
+  @Order(4)
+  void replicaWhoseReportStopsIsNoLongerCountedInMeshStatusOrProgrammed(KubernetesClient client) {
+    // A second replica that reports once and then dies without deleting its report (a crash).
+    // Its one proxy never applied the split, so while the report is fresh the split is Pending.
+    String report = """
+        {"replica":"xds-1","updated":"%s","heartbeatSeconds":3,
+         "proxies":[{"id":"late.progstat","namespace":"progstat","group":"late","connectedSince":"%<s",
+                     "synced":false}],
+         "resources":[{"kind":"TrafficSplit","namespace":"progstat","name":"payments-canary","generation":1,
+                       "proxies":1,"acked":0,"nacked":[]}],
+         "truncated":false}
+        """.formatted(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    client.configMaps().inNamespace(XDS_NS).resource(new ConfigMapBuilder()
+        .withNewMetadata().withName("weft-xds-sync-xds-1").addToLabels("weft.dev/sync-report", "xds").endMetadata()
+        .addToData("report.json", report).build()).create();
+    try {
+      await("the second replica counts while its report is fresh").atMost(BOUND)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> meshStatus(client).getXdsReplicas(), n -> n == 2);
+      Condition pending = awaitProgrammed(client, c -> c.getStatus() == Condition.Status.Unknown);
+      System.out.println("xdsReplicas with xds-1 reporting: 2; " + pending);
+      assertThat(pending.getReason()).isEqualTo("Pending");
+      assertThat(pending.getMessage()).isEqualTo("applied by 3 of 4 proxies that need it; waiting for the rest");
+      await("xds-1 drops out 3 heartbeats after its last report").atMost(BOUND)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> meshStatus(client).getXdsReplicas(), n -> n == 1);
+      Condition programmed = awaitProgrammed(client, c -> c.getStatus() == Condition.Status.True);
+      System.out.println("xdsReplicas once xds-1 stopped reporting: " + meshStatus(client).getXdsReplicas() + "; "
+          + programmed);
+      assertThat(programmed.getMessage()).isEqualTo("applied by 3 of 3 proxies that need it");
+    } finally {
+      client.configMaps().inNamespace(XDS_NS).withName("weft-xds-sync-xds-1").delete();
+    }
+  }
+
+  private static Condition awaitProgrammed(KubernetesClient client, Predicate<Condition> wanted) {
+    return await("TrafficSplit payments-canary Programmed").atMost(BOUND).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          TrafficSplit split = client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary").get();
+          return split == null || split.getStatus() == null ? null
+              : split.getStatus().condition("Programmed").orElse(null);
+        }, c -> c != null && wanted.test(c));
+  }
+
+  /** Waits for the exact table, the AGE value aside, and returns it as printed. */
+  private static String awaitMeshStatusTable(Kubectl kubectl, String rowWithoutAge) {
+    return await("kubectl get meshstatus shows " + rowWithoutAge.strip()).atMost(BOUND)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> kubectl.run("get", "meshstatus").requireSuccess().stdout(), out -> {
+          List<String> lines = out.strip().lines().toList();
+          return lines.size() == 2 && lines.get(0).equals(HEADER)
+              && lines.get(1).startsWith(rowWithoutAge) && lines.get(1).substring(rowWithoutAge.length())
+                  .matches("\\d+[smhd]\\S*");
+        });
+  }
+
+  private static MeshStatusStatus meshStatus(KubernetesClient client) {
+    return client.resources(MeshStatus.class).withName(MeshStatus.NAME).get().getStatus();
+  }
+}

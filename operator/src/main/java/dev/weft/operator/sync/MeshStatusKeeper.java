@@ -1,0 +1,126 @@
+package dev.weft.operator.sync;
+
+import dev.weft.api.v1alpha1.MeshStatus;
+import dev.weft.api.v1alpha1.MeshStatusStatus;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps MeshStatus {@code mesh} up to date from the xds-server replicas' sync reports: an informer
+ * on the report ConfigMaps, and a timer that recomputes the status (a replica that stops writing
+ * is noticed by the clock, not by an event) and writes it, while this instance leads, at most every
+ * {@link #MIN_WRITE_INTERVAL} and only when it changed. Creates the object when it is missing.
+ */
+public final class MeshStatusKeeper implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MeshStatusKeeper.class);
+  static final Duration MIN_WRITE_INTERVAL = Duration.ofSeconds(2);
+  private static final Duration TICK = Duration.ofMillis(500);
+
+  private final KubernetesClient client;
+  private final BooleanSupplier leading;
+  private final Clock clock;
+  private final List<SharedIndexInformer<ConfigMap>> informers = new ArrayList<>();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread thread = new Thread(r, "weft-meshstatus");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private MeshStatusStatus written;
+  private Instant lastWrite = Instant.EPOCH;
+
+  private MeshStatusKeeper(KubernetesClient client, BooleanSupplier leading, Clock clock) {
+    this.client = client;
+    this.leading = leading;
+    this.clock = clock;
+  }
+
+  /** Starts the report informers in {@code xdsNamespaces} and the timer; writes only while {@code leading}. */
+  public static MeshStatusKeeper start(KubernetesClient client, Set<String> xdsNamespaces, BooleanSupplier leading,
+      Clock clock) {
+    MeshStatusKeeper keeper = new MeshStatusKeeper(client, leading, clock);
+    for (String namespace : xdsNamespaces) {
+      keeper.informers.add(client.configMaps().inNamespace(namespace)
+          .withLabel(SyncReportDocument.LABEL, SyncReportDocument.LABEL_VALUE).inform());
+    }
+    keeper.timer.scheduleWithFixedDelay(keeper::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+    return keeper;
+  }
+
+  private void tick() {
+    try {
+      if (!leading.getAsBoolean()) {
+        written = null;
+        return;
+      }
+      Instant now = clock.instant();
+      if (Duration.between(lastWrite, now).compareTo(MIN_WRITE_INTERVAL) < 0) {
+        return;
+      }
+      List<SyncReportDocument> reports = new ArrayList<>();
+      for (SharedIndexInformer<ConfigMap> informer : informers) {
+        for (ConfigMap map : informer.getStore().list()) {
+          SyncReportSource.read(map).ifPresent(reports::add);
+        }
+      }
+      // A new leader starts from what is stored, so Ready keeps its transition time.
+      MeshStatusStatus previous = written != null ? written : stored();
+      MeshStatusStatus next = MeshStatusAggregator.next(previous, reports, now);
+      if (next.equals(previous)) {
+        written = next;
+        return;
+      }
+      write(next);
+      written = next;
+      lastWrite = now;
+    } catch (KubernetesClientException e) {
+      // Retried on the next tick; the cached copy is dropped so the write is not skipped.
+      written = null;
+      LOG.warn("could not write MeshStatus {}: {}", MeshStatus.NAME, e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("MeshStatus refresh failed", e);
+    }
+  }
+
+  private MeshStatusStatus stored() {
+    MeshStatus current = client.resources(MeshStatus.class).withName(MeshStatus.NAME).get();
+    return current == null ? null : current.getStatus();
+  }
+
+  private void write(MeshStatusStatus status) {
+    var resource = client.resources(MeshStatus.class).withName(MeshStatus.NAME);
+    MeshStatus current = resource.get();
+    if (current == null) {
+      MeshStatus fresh = new MeshStatus();
+      fresh.setMetadata(new ObjectMetaBuilder().withName(MeshStatus.NAME).build());
+      current = client.resource(fresh).create();
+      LOG.info("created MeshStatus {}", MeshStatus.NAME);
+    }
+    current.setStatus(status);
+    client.resource(current).updateStatus();
+    LOG.info("MeshStatus written connected={} synced={} stale={} nacked={} xdsReplicas={}",
+        status.getProxies().getConnected(), status.getProxies().getSynced(), status.getProxies().getStale(),
+        status.getProxies().getNacked(), status.getXdsReplicas());
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    informers.forEach(SharedIndexInformer::close);
+  }
+}

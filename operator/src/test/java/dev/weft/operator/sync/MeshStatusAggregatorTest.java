@@ -1,0 +1,118 @@
+package dev.weft.operator.sync;
+
+import static dev.weft.operator.sync.Reports.nacked;
+import static dev.weft.operator.sync.Reports.report;
+import static dev.weft.operator.sync.Reports.synced;
+import static dev.weft.operator.sync.Reports.unsynced;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.api.v1alpha1.Condition;
+import dev.weft.api.v1alpha1.MeshStatusStatus;
+import dev.weft.api.v1alpha1.ProxyCounts;
+import dev.weft.api.v1alpha1.ProxyReport;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MeshStatusAggregatorTest {
+
+  static final Instant NOW = Instant.parse("2025-05-01T10:00:05Z");
+  static final String FRESH = "2025-05-01T10:00:04Z";
+
+  @Test
+  void countsProxiesAcrossLiveReplicasAndIsReadyWhenAllAreSynced() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(
+        report("xds-0", FRESH, List.of(synced("a.shop"), synced("b.shop")), List.of()),
+        report("xds-1", FRESH, List.of(synced("c.shop")), List.of())), NOW);
+
+    assertThat(status.getProxies()).isEqualTo(new ProxyCounts(3, 3, 0, 0));
+    assertThat(status.getXdsReplicas()).isEqualTo(2);
+    assertThat(status.getCertificates().getIssued()).isZero();
+    assertThat(status.getCertificates().getExpiringSoon()).isZero();
+    assertThat(status.getConditions()).singleElement().satisfies(ready -> {
+      assertThat(ready.getStatus()).isEqualTo(Condition.Status.True);
+      assertThat(ready.getReason()).isEqualTo("Synced");
+    });
+    assertThat(status.getLastUpdateTime()).isEqualTo("2025-05-01T10:00:05Z");
+  }
+
+  @Test
+  void ignoresTheReportOfADeadReplica() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(
+        report("xds-0", FRESH, List.of(synced("a.shop")), List.of()),
+        report("xds-1", "2025-05-01T09:59:34Z", List.of(synced("c.shop")), List.of())), NOW);
+
+    assertThat(status.getXdsReplicas()).isEqualTo(1);
+    assertThat(status.getProxies().getConnected()).isEqualTo(1);
+  }
+
+  @Test
+  void listsNackedProxiesWithTheNewestAsLastNackAndStaleOnesOnlyAfterTheGrace() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(report("xds-0", FRESH, List.of(
+        nacked("a.shop", "2025-05-01T09:59:00Z", "old"),
+        nacked("b.shop", "2025-05-01T10:00:01Z", "new"),
+        unsynced("c.shop", "2025-05-01T09:00:00Z"),
+        unsynced("d.shop", "2025-05-01T10:00:00Z"),
+        synced("e.shop")), List.of())), NOW);
+
+    assertThat(status.getProxies()).isEqualTo(new ProxyCounts(5, 1, 1, 2));
+    assertThat(status.getLastNack().getProxy()).isEqualTo("b.shop");
+    assertThat(status.getLastNack().getMessage()).isEqualTo("new");
+    assertThat(status.getLastNack().getTypeUrl())
+        .isEqualTo("type.googleapis.com/envoy.config.route.v3.RouteConfiguration");
+    assertThat(status.getLastNack().getXdsReplica()).isEqualTo("xds-0");
+    assertThat(status.getNackedProxies()).extracting(ProxyReport::getProxy).containsExactly("b.shop", "a.shop");
+    assertThat(status.getStaleProxies()).extracting(ProxyReport::getProxy).containsExactly("c.shop");
+    assertThat(status.getConditions().get(0).getReason()).isEqualTo("ProxiesRejected");
+  }
+
+  @Test
+  void listsAtMostFiftyProxiesButCountsAll() {
+    List<SyncReportDocument.ProxyEntry> proxies = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      proxies.add(unsynced("p" + i + ".shop", "2025-05-01T09:00:00Z"));
+    }
+
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(report("xds-0", FRESH, proxies, List.of())),
+        NOW);
+
+    assertThat(status.getProxies().getStale()).isEqualTo(60);
+    assertThat(status.getStaleProxies()).hasSize(MeshStatusStatus.MAX_LISTED_PROXIES);
+    assertThat(status.getConditions().get(0).getReason()).isEqualTo("ProxiesNotSynced");
+  }
+
+  @Test
+  void isNotReadyWithoutALiveReplica() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(), NOW);
+
+    assertThat(status.getXdsReplicas()).isZero();
+    assertThat(status.getConditions().get(0).getStatus()).isEqualTo(Condition.Status.False);
+    assertThat(status.getConditions().get(0).getReason()).isEqualTo("NoXdsServer");
+  }
+
+  @Test
+  void keepsTimesWhenNothingChangedSoNoWriteIsNeeded() {
+    List<SyncReportDocument> reports = List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of()));
+    MeshStatusStatus first = MeshStatusAggregator.next(null, reports, NOW);
+
+    MeshStatusStatus again = MeshStatusAggregator.next(first, reports, NOW.plusSeconds(3));
+
+    assertThat(again).isEqualTo(first);
+  }
+
+  @Test
+  void movesReadyTransitionTimeOnlyWhenItsStatusChanges() {
+    MeshStatusStatus first = MeshStatusAggregator.next(null,
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())), NOW);
+
+    MeshStatusStatus second = MeshStatusAggregator.next(first,
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop"), synced("b.shop")), List.of())), NOW.plusSeconds(2));
+    MeshStatusStatus third = MeshStatusAggregator.next(second,
+        List.of(report("xds-0", FRESH, List.of(nacked("a.shop", FRESH, "bad")), List.of())), NOW.plusSeconds(4));
+
+    assertThat(second.getConditions().get(0).getLastTransitionTime()).isEqualTo("2025-05-01T10:00:05Z");
+    assertThat(second.getLastUpdateTime()).isEqualTo("2025-05-01T10:00:07Z");
+    assertThat(third.getConditions().get(0).getLastTransitionTime()).isEqualTo("2025-05-01T10:00:09Z");
+  }
+}
