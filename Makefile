@@ -28,6 +28,7 @@ tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (
 
 crds: ## regenerate crds/manifests from the Java types in dev.weft.api.v1alpha1
 	$(MVN) -q test -pl crds -Dtest=CrdManifestsTest -Dweft.crds.update=true -Dsurefire.failIfNoSpecifiedTests=false
+	rm -f helm/weft/crds/*.yml && cp crds/manifests/*.yml helm/weft/crds/
 
 clean: ## remove build output (keeps .tools/)
 	$(MVN) -q clean
