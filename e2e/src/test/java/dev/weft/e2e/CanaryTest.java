@@ -47,47 +47,23 @@ class CanaryTest {
       """;
 
   static XdsServerApp xds;
-  static MeshObjects objects;
-  static LocalPod v1;
-  static LocalPod v2;
-  static LocalPod web;
-  static Traffic traffic;
+  static PaymentsMesh mesh;
 
   @BeforeAll
   static void startMesh(Kubectl kubectl, KubernetesClient client) throws Exception {
     WeftCrds.install(kubectl);
-    objects = new MeshObjects(client, NS);
-    objects.createNamespace();
-    for (String service : List.of("payments", "payments-v1", "payments-v2")) {
-      objects.service(service, 80);
-    }
+    MeshObjects objects = PaymentsMesh.declare(client, NS);
     xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS)));
-
-    // One sidecar on each xDS flavour: v2 and the client use delta, v1 state of the world.
-    v1 = LocalPod.serving("payments-v1", NS, "payments", "127.0.10.11", xds.xdsPort(), Transport.STATE_OF_THE_WORLD);
-    v2 = LocalPod.serving("payments-v2", NS, "payments", "127.0.10.12", xds.xdsPort(), Transport.DELTA);
-    web = LocalPod.client("web", NS, "web", "127.0.10.20", xds.xdsPort(), Transport.DELTA);
-    // The root Service selects the stable pods only (the Flagger "primary" pattern).
-    objects.endpoints("payments", List.of(v1), List.of());
-    objects.endpoints("payments-v1", List.of(v1), List.of());
-    objects.endpoints("payments-v2", List.of(v2), List.of());
-    traffic = new Traffic(web);
-
-    await("payments answers through the client sidecar")
-        .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-        .until(() -> traffic.sendOne("payments").equals("payments-v1"));
+    mesh = PaymentsMesh.start(objects, NS, 10, xds.xdsPort());
   }
 
   @AfterAll
   static void stopMesh() {
-    for (AutoCloseable part : new AutoCloseable[] {web, v2, v1, xds}) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          System.err.println("closing " + part + ": " + e);
-        }
-      }
+    if (mesh != null) {
+      mesh.close();
+    }
+    if (xds != null) {
+      xds.close();
     }
   }
 
@@ -97,7 +73,7 @@ class CanaryTest {
     kubectl.apply(SPLIT.formatted(90, 10)).requireSuccess();
     awaitSecondBackendAnswers();
 
-    Traffic.Tally tally = traffic.send("payments", 2000);
+    Traffic.Tally tally = mesh.traffic.send("payments", 2000);
 
     System.out.println("TrafficSplit 90/10, 2000 requests: " + tally);
     assertThat(tally.failures()).isEmpty();
@@ -115,7 +91,7 @@ class CanaryTest {
 
     // The promise is about requests sent from 2 s after the patch on, so wait exactly that long.
     await().pollDelay(Duration.between(Instant.now(), patched.plusSeconds(2))).until(() -> true);
-    Traffic.Tally tally = traffic.send("payments", 2000);
+    Traffic.Tally tally = mesh.traffic.send("payments", 2000);
 
     System.out.println("TrafficSplit patched to 50/50, 2000 requests from 2 s after the patch: " + tally);
     assertThat(tally.failures()).isEmpty();
@@ -129,23 +105,23 @@ class CanaryTest {
     Traffic.Tally tally = new Traffic.Tally();
     Thread load = new Thread(() -> {
       while (running.get()) {
-        tally.add(traffic.sendOne("payments-v1"));
+        tally.add(mesh.traffic.sendOne("payments-v1"));
       }
     }, "load");
     load.start();
     try (LocalPod extra = LocalPod.serving("payments-v1-b", NS, "payments", "127.0.10.13", xds.xdsPort(),
         Transport.STATE_OF_THE_WORLD)) {
-      objects.endpoints("payments-v1", List.of(v1, extra), List.of());
+      mesh.objects.endpoints("payments-v1", List.of(mesh.v1, extra), List.of());
       await("the new payments-v1 pod gets traffic").atMost(Duration.ofSeconds(10))
           .until(() -> extra.app().requestCount() > 20);
 
       // Scale down as Kubernetes does: the endpoint turns terminating (still serving), then goes.
-      objects.endpoints("payments-v1", List.of(v1), List.of(extra));
+      mesh.objects.endpoints("payments-v1", List.of(mesh.v1), List.of(extra));
       AtomicInteger lastCount = new AtomicInteger(-1);
       await("the draining pod stops getting new requests").atMost(Duration.ofSeconds(10))
           .pollInterval(Duration.ofMillis(300))
           .until(() -> lastCount.getAndSet(extra.app().requestCount()) == extra.app().requestCount());
-      objects.endpoints("payments-v1", List.of(v1), List.of());
+      mesh.objects.endpoints("payments-v1", List.of(mesh.v1), List.of());
       int before = tally.total();
       await("traffic keeps flowing after the pod is gone").atMost(Duration.ofSeconds(10))
           .until(() -> tally.total() > before + 200);
@@ -166,7 +142,7 @@ class CanaryTest {
     Instant deleted = Instant.now();
 
     await().pollDelay(Duration.between(Instant.now(), deleted.plusSeconds(2))).until(() -> true);
-    Traffic.Tally tally = traffic.send("payments", 500);
+    Traffic.Tally tally = mesh.traffic.send("payments", 500);
 
     System.out.println("TrafficSplit deleted, 500 requests: " + tally);
     assertThat(tally.failures()).isEmpty();
@@ -176,6 +152,6 @@ class CanaryTest {
   private static void awaitSecondBackendAnswers() {
     await("payments-v2 answers for payments once the split is served")
         .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
-        .until(() -> traffic.sendOne("payments").equals("payments-v2"));
+        .until(() -> mesh.traffic.sendOne("payments").equals("payments-v2"));
   }
 }

@@ -12,7 +12,6 @@ import dev.weft.testsupport.KubeApiServer;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
-import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import dev.weft.xds.sync.SyncReportPublisher;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -67,19 +66,13 @@ class ProgrammedStatusTest {
   static KubernetesClient operatorClient;
   static WeftOperator operator;
   static XdsServerApp xds;
-  static LocalPod v1;
-  static LocalPod v2;
-  static LocalPod web;
+  static PaymentsMesh mesh;
 
   @BeforeAll
   static void startMesh(KubeApiServer server, Kubectl kubectl, KubernetesClient client) throws Exception {
     WeftCrds.install(kubectl);
     kubectl.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + XDS_NS + "\n").requireSuccess();
-    MeshObjects objects = new MeshObjects(client, NS);
-    objects.createNamespace();
-    for (String service : List.of("payments", "payments-v1", "payments-v2")) {
-      objects.service(service, 80);
-    }
+    MeshObjects objects = PaymentsMesh.declare(client, NS);
     xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS))
         .withSyncReport(SyncReportPublisher.Settings.of(XDS_NS, "xds-0")
             .withTimings(Duration.ofMillis(200), Duration.ofSeconds(1)))
@@ -88,21 +81,12 @@ class ProgrammedStatusTest {
     operator = WeftOperator.start(operatorClient, new WeftOperator.Config(Set.of(NS),
         new InetSocketAddress("127.0.0.1", 0), Optional.empty()).withXdsNamespaces(Set.of(XDS_NS)));
 
-    v1 = LocalPod.serving("payments-v1", NS, "payments", "127.0.11.11", xds.xdsPort(), Transport.STATE_OF_THE_WORLD);
-    v2 = LocalPod.serving("payments-v2", NS, "payments", "127.0.11.12", xds.xdsPort(), Transport.DELTA);
-    web = LocalPod.client("web", NS, "web", "127.0.11.20", xds.xdsPort(), Transport.DELTA);
-    objects.endpoints("payments", List.of(v1), List.of());
-    objects.endpoints("payments-v1", List.of(v1), List.of());
-    objects.endpoints("payments-v2", List.of(v2), List.of());
-    Traffic traffic = new Traffic(web);
-    await("payments answers through the client sidecar")
-        .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-        .until(() -> traffic.sendOne("payments").equals("payments-v1"));
+    mesh = PaymentsMesh.start(objects, NS, 11, xds.xdsPort());
   }
 
   @AfterAll
   static void stopMesh(KubernetesClient client) {
-    for (AutoCloseable part : new AutoCloseable[] {web, v2, v1, operator, xds, operatorClient}) {
+    for (AutoCloseable part : new AutoCloseable[] {mesh, operator, xds, operatorClient}) {
       if (part != null) {
         try {
           part.close();

@@ -9,7 +9,6 @@ import dev.weft.testsupport.EnvoyProcess;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
-import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
@@ -32,32 +31,21 @@ class PropagationBench {
   @Test
   void trafficSplitPatchToEnvoy(Kubectl kubectl, KubernetesClient client) throws Exception {
     WeftCrds.install(kubectl);
-    MeshObjects objects = new MeshObjects(client, NS);
-    objects.createNamespace();
-    for (String service : List.of("payments", "payments-v1", "payments-v2")) {
-      objects.service(service, 80);
-    }
+    MeshObjects objects = PaymentsMesh.declare(client, NS);
     try (XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS)));
-        LocalPod v1 = LocalPod.serving("payments-v1", NS, "payments", "127.0.12.11", xds.xdsPort(),
-            Transport.STATE_OF_THE_WORLD);
-        LocalPod v2 = LocalPod.serving("payments-v2", NS, "payments", "127.0.12.12", xds.xdsPort(),
-            Transport.STATE_OF_THE_WORLD);
-        LocalPod web = LocalPod.client("web", NS, "web", "127.0.12.20", xds.xdsPort(), Transport.DELTA)) {
-      objects.endpoints("payments", List.of(v1), List.of());
-      objects.endpoints("payments-v1", List.of(v1), List.of());
-      objects.endpoints("payments-v2", List.of(v2), List.of());
+        PaymentsMesh mesh = PaymentsMesh.start(objects, NS, 12, xds.xdsPort())) {
       TrafficSplit split = new TrafficSplit();
       split.getMetadata().setName("payments-canary");
       split.getMetadata().setNamespace(NS);
       split.setSpec(new TrafficSplitSpec("payments", List.of(
           new TrafficSplitBackend("payments-v1", 90), new TrafficSplitBackend("payments-v2", 10))));
       client.resource(split).create();
-      Traffic traffic = new Traffic(web);
-      await().atMost(Duration.ofSeconds(30)).until(() -> traffic.sendOne("payments").startsWith("payments-"));
+      await("the split is served").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+          .until(() -> mesh.traffic.sendOne("payments").equals("payments-v2"));
 
       Percentiles latency = new Percentiles();
       for (int round = 0; round < ROUNDS; round++) {
-        long before = rdsUpdates(web.sidecar());
+        long before = rdsUpdates(mesh.web.sidecar());
         int canary = round % 2 == 0 ? 50 : 10;
         long start = System.nanoTime();
         client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
@@ -67,7 +55,7 @@ class PropagationBench {
               return ts;
             });
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
-            .until(() -> rdsUpdates(web.sidecar()) > before);
+            .until(() -> rdsUpdates(mesh.web.sidecar()) > before);
         latency.add((System.nanoTime() - start) / 1e6);
       }
       System.out.println("TrafficSplit patch -> applied by a real Envoy (apiserver write, informer, "

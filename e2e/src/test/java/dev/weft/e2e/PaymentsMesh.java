@@ -1,0 +1,87 @@
+package dev.weft.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The canary shop most end-to-end tests need, on local pods: Services payments, payments-v1 and
+ * payments-v2 (port 80), a pod behind each version and a client pod "web", all sidecars on the
+ * given xDS server. The root Service selects the stable pod only (the Flagger "primary" pattern).
+ * One sidecar per xDS flavour: v1 state of the world, v2 and the client delta.
+ */
+final class PaymentsMesh implements AutoCloseable {
+
+  final MeshObjects objects;
+  final LocalPod v1;
+  final LocalPod v2;
+  final LocalPod web;
+  final Traffic traffic;
+
+  private PaymentsMesh(MeshObjects objects, LocalPod v1, LocalPod v2, LocalPod web) {
+    this.objects = objects;
+    this.v1 = v1;
+    this.v2 = v2;
+    this.web = web;
+    this.traffic = new Traffic(web);
+  }
+
+  /** The namespace and the three Services, which exist before any pod does. */
+  static MeshObjects declare(KubernetesClient client, String namespace) {
+    MeshObjects objects = new MeshObjects(client, namespace);
+    objects.createNamespace();
+    for (String service : List.of("payments", "payments-v1", "payments-v2")) {
+      objects.service(service, 80);
+    }
+    return objects;
+  }
+
+  /**
+   * Starts the pods at 127.0.{@code subnet}.11, .12 and .20, lists their endpoints, and returns
+   * once payments answers through the client sidecar.
+   */
+  static PaymentsMesh start(MeshObjects objects, String namespace, int subnet, int xdsPort) {
+    String prefix = "127.0." + subnet + ".";
+    LocalPod v1 = null;
+    LocalPod v2 = null;
+    LocalPod web = null;
+    try {
+      v1 = LocalPod.serving("payments-v1", namespace, "payments", prefix + 11, xdsPort, Transport.STATE_OF_THE_WORLD);
+      v2 = LocalPod.serving("payments-v2", namespace, "payments", prefix + 12, xdsPort, Transport.DELTA);
+      web = LocalPod.client("web", namespace, "web", prefix + 20, xdsPort, Transport.DELTA);
+      PaymentsMesh mesh = new PaymentsMesh(objects, v1, v2, web);
+      objects.endpoints("payments", List.of(v1), List.of());
+      objects.endpoints("payments-v1", List.of(v1), List.of());
+      objects.endpoints("payments-v2", List.of(v2), List.of());
+      await("payments answers through the client sidecar")
+          .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+          .until(() -> mesh.traffic.sendOne("payments").equals("payments-v1"));
+      return mesh;
+    } catch (RuntimeException e) {
+      closeQuietly(web);
+      closeQuietly(v2);
+      closeQuietly(v1);
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(web);
+    closeQuietly(v2);
+    closeQuietly(v1);
+  }
+
+  private static void closeQuietly(AutoCloseable part) {
+    if (part != null) {
+      try {
+        part.close();
+      } catch (Exception e) {
+        System.err.println("closing " + part + ": " + e);
+      }
+    }
+  }
+}
