@@ -3,10 +3,13 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 MVN ?= mvn -B -ntp
 
-.PHONY: help test unit e2e bench tools crds clean
+.PHONY: help demo test unit e2e bench tools crds clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+demo: tools ## the mesh on this machine with a live 90/10 canary (no cluster needed); DEMO_ONCE=1 exits after printing
+	MVN="$(MVN)" hack/demo.sh
 
 test: tools ## provision the real tools, then run the unit tests and the real end-to-end suite
 	source .tools/env.sh && $(MVN) install -Pe2e

@@ -3,6 +3,11 @@ package dev.weft.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.weft.demo.LocalPod;
+import dev.weft.demo.MeshObjects;
+import dev.weft.demo.PaymentsMesh;
+import dev.weft.demo.Traffic;
+import dev.weft.demo.WeftCrds;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;

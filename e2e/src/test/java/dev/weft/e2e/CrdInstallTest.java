@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.api.v1alpha1.VirtualService;
 import dev.weft.api.v1alpha1.WeftApi;
+import dev.weft.demo.WeftCrds;
 import dev.weft.testsupport.CommandResult;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
+import dev.weft.testsupport.WeftTools;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -29,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @KubeApiServerTest
 class CrdInstallTest {
 
-  static final Path EXAMPLES = WeftCrds.ROOT.resolve("docs/examples");
+  static final Path EXAMPLES = WeftTools.repoRoot().resolve("docs/examples");
 
   @BeforeAll
   static void installCrds(Kubectl kubectl) {

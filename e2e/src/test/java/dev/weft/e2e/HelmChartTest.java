@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatus;
 import dev.weft.api.v1alpha1.TrafficSplit;
+import dev.weft.demo.MeshObjects;
+import dev.weft.demo.WeftCrds;
 import dev.weft.operator.WeftOperator;
 import dev.weft.testsupport.Command;
 import dev.weft.testsupport.CommandResult;
@@ -33,8 +35,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -52,7 +54,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 @KubeApiServerTest
 class HelmChartTest {
 
-  static final Path CHART = WeftCrds.ROOT.resolve("helm/weft");
+  static final Path CHART = WeftTools.repoRoot().resolve("helm/weft");
   static final String NS = "weft-system";
   static final String RELEASE = "weft";
   static final String INSTANCE = "app.kubernetes.io/instance=" + RELEASE;

@@ -8,6 +8,7 @@ import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.ResourceStatus;
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.demo.WeftCrds;
 import dev.weft.operator.WeftOperator;
 import dev.weft.testsupport.CommandResult;
 import dev.weft.testsupport.KubeApiServer;

@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.demo.MeshObjects;
+import dev.weft.demo.Traffic;
+import dev.weft.demo.WeftCrds;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;

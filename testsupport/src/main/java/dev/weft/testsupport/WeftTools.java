@@ -113,7 +113,7 @@ public final class WeftTools {
    * The repository root: the surefire property when set, else the nearest folder upwards from the
    * working directory that has hack/tools.sh, so tests started from an IDE find the tools too.
    */
-  static Path repoRoot() {
+  public static Path repoRoot() {
     String fromProperty = System.getProperty(REPO_ROOT_PROPERTY);
     if (fromProperty != null && !fromProperty.isBlank()) {
       return Path.of(fromProperty);

@@ -1,4 +1,4 @@
-package dev.weft.e2e;
+package dev.weft.demo;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -17,26 +17,26 @@ import java.util.TreeMap;
  * Writes what the Service and EndpointSlice controllers would write for local pods: there is no
  * controller-manager in the test cluster, so the test lists the endpoints itself.
  */
-final class MeshObjects {
+public final class MeshObjects {
 
-  static final String HTTP = "http";
-  static final String SERVICE_NAME = "kubernetes.io/service-name";
+  public static final String HTTP = "http";
+  public static final String SERVICE_NAME = "kubernetes.io/service-name";
 
   private final KubernetesClient client;
   private final String namespace;
 
-  MeshObjects(KubernetesClient client, String namespace) {
+  public MeshObjects(KubernetesClient client, String namespace) {
     this.client = client;
     this.namespace = namespace;
   }
 
-  void createNamespace() {
+  public void createNamespace() {
     Namespace ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build();
     client.namespaces().resource(ns).serverSideApply();
   }
 
   /** A Service with one HTTP port whose target is the port its pods' apps serve on. */
-  Service service(String name, int port) {
+  public Service service(String name, int port) {
     return service(name, port, HTTP);
   }
 
@@ -44,7 +44,7 @@ final class MeshObjects {
    * A Service with one port named {@code portName}; the name's prefix declares the protocol
    * ({@code grpc} makes an HTTP/2 port that proxyless gRPC clients get listeners for).
    */
-  Service service(String name, int port, String portName) {
+  public Service service(String name, int port, String portName) {
     Service service = new ServiceBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
         .withNewSpec()
@@ -56,7 +56,7 @@ final class MeshObjects {
   }
 
   /** The Service's endpoints: every local pod, ready or draining (terminating but still serving). */
-  void endpoints(String service, List<LocalPod> ready, List<LocalPod> draining) {
+  public void endpoints(String service, List<LocalPod> ready, List<LocalPod> draining) {
     List<Member> members = new ArrayList<>();
     ready.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), true)));
     draining.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), false)));
@@ -67,7 +67,7 @@ final class MeshObjects {
    * The Service's endpoints when its pods have no sidecar (proxyless gRPC servers): every ready
    * address:port as it is, under the Service port {@code portName}.
    */
-  void endpoints(String service, String portName, List<InetSocketAddress> ready) {
+  public void endpoints(String service, String portName, List<InetSocketAddress> ready) {
     writeSlices(service, portName, ready.stream()
         .map(a -> new Member(a.getAddress().getHostAddress(), a.getPort(), true)).toList());
   }
@@ -88,7 +88,7 @@ final class MeshObjects {
               .withName(service + "-" + p)
               .withNamespace(namespace)
               .addToLabels(SERVICE_NAME, service)
-              .addToLabels("endpointslice.kubernetes.io/managed-by", "weft-e2e")
+              .addToLabels("endpointslice.kubernetes.io/managed-by", "weft-local-pods")
               .endMetadata()
               .withAddressType("FQDN")
               .addNewPort().withName(portName).withPort(p).withProtocol("TCP").endPort())

@@ -1,4 +1,4 @@
-package dev.weft.e2e;
+package dev.weft.demo;
 
 import static org.awaitility.Awaitility.await;
 
@@ -13,13 +13,13 @@ import java.util.List;
  * given xDS server. The root Service selects the stable pod only (the Flagger "primary" pattern).
  * One sidecar per xDS flavour: v1 state of the world, v2 and the client delta.
  */
-final class PaymentsMesh implements AutoCloseable {
+public final class PaymentsMesh implements AutoCloseable {
 
-  final MeshObjects objects;
-  final LocalPod v1;
-  final LocalPod v2;
-  final LocalPod web;
-  final Traffic traffic;
+  public final MeshObjects objects;
+  public final LocalPod v1;
+  public final LocalPod v2;
+  public final LocalPod web;
+  public final Traffic traffic;
 
   private PaymentsMesh(MeshObjects objects, LocalPod v1, LocalPod v2, LocalPod web) {
     this.objects = objects;
@@ -30,7 +30,7 @@ final class PaymentsMesh implements AutoCloseable {
   }
 
   /** The namespace and the three Services, which exist before any pod does. */
-  static MeshObjects declare(KubernetesClient client, String namespace) {
+  public static MeshObjects declare(KubernetesClient client, String namespace) {
     MeshObjects objects = new MeshObjects(client, namespace);
     objects.createNamespace();
     for (String service : List.of("payments", "payments-v1", "payments-v2")) {
@@ -43,7 +43,7 @@ final class PaymentsMesh implements AutoCloseable {
    * Starts the pods at 127.0.{@code subnet}.11, .12 and .20, lists their endpoints, and returns
    * once payments answers through the client sidecar.
    */
-  static PaymentsMesh start(MeshObjects objects, String namespace, int subnet, int xdsPort) {
+  public static PaymentsMesh start(MeshObjects objects, String namespace, int subnet, int xdsPort) {
     String prefix = "127.0." + subnet + ".";
     LocalPod v1 = null;
     LocalPod v2 = null;

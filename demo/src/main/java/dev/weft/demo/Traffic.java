@@ -1,4 +1,4 @@
-package dev.weft.e2e;
+package dev.weft.demo;
 
 import java.io.IOException;
 import java.net.URI;
@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * Sends requests through a client sidecar's outbound listener, naming the Service in the Host
  * header as an app would, and tallies which backend answered (backends answer with their name).
  */
-final class Traffic {
+public final class Traffic {
 
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
@@ -23,12 +23,12 @@ final class Traffic {
       .build();
   private final URI outbound;
 
-  Traffic(LocalPod client) {
+  public Traffic(LocalPod client) {
     this.outbound = URI.create("http://" + client.address() + ":" + LocalPod.OUTBOUND_PORT + "/");
   }
 
   /** Sends {@code count} requests for {@code host} one after another. */
-  Tally send(String host, int count) {
+  public Tally send(String host, int count) {
     Tally tally = new Tally();
     for (int i = 0; i < count; i++) {
       tally.add(sendOne(host));
@@ -37,8 +37,9 @@ final class Traffic {
   }
 
   /** One request; the backend's name, or a description of the failure starting with "FAILED". */
-  String sendOne(String host) {
-    // The Host header is restricted in the JDK client; the e2e JVM allows it (see e2e/pom.xml).
+  public String sendOne(String host) {
+    // The Host header is restricted in the JDK client: the JVM must run with
+    // -Djdk.httpclient.allowRestrictedHeaders=host (e2e/pom.xml and hack/demo.sh set it).
     HttpRequest request = HttpRequest.newBuilder(outbound).header("Host", host).timeout(Duration.ofSeconds(5)).build();
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -54,12 +55,12 @@ final class Traffic {
   }
 
   /** Who answered how often, and what failed. */
-  static final class Tally {
+  public static final class Tally {
     private final Map<String, Integer> answers = new TreeMap<>();
     private final List<String> failures = new ArrayList<>();
     private int total;
 
-    synchronized void add(String answer) {
+    public synchronized void add(String answer) {
       total++;
       if (answer.startsWith("FAILED")) {
         failures.add(answer);
@@ -68,20 +69,25 @@ final class Traffic {
       }
     }
 
-    synchronized int total() {
+    public synchronized int total() {
       return total;
     }
 
-    synchronized int count(String backend) {
+    public synchronized int count(String backend) {
       return answers.getOrDefault(backend, 0);
     }
 
-    synchronized double share(String backend) {
+    public synchronized double share(String backend) {
       return total == 0 ? 0 : (double) count(backend) / total;
     }
 
-    synchronized List<String> failures() {
+    public synchronized List<String> failures() {
       return List.copyOf(failures);
+    }
+
+    /** Answers per backend name, in name order. */
+    public synchronized Map<String, Integer> answers() {
+      return new TreeMap<>(answers);
     }
 
     @Override

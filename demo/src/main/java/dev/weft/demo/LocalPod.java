@@ -1,4 +1,4 @@
-package dev.weft.e2e;
+package dev.weft.demo;
 
 import dev.weft.testsupport.EnvoyProcess;
 import dev.weft.testsupport.HttpBackend;
@@ -14,9 +14,9 @@ import java.util.List;
  * standing at the pod's own loopback address, configured by the xDS server over ADS. Without
  * iptables the sidecar binds the pod address itself: inbound on the app's port, outbound on 15001.
  */
-final class LocalPod implements AutoCloseable {
+public final class LocalPod implements AutoCloseable {
 
-  static final int OUTBOUND_PORT = 15001;
+  public static final int OUTBOUND_PORT = 15001;
 
   private final String name;
   private final String address;
@@ -31,7 +31,7 @@ final class LocalPod implements AutoCloseable {
   }
 
   /** Starts a pod that serves HTTP (answering with its name) behind its sidecar. */
-  static LocalPod serving(String name, String namespace, String serviceAccount, String address, int xdsPort,
+  public static LocalPod serving(String name, String namespace, String serviceAccount, String address, int xdsPort,
       Transport transport) {
     HttpBackend app = HttpBackend.start(name, loopback());
     try {
@@ -44,7 +44,7 @@ final class LocalPod implements AutoCloseable {
   }
 
   /** Starts a pod that only makes calls: a sidecar with no app ports. */
-  static LocalPod client(String name, String namespace, String serviceAccount, String address, int xdsPort,
+  public static LocalPod client(String name, String namespace, String serviceAccount, String address, int xdsPort,
       Transport transport) {
     return new LocalPod(name, address, null,
         sidecar(name, namespace, serviceAccount, address, List.of(), xdsPort, transport));
@@ -67,25 +67,25 @@ final class LocalPod implements AutoCloseable {
     }
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
   /** The pod's own address, as its EndpointSlice lists it. */
-  String address() {
+  public String address() {
     return address;
   }
 
   /** The port the app serves on, which is also where the sidecar takes inbound traffic. */
-  int appPort() {
+  public int appPort() {
     return app.port();
   }
 
-  HttpBackend app() {
+  public HttpBackend app() {
     return app;
   }
 
-  EnvoyProcess sidecar() {
+  public EnvoyProcess sidecar() {
     return sidecar;
   }
 

@@ -1,0 +1,81 @@
+package dev.weft.xds.translate;
+
+import dev.weft.mesh.HttpRouting;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.SourceRef;
+import dev.weft.mesh.TrafficSplitRule;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A {@link MeshTranslator} that remembers the last accepted version of each TrafficSplit and
+ * VirtualService, so that a change it rejects (a backend Service that does not exist, a bad regex)
+ * leaves the previous version serving: a canary at 50/50 stays at 50/50 while a typo is fixed,
+ * instead of falling back to no split at all. The rejections still name the current version.
+ * A deleted resource is forgotten, so deleting never brings an old version back.
+ */
+public final class LastGoodTranslator {
+
+  private final MeshTranslator translator;
+  private final Map<Name, TrafficSplitRule> splits = new HashMap<>();
+  private final Map<Name, HttpRouting> routings = new HashMap<>();
+
+  public LastGoodTranslator(MeshTranslator translator) {
+    this.translator = translator;
+  }
+
+  /** A user resource by kind, namespace and name: what stays the same across its generations. */
+  private record Name(String kind, String namespace, String name) {
+
+    static Name of(SourceRef source) {
+      return new Name(source.kind(), source.namespace(), source.name());
+    }
+  }
+
+  /**
+   * Translates {@code state}, with each rejected resource replaced by its last accepted version
+   * when it has one; remembers what was accepted this time.
+   */
+  public synchronized Translation translate(MeshState state, Collection<ProxyGroup> groups) {
+    Translation asWritten = translator.translate(state, groups);
+    Set<Name> rejected = new HashSet<>();
+    asWritten.rejections().forEach(r -> rejected.add(Name.of(r.source())));
+
+    forgetDeleted(splits, state.splits(), TrafficSplitRule::source);
+    forgetDeleted(routings, state.routings(), HttpRouting::source);
+    List<TrafficSplitRule> servedSplits = remember(splits, state.splits(), TrafficSplitRule::source, rejected);
+    List<HttpRouting> servedRoutings = remember(routings, state.routings(), HttpRouting::source, rejected);
+    if (servedSplits.equals(state.splits()) && servedRoutings.equals(state.routings())) {
+      return asWritten;
+    }
+    Translation served = translator.translate(new MeshState(state.services(), servedSplits, servedRoutings), groups);
+    // A last good version that no longer translates (its Service is gone) is left out by the
+    // second translation; it stays remembered, as it may translate again once the Service is back.
+    return new Translation(served.configs(), asWritten.rejections(), served.sources());
+  }
+
+  /** Remembers the accepted resources; returns the list with rejected ones swapped for their last good version. */
+  private static <T> List<T> remember(Map<Name, T> lastGood, List<T> current, Function<T, SourceRef> source,
+      Set<Name> rejected) {
+    return current.stream().map(resource -> {
+      Name name = Name.of(source.apply(resource));
+      if (!rejected.contains(name)) {
+        lastGood.put(name, resource);
+        return resource;
+      }
+      return lastGood.getOrDefault(name, resource);
+    }).toList();
+  }
+
+  private static <T> void forgetDeleted(Map<Name, T> lastGood, List<T> current, Function<T, SourceRef> source) {
+    Set<Name> present = new HashSet<>();
+    current.forEach(resource -> present.add(Name.of(source.apply(resource))));
+    lastGood.keySet().retainAll(present);
+  }
+}

@@ -1,0 +1,103 @@
+package dev.weft.xds.translate;
+
+import static dev.weft.xds.translate.Meshes.SHOP;
+import static dev.weft.xds.translate.Meshes.http;
+import static dev.weft.xds.translate.Meshes.key;
+import static dev.weft.xds.translate.Meshes.service;
+import static dev.weft.xds.translate.Meshes.sidecar;
+import static dev.weft.xds.translate.Meshes.state;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServicePort;
+import dev.weft.mesh.SourceRef;
+import dev.weft.mesh.TrafficSplitRule;
+import dev.weft.mesh.WeightedService;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LastGoodTranslatorTest {
+
+  private static final ServicePort HTTP = http(80);
+  private static final MeshService PAYMENTS = service("payments", "10.0.0.1", HTTP);
+  private static final MeshService V1 = service("payments-v1", "10.0.0.2", HTTP);
+  private static final MeshService V2 = service("payments-v2", "10.0.0.3", HTTP);
+  private static final ProxyGroup WEB = sidecar(SHOP, "web", "10.1.0.1");
+  private static final List<ProxyGroup> GROUPS = List.of(WEB);
+
+  private final MeshTranslator plain = new MeshTranslator();
+  private final LastGoodTranslator translator = new LastGoodTranslator(plain);
+
+  @Test
+  void rejectedChangeLeavesTheLastAcceptedVersionServing() {
+    MeshState fiftyFifty = withSplits(split(1, "payments-v1", 50, "payments-v2", 50));
+    Translation good = translator.translate(fiftyFifty, GROUPS);
+    assertThat(weights(good)).containsExactly(50, 50);
+
+    MeshState typo = withSplits(split(2, "payments-v1", 50, "payments-v3", 50));
+    Translation afterTypo = translator.translate(typo, GROUPS);
+
+    assertThat(afterTypo.configs()).isEqualTo(good.configs());
+    assertThat(afterTypo.rejections()).singleElement().satisfies(r -> {
+      assertThat(r.source().generation()).isEqualTo(2);
+      assertThat(r.reason()).contains("Service shop/payments-v3 does not exist");
+    });
+    // Without memory the split would be dropped and payments would go to its own endpoints.
+    assertThat(plain.translate(typo, GROUPS).config(WEB).routes().get(0).getVirtualHosts(0).getRoutes(0)
+        .getRoute().hasWeightedClusters()).isFalse();
+  }
+
+  @Test
+  void fixedVersionReplacesTheLastGoodOne() {
+    translator.translate(withSplits(split(1, "payments-v1", 50, "payments-v2", 50)), GROUPS);
+    translator.translate(withSplits(split(2, "payments-v1", 50, "payments-v3", 50)), GROUPS);
+
+    Translation fixed = translator.translate(withSplits(split(3, "payments-v1", 90, "payments-v2", 10)), GROUPS);
+
+    assertThat(fixed.rejections()).isEmpty();
+    assertThat(weights(fixed)).containsExactly(90, 10);
+  }
+
+  @Test
+  void deletedResourceIsForgottenAndNeverComesBack() {
+    translator.translate(withSplits(split(1, "payments-v1", 50, "payments-v2", 50)), GROUPS);
+    Translation deleted = translator.translate(withSplits(), GROUPS);
+    assertThat(deleted.config(WEB)).isEqualTo(plain.translate(withSplits(), GROUPS).config(WEB));
+
+    // Recreated with a mistake: there is no earlier version of this object to fall back on.
+    MeshState recreatedBroken = withSplits(split(1, "payments-v1", 50, "payments-v3", 50));
+    Translation broken = translator.translate(recreatedBroken, GROUPS);
+
+    assertThat(broken).isEqualTo(plain.translate(recreatedBroken, GROUPS));
+  }
+
+  @Test
+  void acceptedStateTranslatesExactlyAsThePlainTranslator() {
+    MeshState state = withSplits(split(1, "payments-v1", 90, "payments-v2", 10));
+
+    assertThat(translator.translate(state, GROUPS)).isEqualTo(plain.translate(state, GROUPS));
+  }
+
+  private static MeshState withSplits(TrafficSplitRule... splits) {
+    return state(List.of(PAYMENTS, V1, V2), Arrays.asList(splits), List.of());
+  }
+
+  private static TrafficSplitRule split(long generation, String first, int firstWeight, String second,
+      int secondWeight) {
+    return new TrafficSplitRule(new SourceRef("TrafficSplit", SHOP, "canary", generation, "2026-01-01T00:00:00Z"),
+        key("payments"), List.of(new WeightedService(first, firstWeight), new WeightedService(second, secondWeight)));
+  }
+
+  private static List<Integer> weights(Translation translation) {
+    RouteAction route = translation.config(WEB).routes().stream()
+        .flatMap(r -> r.getVirtualHostsList().stream())
+        .filter(vh -> vh.getDomainsList().contains("payments"))
+        .findFirst().orElseThrow()
+        .getRoutes(0).getRoute();
+    return route.getWeightedClusters().getClustersList().stream().map(c -> c.getWeight().getValue()).toList();
+  }
+}

@@ -1,0 +1,24 @@
+package dev.weft.demo;
+
+import dev.weft.testsupport.Kubectl;
+import dev.weft.testsupport.WeftTools;
+import java.nio.file.Path;
+
+/** Installs the generated CRDs with kubectl, as a user would, and waits until they are served. */
+public final class WeftCrds {
+
+  private WeftCrds() {}
+
+  /** {@code kubectl apply -f crds/manifests} from the repository the tools were found in. */
+  public static void install(Kubectl kubectl) {
+    install(kubectl, WeftTools.repoRoot());
+  }
+
+  /** {@code kubectl apply -f <repoRoot>/crds/manifests}, then waits for every CRD to be Established. */
+  public static void install(Kubectl kubectl, Path repoRoot) {
+    kubectl.run("apply", "-f", repoRoot.resolve("crds/manifests").toString()).requireSuccess();
+    kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
+        "crd/trafficsplits.weft.dev", "crd/virtualservices.weft.dev",
+        "crd/accesspolicies.weft.dev", "crd/meshstatuses.weft.dev").requireSuccess();
+  }
+}

@@ -1,0 +1,342 @@
+package dev.weft.demo;
+
+import dev.weft.api.v1alpha1.Condition;
+import dev.weft.api.v1alpha1.MeshStatus;
+import dev.weft.api.v1alpha1.MeshStatusStatus;
+import dev.weft.api.v1alpha1.TrafficSplit;
+import dev.weft.operator.WeftOperator;
+import dev.weft.testsupport.KubeApiServer;
+import dev.weft.testsupport.Kubectl;
+import dev.weft.testsupport.ProcessLogs;
+import dev.weft.testsupport.WeftTools;
+import dev.weft.xds.XdsServerApp;
+import dev.weft.xds.sync.SyncReportPublisher;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * {@code make demo}: the mesh on one machine with no cluster. A real kube-apiserver + etcd, the
+ * operator and the xds-server in this JVM, and local pods (an app plus a real Envoy sidecar each):
+ * payments-v1, payments-v2 and a client, web. It applies a 90/10 TrafficSplit with kubectl, measures
+ * the split through web's sidecar and shows {@code kubectl get meshstatus}; then, unless
+ * {@code DEMO_ONCE=1}, it stays up and measures every TrafficSplit change a person makes.
+ */
+public final class WeftDemo implements AutoCloseable {
+
+  public static final String NAMESPACE = "demo";
+  public static final String SPLIT = "payments-canary";
+  /** Where the xds-server writes its sync report and the operator reads it, as in the chart. */
+  static final String XDS_NAMESPACE = "weft-system";
+  /** The canary the demo applies, backend by backend. */
+  static final Map<String, Integer> CANARY = orderedWeights("payments-v1", 90, "payments-v2", 10);
+  /** How far the observed share may be from the weight, in percentage points (issue 5: ± 3%). */
+  static final double TOLERANCE = 3.0;
+  static final Duration BOUND = Duration.ofSeconds(60);
+  private static final Duration STOP_BOUND = Duration.ofSeconds(10);
+
+  /**
+   * Where the repository is (CRDs, tools), the pods' subnet (127.0.{@code subnet}.x) and how many
+   * requests each measurement sends.
+   */
+  public record Settings(Path repoRoot, int subnet, int requests) {
+
+    public static Settings defaults() {
+      return new Settings(WeftTools.repoRoot(), 100, 2000);
+    }
+  }
+
+  private final Settings settings;
+  private final DemoConsole console;
+  private final List<AutoCloseable> parts = new ArrayList<>();
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private KubeApiServer cluster;
+  private Kubectl kubectl;
+  private KubernetesClient client;
+  private PaymentsMesh mesh;
+
+  private WeftDemo(Settings settings, PrintStream out) {
+    this.settings = settings;
+    this.console = new DemoConsole(out);
+  }
+
+  /** Starts everything up to a mesh whose client reaches payments; closes what started on failure. */
+  public static WeftDemo start(Settings settings, PrintStream out) throws IOException {
+    WeftDemo demo = new WeftDemo(settings, out);
+    try {
+      demo.startMesh();
+      return demo;
+    } catch (IOException | RuntimeException | Error e) {
+      demo.close();
+      throw e;
+    }
+  }
+
+  private void startMesh() throws IOException {
+    console.step("starting kube-apiserver + etcd");
+    cluster = keep(KubeApiServer.start(WeftTools.at(settings.repoRoot().resolve(".tools")), List.of()));
+    kubectl = cluster.kubectl();
+    client = keep(newClient());
+    console.step("kube-apiserver ready at " + cluster.url() + " (" + cluster.startupTime().toMillis() + " ms)");
+
+    WeftCrds.install(kubectl, settings.repoRoot());
+    kubectl.run("create", "namespace", XDS_NAMESPACE).requireSuccess();
+    console.step("CRDs established: kubectl apply -f crds/manifests");
+
+    XdsServerApp xds = keep(XdsServerApp.start(keep(newClient()),
+        new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of())
+            .withSyncReport(SyncReportPublisher.Settings.of(XDS_NAMESPACE, "xds-demo"))));
+    console.step("xds-server serving ADS on 127.0.0.1:" + xds.xdsPort()
+        + " (proxies: curl http://127.0.0.1:" + xds.debugPort() + "/debug/proxies)");
+    WeftOperator operator = keep(WeftOperator.start(keep(newClient()),
+        new WeftOperator.Config(Set.of(), new InetSocketAddress("127.0.0.1", 0), Optional.empty())
+            .withXdsNamespaces(Set.of(XDS_NAMESPACE))));
+    console.step("operator reconciling (metrics: curl http://127.0.0.1:" + operator.httpPort() + "/metrics)");
+
+    MeshObjects objects = PaymentsMesh.declare(client, NAMESPACE);
+    mesh = keep(PaymentsMesh.start(objects, NAMESPACE, settings.subnet(), xds.xdsPort()));
+    console.step("pods in namespace " + NAMESPACE + ", each an app behind a real Envoy sidecar:");
+    console.block(String.format("payments-v1  %s  (Services payments, payments-v1)%n"
+        + "payments-v2  %s  (Service payments-v2)%n"
+        + "web          %s  (client: sends to its sidecar at :%d)",
+        mesh.v1.address(), mesh.v2.address(), mesh.web.address(), LocalPod.OUTBOUND_PORT));
+  }
+
+  /**
+   * Applies the 90/10 canary with kubectl, waits for Programmed, measures the split and prints it
+   * with the MeshStatus table. True when the split is within tolerance and every proxy is synced.
+   */
+  public boolean runCanary() {
+    String yaml = canaryYaml();
+    console.step("$ kubectl apply -f - <<EOF");
+    console.block(yaml + "EOF");
+    kubectl.apply(yaml).requireSuccess();
+    long appliedAt = System.nanoTime();
+    Condition programmed = awaitProgrammed();
+    console.step("Programmed after " + Duration.ofNanos(System.nanoTime() - appliedAt).toMillis() + " ms: "
+        + programmed.getMessage());
+
+    Traffic.Tally tally = mesh.traffic.send("payments", settings.requests());
+    boolean splitOk = SplitReport.matches(tally, CANARY, TOLERANCE);
+    console.step("observed over " + settings.requests() + " requests to payments through web's sidecar:");
+    console.block(SplitReport.render(tally));
+    console.step(splitOk
+        ? "the split matches 90/10 within ±" + (int) TOLERANCE + " points"
+        : "FAILED: the split does not match 90/10 within ±" + (int) TOLERANCE + " points");
+
+    boolean synced = awaitEveryProxySynced();
+    console.step("$ kubectl get meshstatus");
+    console.block(kubectl.run("get", "meshstatus").requireSuccess().stdout());
+    console.step("$ kubectl get trafficsplits -n " + NAMESPACE);
+    console.block(kubectl.run("get", "trafficsplits", "-n", NAMESPACE).requireSuccess().stdout());
+    if (!synced) {
+      console.step("FAILED: MeshStatus does not show every proxy synced after " + BOUND.toSeconds() + " s");
+    }
+    return splitOk && synced;
+  }
+
+  /** What a person can type in another terminal while the demo stays up. */
+  public void printHowToPlay() {
+    Path tools = settings.repoRoot().resolve(".tools/bin");
+    String patch = "'{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":50},"
+        + "{\"service\":\"payments-v2\",\"weight\":50}]}}'";
+    console.plain("""
+
+        The mesh stays up until Ctrl-C. In another terminal:
+
+          export KUBECONFIG=%s
+          export PATH=%s:$PATH
+          curl -s -H 'Host: payments' http://%s:%d/      # answers payments-v1 or payments-v2
+          kubectl patch trafficsplit %s -n %s --type=merge -p %s
+          kubectl get trafficsplits,meshstatus -A
+
+        Every TrafficSplit change in namespace %s is measured here. Logs: %s
+        """.formatted(cluster.kubeconfig(), tools, mesh.web.address(), LocalPod.OUTBOUND_PORT, SPLIT, NAMESPACE,
+        patch, NAMESPACE, ProcessLogs.directory()));
+  }
+
+  /** Reports TrafficSplit changes until the demo closes or the thread is interrupted. */
+  public void watchSplits() throws InterruptedException {
+    new SplitWatcher(client, NAMESPACE, mesh, console, settings.requests() / 2)
+        .run(() -> closing.get() || Thread.currentThread().isInterrupted());
+  }
+
+  /** The kubeconfig of the demo's cluster (in a temp folder that close() deletes). */
+  public Path kubeconfig() {
+    return cluster.kubeconfig();
+  }
+
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    // Pods first, the apiserver last: each part still has what it talks to while it stops.
+    for (int i = parts.size() - 1; i >= 0; i--) {
+      closeWithin(parts.get(i), STOP_BOUND);
+    }
+  }
+
+  /** Closes {@code part}, but moves on after {@code limit} so that one stuck part never keeps the rest running. */
+  private void closeWithin(AutoCloseable part, Duration limit) {
+    Thread closer = new Thread(() -> {
+      try {
+        part.close();
+      } catch (Exception e) {
+        console.step("stopping " + part + ": " + e);
+      }
+    }, "weft-demo-close");
+    closer.setDaemon(true);
+    closer.start();
+    try {
+      closer.join(limit.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (closer.isAlive()) {
+      console.step("stopping " + part + " took over " + limit.toSeconds() + " s; moving on");
+    }
+  }
+
+  /**
+   * A client that gives up after one retry: on Ctrl-C the terminal stops the apiserver together
+   * with this JVM, and closing (the xds-server deletes its sync report) must not wait on it.
+   */
+  private KubernetesClient newClient() {
+    Config config = cluster.clientConfig();
+    config.setRequestRetryBackoffLimit(1);
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  private <T extends AutoCloseable> T keep(T part) {
+    parts.add(part);
+    return part;
+  }
+
+  private Condition awaitProgrammed() {
+    return await("TrafficSplit " + SPLIT + " Programmed", () -> {
+      TrafficSplit split = client.resources(TrafficSplit.class).inNamespace(NAMESPACE).withName(SPLIT).get();
+      return split == null || split.getStatus() == null ? null
+          : split.getStatus().condition("Programmed").filter(c -> c.getStatus() == Condition.Status.True)
+              .orElse(null);
+    }, c -> c != null);
+  }
+
+  private boolean awaitEveryProxySynced() {
+    try {
+      await("MeshStatus shows every proxy synced", () -> {
+        MeshStatus status = client.resources(MeshStatus.class).withName(MeshStatus.NAME).get();
+        return status == null ? null : status.getStatus();
+      }, WeftDemo::everyProxySynced);
+      return true;
+    } catch (ConditionTimeoutException e) {
+      return false;
+    }
+  }
+
+  static boolean everyProxySynced(MeshStatusStatus status) {
+    return status != null && status.getProxies() != null
+        && status.getProxies().getConnected() == 3
+        && status.getProxies().getSynced() == 3
+        && status.getProxies().getStale() == 0
+        && status.getProxies().getNacked() == 0;
+  }
+
+  private static <T> T await(String what, Callable<T> poll, Predicate<T> done) {
+    return Awaitility.await(what).atMost(BOUND).pollInterval(Duration.ofMillis(100)).until(poll, done::test);
+  }
+
+  static String canaryYaml() {
+    StringBuilder yaml = new StringBuilder("""
+        apiVersion: weft.dev/v1alpha1
+        kind: TrafficSplit
+        metadata:
+          name: %s
+          namespace: %s
+        spec:
+          service: payments
+          backends:
+        """.formatted(SPLIT, NAMESPACE));
+    CANARY.forEach((service, weight) ->
+        yaml.append("  - service: ").append(service).append("\n    weight: ").append(weight).append('\n'));
+    return yaml.toString();
+  }
+
+  private static Map<String, Integer> orderedWeights(String first, int firstWeight, String second, int secondWeight) {
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    weights.put(first, firstWeight);
+    weights.put(second, secondWeight);
+    return Collections.unmodifiableMap(weights);
+  }
+
+  /**
+   * {@code make demo} (hack/demo.sh). {@code DEMO_ONCE=1}: exit after the canary, status 0 when
+   * the split and MeshStatus are as expected. Otherwise stay up until Ctrl-C.
+   */
+  public static void main(String[] args) throws Exception {
+    boolean once = Set.of("1", "true", "yes").contains(System.getenv().getOrDefault("DEMO_ONCE", "").strip());
+    Settings settings = Settings.defaults();
+    Path logs = settings.repoRoot().resolve("demo/target/demo-logs");
+    Files.createDirectories(logs);
+    // Before any logger or HTTP client exists: every log line goes to a file, and the client
+    // may name the Service in the Host header as an app behind its sidecar does.
+    System.setProperty(ProcessLogs.DIR_PROPERTY, logs.toString());
+    Files.createDirectories(ProcessLogs.directory());
+    System.setProperty("org.slf4j.simpleLogger.logFile", ProcessLogs.directory().resolve("weft.log").toString());
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+
+    PrintStream out = System.out;
+    out.println("Weft demo: the mesh on one machine, no cluster needed (logs: " + ProcessLogs.directory() + ")");
+    WeftDemo demo;
+    try {
+      demo = start(settings, out);
+    } catch (RuntimeException | IOException e) {
+      out.println("FAILED to start: " + e.getMessage());
+      out.println("logs: " + ProcessLogs.directory());
+      System.exit(1);
+      return;
+    }
+    Thread stop = new Thread(() -> {
+      demo.close();
+      // Backstop: nothing this demo started outlives it, even a process a stuck close left behind.
+      ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+      out.println("stopped: every process and the cluster's temp folder are gone; logs kept in "
+          + ProcessLogs.directory());
+    }, "weft-demo-stop");
+    Runtime.getRuntime().addShutdownHook(stop);
+
+    boolean ok;
+    try {
+      ok = demo.runCanary();
+    } catch (RuntimeException e) {
+      out.println("FAILED: " + e.getMessage());
+      ok = false;
+    }
+    if (once || !ok) {
+      System.exit(ok ? 0 : 1);
+    }
+    demo.printHowToPlay();
+    // Returns once Ctrl-C (or a kill) has started the shutdown hook.
+    demo.watchSplits();
+  }
+}
