@@ -27,7 +27,11 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A real kube-apiserver on a real etcd, on loopback with a throwaway PKI and data dir, logging under target/. */
+/**
+ * A real kube-apiserver on a real etcd, on loopback with a throwaway PKI and data dir, logging under
+ * target/; or, {@linkplain #connect connected}, an external cluster (k3s) that tests reach through
+ * its kubeconfig, with other identities by impersonation.
+ */
 public final class KubeApiServer implements AutoCloseable {
 
   /** The ClusterIP range Services get; nothing routes it, the apiserver only allocates from it. */
@@ -62,6 +66,26 @@ public final class KubeApiServer implements AutoCloseable {
     this.kubeconfigYaml = kubeconfigYaml;
     this.startupTime = startupTime;
     this.cleanupOnExit = cleanupOnExit;
+  }
+
+  /**
+   * An external cluster, e.g. k3s in a container: nothing is started or stopped here, the
+   * kubeconfig's user must be a cluster admin, and {@link #kubectlAs}/{@link #newClientAs}
+   * impersonate. kubectl comes from {@code tools}.
+   */
+  public static KubeApiServer connect(WeftTools tools, Path kubeconfigFile) {
+    try {
+      String yaml = Files.readString(kubeconfigFile);
+      URI url = URI.create(Config.fromKubeconfig(yaml).getMasterUrl().replaceAll("/+$", ""));
+      Path runtimeDir = createRuntimeDir();
+      Thread cleanupOnExit = new Thread(() -> deleteRecursively(runtimeDir), "external cluster cleanup");
+      Runtime.getRuntime().addShutdownHook(cleanupOnExit);
+      LOG.info("using the external cluster at {} (kubeconfig {})", url, kubeconfigFile);
+      return new KubeApiServer(tools, runtimeDir, null, null, null, url, kubeconfigFile, yaml, Duration.ZERO,
+          cleanupOnExit);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the kubeconfig " + kubeconfigFile, e);
+    }
   }
 
   /** Starts etcd and kube-apiserver from the provisioned tools and waits until the API serves. */
@@ -170,20 +194,27 @@ public final class KubeApiServer implements AutoCloseable {
     return kubeconfigYaml;
   }
 
-  /** A kubeconfig for another identity signed by the cluster CA, for RBAC tests. */
+  /** A kubeconfig for another identity signed by the cluster CA, for RBAC tests (local only). */
   public String kubeconfigYaml(String user, String... groups) {
-    return kubeconfigYaml(url, certificates.caPem(), certificates.issueClient(user, groups));
+    return kubeconfigYaml(url, local().caPem(), local().issueClient(user, groups));
+  }
+
+  /** Whether this fixture started the apiserver itself (false: an external cluster). */
+  public boolean isLocal() {
+    return certificates != null;
   }
 
   public ApiServerCertificates certificates() {
-    return certificates;
+    return local();
   }
 
   public Path logFile() {
+    local();
     return apiServer.logFile();
   }
 
   public Path etcdLogFile() {
+    local();
     return etcd.logFile();
   }
 
@@ -209,6 +240,9 @@ public final class KubeApiServer implements AutoCloseable {
 
   /** The real kubectl as another identity (not system:masters unless asked), for RBAC tests. */
   public Kubectl kubectlAs(String user, String... groups) {
+    if (!isLocal()) {
+      return kubectl().impersonating(user, groups);
+    }
     String safe = user.replaceAll("[^A-Za-z0-9._-]", "_");
     Path file = runtimeDir.resolve("kubeconfig-" + safe + "-" + System.nanoTime());
     try {
@@ -221,11 +255,17 @@ public final class KubeApiServer implements AutoCloseable {
 
   /** A new fabric8 client as another identity; the caller closes it. */
   public KubernetesClient newClientAs(String user, String... groups) {
+    if (!isLocal()) {
+      Config config = clientConfig();
+      config.setImpersonateUsername(user);
+      config.setImpersonateGroups(groups);
+      return new KubernetesClientBuilder().withConfig(config).build();
+    }
     return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml(user, groups))).build();
   }
 
   public boolean isAlive() {
-    return !closed && etcd.isAlive() && apiServer.isAlive();
+    return !closed && (!isLocal() || (etcd.isAlive() && apiServer.isAlive()));
   }
 
   /** Stops kube-apiserver, then etcd (SIGTERM, SIGKILL after a bound), and deletes certificates and data. */
@@ -235,13 +275,26 @@ public final class KubeApiServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (!isLocal()) {
+      cleanUp(List.of(), runtimeDir, cleanupOnExit);
+      return;
+    }
     cleanUp(List.of(etcd, apiServer), runtimeDir, cleanupOnExit);
     LOG.info("kube-apiserver at {} stopped; logs kept at {} and {}", url, logFile(), etcdLogFile());
   }
 
   @Override
   public String toString() {
-    return "KubeApiServer[" + url + ", kubeconfig " + kubeconfig + ", log " + logFile() + "]";
+    return isLocal()
+        ? "KubeApiServer[" + url + ", kubeconfig " + kubeconfig + ", log " + logFile() + "]"
+        : "KubeApiServer[external " + url + ", kubeconfig " + kubeconfig + "]";
+  }
+
+  private ApiServerCertificates local() {
+    if (!isLocal()) {
+      throw new IllegalStateException("the cluster at " + url + " is external: it has no certificates or logs here");
+    }
+    return certificates;
   }
 
   private static void awaitEtcd(LoggedProcess etcd, int port) {

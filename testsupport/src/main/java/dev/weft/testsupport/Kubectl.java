@@ -13,22 +13,34 @@ public final class Kubectl {
   private final Path kubeconfig;
   private final Path cacheDir;
   private final Duration timeout;
+  private final List<String> identity;
 
   /** kubectl at {@code binary} using {@code kubeconfig}, caching discovery in {@code cacheDir}. */
   public Kubectl(Path binary, Path kubeconfig, Path cacheDir) {
-    this(binary, kubeconfig, cacheDir, Command.DEFAULT_TIMEOUT);
+    this(binary, kubeconfig, cacheDir, Command.DEFAULT_TIMEOUT, List.of());
   }
 
-  private Kubectl(Path binary, Path kubeconfig, Path cacheDir, Duration timeout) {
+  private Kubectl(Path binary, Path kubeconfig, Path cacheDir, Duration timeout, List<String> identity) {
     this.binary = binary;
     this.kubeconfig = kubeconfig;
     this.cacheDir = cacheDir;
     this.timeout = timeout;
+    this.identity = List.copyOf(identity);
   }
 
   /** The same kubectl, killed when a command outlasts {@code timeout}. */
   public Kubectl withTimeout(Duration timeout) {
-    return new Kubectl(binary, kubeconfig, cacheDir, timeout);
+    return new Kubectl(binary, kubeconfig, cacheDir, timeout, identity);
+  }
+
+  /** The same kubectl acting as another identity ({@code --as}, {@code --as-group}); the kubeconfig's user must be allowed to impersonate. */
+  public Kubectl impersonating(String user, String... groups) {
+    List<String> flags = new ArrayList<>();
+    flags.add("--as=" + user);
+    for (String group : groups) {
+      flags.add("--as-group=" + group);
+    }
+    return new Kubectl(binary, kubeconfig, cacheDir, timeout, flags);
   }
 
   public Path kubeconfig() {
@@ -45,6 +57,7 @@ public final class Kubectl {
     List<String> command = new ArrayList<>();
     command.add(binary.toString());
     command.add("--kubeconfig=" + kubeconfig);
+    command.addAll(identity);
     command.addAll(List.of(args));
     // Our own discovery cache: the user's ~/.kube/cache would fill with one entry per test port.
     Map<String, String> environment = Map.of("KUBECONFIG", kubeconfig.toString(),
