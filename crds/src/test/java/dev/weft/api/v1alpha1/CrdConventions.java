@@ -14,8 +14,10 @@ import java.util.Map;
 
 /**
  * What the generator cannot be told through annotations: printer columns in the order the type
- * declares them (the generator sorts by JSON path), and conditions as a map keyed by type with
- * RFC 3339 timestamps, as the Kubernetes API conventions ask.
+ * declares them (the generator sorts by JSON path), conditions as a map keyed by type with
+ * RFC 3339 timestamps, as the Kubernetes API conventions ask, and {@code spec} required at the
+ * root of the user's kinds, so that an object without one is refused by the apiserver rather than
+ * stored.
  */
 final class CrdConventions implements CRDPostProcessor {
 
@@ -26,7 +28,13 @@ final class CrdConventions implements CRDPostProcessor {
     for (CustomResourceDefinitionVersion version : definition.getSpec().getVersions()) {
       version.getAdditionalPrinterColumns()
           .sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName())));
-      markConditions(version.getSchema().getOpenAPIV3Schema());
+      JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
+      markConditions(root);
+      // The user's kinds only; MeshStatus is written by the operator and has nothing to specify.
+      boolean userKind = "Namespaced".equals(definition.getSpec().getScope());
+      if (userKind && root.getProperties().containsKey("spec") && !root.getRequired().contains("spec")) {
+        root.getRequired().add("spec");
+      }
     }
     return definition;
   }
