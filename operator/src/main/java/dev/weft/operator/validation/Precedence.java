@@ -1,8 +1,8 @@
 package dev.weft.operator.validation;
 
+import dev.weft.convert.SourceRefs;
 import dev.weft.mesh.SourceRef;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.Comparator;
 import java.util.Objects;
 
@@ -20,10 +20,7 @@ public final class Precedence {
 
   /** The resource as the core names it; built as the xds-server builds it. */
   public static SourceRef sourceOf(HasMetadata resource) {
-    ObjectMeta meta = resource.getMetadata();
-    long generation = meta.getGeneration() == null ? 0 : meta.getGeneration();
-    String created = meta.getCreationTimestamp() == null ? "" : meta.getCreationTimestamp();
-    return new SourceRef(resource.getKind(), meta.getNamespace(), meta.getName(), generation, created);
+    return SourceRefs.of(resource);
   }
 
   /** Whether {@code a} wins over {@code b}. */

@@ -1,13 +1,10 @@
 package dev.weft.operator.validation;
 
 import dev.weft.api.v1alpha1.AccessPolicy;
-import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.api.v1alpha1.AccessRule;
-import dev.weft.api.v1alpha1.HeaderMatch;
 import dev.weft.api.v1alpha1.PathMatch;
-import dev.weft.api.v1alpha1.RouteMatch;
-import dev.weft.api.v1alpha1.RouteRule;
 import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.convert.VirtualServiceConverter;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
@@ -17,7 +14,6 @@ import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
 import dev.weft.xds.translate.Rejection;
 import dev.weft.xds.translate.TrafficPlan;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +25,11 @@ import java.util.regex.Pattern;
  * regular expressions (syntax and Envoy's program-size limit), paths with '?' or '#', control
  * characters, timeouts longer than a year.
  *
- * <p>The core's regex check ({@code Re2Syntax}) is package-private, so this asks the public
- * {@link TrafficPlan} instead: it checks the rules alone, backends left out, against a stand-in
- * Service with one HTTP port, where the only rejections left are those of the rules themselves.
- * The messages are the translator's, so status says exactly why the proxies will not get the rules.
+ * <p>The rules are converted exactly as the xds-server converts them ({@link VirtualServiceConverter}),
+ * and the core's regex check ({@code Re2Syntax}) is package-private, so this asks the public
+ * {@link TrafficPlan}: it checks the rules alone, backends left out, against a stand-in Service
+ * with one HTTP port, where the only rejections left are those of the rules themselves. The
+ * messages are the translator's, so status says exactly why the proxies will not get the rules.
  */
 public final class RuleSyntax {
 
@@ -45,15 +42,17 @@ public final class RuleSyntax {
 
   /** Why the rules of {@code vs} cannot be used as written, if they cannot: one message naming every field. */
   public static Optional<String> problems(VirtualService vs) {
-    List<String> early = new ArrayList<>();
-    List<HttpRouting.Rule> rules = new ArrayList<>();
-    List<RouteRule> declared = vs.getSpec() == null ? List.of() : vs.getSpec().getRules();
-    for (int i = 0; i < declared.size(); i++) {
-      rules.add(rule(declared.get(i), "spec.rules[" + i + "]", early));
+    HttpRouting routing;
+    try {
+      // The xds-server's own conversion, so a field it cannot read is reported as it would log it.
+      routing = VirtualServiceConverter.toRouting(vs);
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
     }
-    if (!early.isEmpty()) {
-      return Optional.of(String.join("; ", early));
-    }
+    // Backends are checked against the namespace elsewhere; here only the rules themselves count.
+    List<HttpRouting.Rule> rules = routing.rules().stream()
+        .map(r -> new HttpRouting.Rule(r.name(), r.matches(), List.of(), r.timeout(), r.retries()))
+        .toList();
     return verdict(vs.getMetadata().getName(), rules);
   }
 
@@ -61,14 +60,19 @@ public final class RuleSyntax {
   public static Optional<String> problems(AccessPolicy policy) {
     List<HttpRouting.Rule> rules = new ArrayList<>();
     List<AccessRule> declared = policy.getSpec() == null ? List.of() : policy.getSpec().getRules();
-    for (AccessRule rule : declared) {
-      List<HttpRouting.Match> matches = new ArrayList<>();
-      if (rule.getTo() != null) {
-        for (PathMatch path : rule.getTo().getPaths()) {
-          matches.add(new HttpRouting.Match(path(path), List.of(), null));
+    try {
+      for (int i = 0; i < declared.size(); i++) {
+        AccessRule rule = declared.get(i);
+        List<HttpRouting.Match> matches = new ArrayList<>();
+        List<PathMatch> paths = rule.getTo() == null ? List.of() : rule.getTo().getPaths();
+        for (int j = 0; j < paths.size(); j++) {
+          String field = "spec.rules[" + i + "].to.paths[" + j + "]";
+          matches.add(new HttpRouting.Match(VirtualServiceConverter.path(paths.get(j), field), List.of(), null));
         }
+        rules.add(new HttpRouting.Rule(null, matches, List.of(), null, null));
       }
-      rules.add(new HttpRouting.Rule(null, matches, List.of(), null, null));
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
     }
     // The stand-in names each path as a route match; name it as the policy's field instead.
     return verdict(policy.getMetadata().getName(), rules)
@@ -83,62 +87,5 @@ public final class RuleSyntax {
     MeshState state = new MeshState(Map.of(STAND_IN, service), List.of(), List.of(routing));
     List<String> reasons = TrafficPlan.of(state).rejections().stream().map(Rejection::reason).toList();
     return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
-  }
-
-  private static HttpRouting.Rule rule(RouteRule rule, String field, List<String> problems) {
-    List<HttpRouting.Match> matches = rule.getMatches().stream().map(RuleSyntax::match).toList();
-    Duration timeout = duration(rule.getTimeout(), field + ".timeout", problems);
-    HttpRouting.Retries retries = null;
-    if (rule.getRetries() != null) {
-      int attempts = rule.getRetries().getAttempts() == null ? 0 : rule.getRetries().getAttempts();
-      // retryOn is an enum in the schema, so every value is one Envoy knows; only the timeout is left to check.
-      retries = new HttpRouting.Retries(attempts,
-          duration(rule.getRetries().getPerTryTimeout(), field + ".retries.perTryTimeout", problems), List.of());
-    }
-    return new HttpRouting.Rule(rule.getName(), matches, List.of(), timeout, retries);
-  }
-
-  private static HttpRouting.Match match(RouteMatch match) {
-    List<HttpRouting.HeaderCondition> headers = match.getHeaders().stream().map(RuleSyntax::header).toList();
-    String method = match.getMethod() == null ? null : match.getMethod().name();
-    return new HttpRouting.Match(path(match.getPath()), headers, method);
-  }
-
-  private static HttpRouting.PathCondition path(PathMatch path) {
-    if (path == null) {
-      return null;
-    }
-    PathMatch.Type type = path.getType() == null ? PathMatch.Type.PathPrefix : path.getType();
-    HttpRouting.PathKind kind = switch (type) {
-      case Exact -> HttpRouting.PathKind.EXACT;
-      case PathPrefix -> HttpRouting.PathKind.PREFIX;
-      case RegularExpression -> HttpRouting.PathKind.REGEX;
-    };
-    return new HttpRouting.PathCondition(kind, path.getValue());
-  }
-
-  private static HttpRouting.HeaderCondition header(HeaderMatch header) {
-    HeaderMatch.Type type = header.getType() == null ? HeaderMatch.Type.Exact : header.getType();
-    HttpRouting.HeaderKind kind = switch (type) {
-      case Exact -> HttpRouting.HeaderKind.EXACT;
-      case Prefix -> HttpRouting.HeaderKind.PREFIX;
-      case RegularExpression -> HttpRouting.HeaderKind.REGEX;
-      case Present -> HttpRouting.HeaderKind.PRESENT;
-    };
-    return new HttpRouting.HeaderCondition(header.getName(), kind,
-        kind == HttpRouting.HeaderKind.PRESENT ? null : header.getValue());
-  }
-
-  /** The API duration as a Duration; the schema's pattern makes a malformed one unlikely, but not impossible. */
-  private static Duration duration(String text, String field, List<String> problems) {
-    if (text == null) {
-      return null;
-    }
-    try {
-      return ApiDuration.parse(text);
-    } catch (IllegalArgumentException e) {
-      problems.add(field + ": " + e.getMessage());
-      return null;
-    }
   }
 }

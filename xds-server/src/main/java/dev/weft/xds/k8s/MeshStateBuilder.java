@@ -2,11 +2,12 @@ package dev.weft.xds.k8s;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.convert.TrafficSplitConverter;
+import dev.weft.convert.VirtualServiceConverter;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ServiceKey;
-import dev.weft.mesh.SourceRef;
 import dev.weft.mesh.TrafficSplitRule;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -73,13 +74,6 @@ public final class MeshStateBuilder {
   }
 
   /** The resource as the core names it, for rejections and the oldest-wins rule. */
-  static SourceRef sourceOf(HasMetadata resource) {
-    ObjectMeta meta = resource.getMetadata();
-    long generation = meta.getGeneration() == null ? 0 : meta.getGeneration();
-    String created = meta.getCreationTimestamp() == null ? "" : meta.getCreationTimestamp();
-    return new SourceRef(resource.getKind(), meta.getNamespace(), meta.getName(), generation, created);
-  }
-
   private static <T extends HasMetadata, R> List<R> convert(T resource, Function<T, R> converter,
       Consumer<String> problems) {
     try {

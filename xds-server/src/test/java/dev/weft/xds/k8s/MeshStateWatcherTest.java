@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.File;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -35,6 +36,8 @@ import org.junit.jupiter.api.Test;
 /** The watcher against the fabric8 mock server in CRUD mode (a fresh server per test). */
 @EnableKubernetesMockClient(crud = true)
 class MeshStateWatcherTest {
+
+  static final Path EXAMPLES = Path.of(System.getProperty("weft.repo.root", "..")).resolve("docs/examples/valid");
 
   static final Duration BOUND = Duration.ofSeconds(5);
   static final ServiceKey PAYMENTS = new ServiceKey("shop", "payments");
@@ -113,7 +116,7 @@ class MeshStateWatcherTest {
     await("a state with payments, its endpoints and its canary split")
         .until(() -> hasPaymentsWithEndpointsAndCanary(latest()));
 
-    File example = VirtualServiceConverterTest.EXAMPLES.resolve("virtualservice.yaml").toFile();
+    File example = EXAMPLES.resolve("virtualservice.yaml").toFile();
     client.resources(VirtualService.class).load(example).create();
     await("a state with the documented VirtualService")
         .until(() -> latest().routings().size() == 1 && latest().routings().get(0).rules().size() == 2);

@@ -1,4 +1,4 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.TrafficSplitBackend;
@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Turns a TrafficSplit into the core's {@link TrafficSplitRule}. */
-final class TrafficSplitConverter {
+public final class TrafficSplitConverter {
 
   private TrafficSplitConverter() {}
 
@@ -20,7 +20,7 @@ final class TrafficSplitConverter {
    * @throws IllegalArgumentException naming the field, when a required field is missing (possible
    *     only where the CRD's validation did not run)
    */
-  static TrafficSplitRule toRule(TrafficSplit split) {
+  public static TrafficSplitRule toRule(TrafficSplit split) {
     TrafficSplitSpec spec = split.getSpec();
     if (spec == null || spec.getService() == null) {
       throw new IllegalArgumentException("spec.service is required");
@@ -34,6 +34,6 @@ final class TrafficSplitConverter {
       backends.add(new WeightedService(backend.getService(), backend.getWeight()));
     }
     ServiceKey root = new ServiceKey(split.getMetadata().getNamespace(), spec.getService());
-    return new TrafficSplitRule(MeshStateBuilder.sourceOf(split), root, backends);
+    return new TrafficSplitRule(SourceRefs.of(split), root, backends);
   }
 }

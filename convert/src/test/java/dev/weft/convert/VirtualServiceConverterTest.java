@@ -1,4 +1,4 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
 import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.api.v1alpha1.HeaderMatch;
@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Turns a VirtualService into the core's {@link HttpRouting}. */
-final class VirtualServiceConverter {
+public final class VirtualServiceConverter {
 
   private VirtualServiceConverter() {}
 
@@ -28,7 +28,7 @@ final class VirtualServiceConverter {
    * @throws IllegalArgumentException naming the field, when a required field is missing or a
    *     duration is malformed (possible only where the CRD's validation did not run)
    */
-  static HttpRouting toRouting(VirtualService vs) {
+  public static HttpRouting toRouting(VirtualService vs) {
     VirtualServiceSpec spec = vs.getSpec();
     if (spec == null || spec.getService() == null) {
       throw new IllegalArgumentException("spec.service is required");
@@ -39,7 +39,7 @@ final class VirtualServiceConverter {
       rules.add(rule(spec.getRules().get(i), "spec.rules[" + i + "]"));
     }
     int port = spec.getPort() == null ? 0 : spec.getPort();
-    return new HttpRouting(MeshStateBuilder.sourceOf(vs), new ServiceKey(namespace, spec.getService()), port, rules);
+    return new HttpRouting(SourceRefs.of(vs), new ServiceKey(namespace, spec.getService()), port, rules);
   }
 
   private static HttpRouting.Rule rule(RouteRule rule, String field) {
@@ -65,7 +65,8 @@ final class VirtualServiceConverter {
     return new HttpRouting.Match(path(match.getPath(), field + ".path"), headers, method);
   }
 
-  private static HttpRouting.PathCondition path(PathMatch path, String field) {
+  /** A path match as the core's condition; {@code field} names it in the error when its value is missing. */
+  public static HttpRouting.PathCondition path(PathMatch path, String field) {
     if (path == null) {
       return null;
     }
@@ -123,7 +124,7 @@ final class VirtualServiceConverter {
   }
 
   /** Envoy's retry_on name, which is also the JSON name the API uses for the value. */
-  static String envoyName(RetryPolicy.RetryOn retryOn) {
+  public static String envoyName(RetryPolicy.RetryOn retryOn) {
     // An exhaustive switch rather than reading the @JsonProperty: a new constant fails the build here.
     return switch (retryOn) {
       case SERVER_ERROR -> "5xx";
