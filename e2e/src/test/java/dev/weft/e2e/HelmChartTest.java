@@ -240,7 +240,7 @@ class HelmChartTest {
     assertCan(kubectl, "weft-xds", "update", "configmaps", "shop", false);
     assertCan(kubectl, "weft-xds", "patch", "trafficsplits.weft.dev/status", "shop", false);
 
-    componentsWorkWithOnlyTheChartsPermissions(server, client);
+    componentsWorkWithOnlyTheChartsPermissions(server, client, "helm-rbac");
 
     // Uninstall: nothing of the release is left but the CRDs.
     helm("uninstall", RELEASE, "-n", NS).requireSuccess();
@@ -266,14 +266,41 @@ class HelmChartTest {
     }
   }
 
+  @Test
+  void watchNamespacesGrantsTheReadsInThoseNamespacesOnly(KubeApiServer server, KubernetesClient client,
+      Kubectl kubectl) throws Exception {
+    String watched = "helm-scoped";
+    // The Roles go into the watched namespaces, so they exist before the install (docs/install.md).
+    new MeshObjects(client, watched).createNamespace();
+    try {
+      helm("upgrade", "--install", RELEASE, CHART.toString(), "-n", NS, "--create-namespace",
+          "--set", "watchNamespaces={" + watched + "}").requireSuccess();
+
+      assertCan(kubectl, "weft-xds", "list", "services", watched, true);
+      assertCan(kubectl, "weft-xds", "list", "endpointslices.discovery.k8s.io", watched, true);
+      assertCan(kubectl, "weft-xds", "list", "services", "shop", false);
+      assertCan(kubectl, "weft-xds", "list", "trafficsplits.weft.dev", "shop", false);
+      assertCan(kubectl, "weft-operator", "patch", "trafficsplits.weft.dev/status", watched, true);
+      assertCan(kubectl, "weft-operator", "patch", "trafficsplits.weft.dev/status", "shop", false);
+      assertCan(kubectl, "weft-operator", "list", "services", "shop", false);
+      assertCan(kubectl, "weft-operator", "create", "events", "shop", false);
+      assertCan(kubectl, "weft-operator", "update", "meshstatuses.weft.dev/status", "", true);
+      assertThat(client.rbac().clusterRoles().withName("weft-xds").get())
+          .as("no cluster-wide role for the xds-server when it watches named namespaces").isNull();
+
+      componentsWorkWithOnlyTheChartsPermissions(server, client, watched);
+    } finally {
+      helm("uninstall", RELEASE, "-n", NS, "--ignore-not-found");
+    }
+  }
+
   /**
    * The real operator and xds-server, in this JVM, configured from the environment the chart sets and
    * authenticated as the chart's ServiceAccounts: leader election, validation, status writes, the
    * sync report and MeshStatus all work with the chart's RBAC and nothing more.
    */
-  private static void componentsWorkWithOnlyTheChartsPermissions(KubeApiServer server, KubernetesClient admin)
-      throws Exception {
-    String appNs = "helm-rbac";
+  private static void componentsWorkWithOnlyTheChartsPermissions(KubeApiServer server, KubernetesClient admin,
+      String appNs) throws Exception {
     MeshObjects objects = new MeshObjects(admin, appNs);
     objects.createNamespace();
     for (String service : List.of("payments", "payments-v1", "payments-v2")) {
