@@ -2,6 +2,8 @@ package dev.weft.xds.translate;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +20,9 @@ import java.util.Map;
  * replicas agree without talking, and a type whose content did not change keeps its version.
  *
  * <p>One instance serves one translation: it remembers the digest of each resource object it has
- * seen, so the resources shared by every group are serialized once, not once per group.
+ * seen, so the resources shared by every group are serialized once, not once per group. A route
+ * configuration is digested from the digests of its virtual hosts, so the hosts that every
+ * namespace's configuration shares are serialized once too.
  */
 final class ContentVersion {
 
@@ -31,13 +35,32 @@ final class ContentVersion {
   String of(List<? extends Message> resources) {
     MessageDigest sha = sha256();
     for (Message resource : resources) {
-      sha.update(digests.computeIfAbsent(resource, ContentVersion::digest));
+      sha.update(digestOf(resource));
     }
     byte[] hash = sha.digest();
     return HexFormat.of().formatHex(hash, 0, VERSION_BYTES);
   }
 
-  private static byte[] digest(Message resource) {
+  private byte[] digestOf(Message resource) {
+    byte[] known = digests.get(resource);
+    if (known == null) {
+      known = resource instanceof RouteConfiguration routes ? routesDigest(routes) : serializedDigest(resource);
+      digests.put(resource, known);
+    }
+    return known;
+  }
+
+  /** The configuration without its virtual hosts, then each host's digest: equal content, equal digest. */
+  private byte[] routesDigest(RouteConfiguration routes) {
+    MessageDigest sha = sha256();
+    sha.update(serializedDigest(routes.toBuilder().clearVirtualHosts().build()));
+    for (VirtualHost host : routes.getVirtualHostsList()) {
+      sha.update(digestOf(host));
+    }
+    return sha.digest();
+  }
+
+  private static byte[] serializedDigest(Message resource) {
     byte[] bytes = new byte[resource.getSerializedSize()];
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
     // Map fields (typed_extension_protocol_options, metadata) would otherwise be written in

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,39 +71,91 @@ public final class RouteTranslator {
   private final TrafficPlan plan;
   /** Virtual hosts without domains, per dialect, built once and shared by every namespace. */
   private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
+  /** Virtual hosts with every name but the short one, shared by every namespace's configuration. */
+  private Map<String, VirtualHost> foreignHosts;
 
   public RouteTranslator(MeshState state, TrafficPlan plan) {
     this.state = state;
     this.plan = plan;
   }
 
-  /** The route configuration of the outbound listener of sidecars in {@code clientNamespace}. */
+  /**
+   * The route configuration of the outbound listener of sidecars in {@code clientNamespace}. The
+   * virtual hosts of other namespaces' Services are the same objects in every namespace's
+   * configuration (built once, {@link #foreignHosts()}); only the caller's own Services get a copy
+   * with their short names, so a change costs Services + namespaces, not Services × namespaces.
+   */
   public RouteConfiguration outbound(String clientNamespace) {
     RouteConfiguration.Builder routes = RouteConfiguration.newBuilder()
         .setName(ResourceNames.outboundRoutes(clientNamespace));
-    Set<String> taken = new HashSet<>();
-    Map<String, VirtualHost> hosts = templates(Dialect.ENVOY);
+    Map<String, VirtualHost> foreign = foreignHosts();
+    Set<String> takenShortNames = new HashSet<>();
     for (MeshService service : state.services().values()) {
+      boolean own = service.key().namespace().equals(clientNamespace);
       Optional<ServicePort> primary = primaryPort(service);
       for (ServicePort port : service.ports()) {
         if (!port.protocol().isHttp()) {
           continue;
         }
-        List<String> domains = new ArrayList<>();
-        for (String domain : domains(service, port, primary.get().port() == port.port(), clientNamespace)) {
-          // Unreachable with valid Kubernetes names; kept so a bad name cannot make Envoy refuse
-          // the whole configuration.
-          if (taken.add(domain)) {
-            domains.add(domain);
+        VirtualHost shared = foreign.get(ResourceNames.virtualHost(service.key(), port.port()));
+        if (!own) {
+          if (shared != null) {
+            routes.addVirtualHosts(shared);
+          }
+          continue;
+        }
+        // Short names have no dot, so they never collide with the shared (dotted) domains.
+        List<String> shortNames = new ArrayList<>();
+        for (String domain : shortNames(service, port, primary.get().port() == port.port())) {
+          if (takenShortNames.add(domain)) {
+            shortNames.add(domain);
           }
         }
-        if (!domains.isEmpty()) {
-          VirtualHost template = hosts.get(ResourceNames.virtualHost(service.key(), port.port()));
-          routes.addVirtualHosts(template.toBuilder().addAllDomains(domains));
+        VirtualHost.Builder host = templates(Dialect.ENVOY).get(ResourceNames.virtualHost(service.key(), port.port()))
+            .toBuilder().addAllDomains(shortNames);
+        if (shared != null) {
+          host.addAllDomains(shared.getDomainsList());
+        }
+        if (host.getDomainsCount() > 0) {
+          routes.addVirtualHosts(host);
         }
       }
     }
     return routes.build();
+  }
+
+  /**
+   * Every HTTP Service port's virtual host with the names any namespace uses for it (all but the
+   * short name), built once per translation; a port whose every name another port took first (not
+   * possible with valid Kubernetes names) has none, so a bad name cannot make Envoy refuse the
+   * configuration.
+   */
+  private Map<String, VirtualHost> foreignHosts() {
+    if (foreignHosts == null) {
+      Map<String, VirtualHost> hosts = new HashMap<>();
+      Set<String> taken = new HashSet<>();
+      Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
+      for (MeshService service : state.services().values()) {
+        Optional<ServicePort> primary = primaryPort(service);
+        for (ServicePort port : service.ports()) {
+          if (!port.protocol().isHttp()) {
+            continue;
+          }
+          List<String> domains = new ArrayList<>();
+          for (String domain : domains(service, port, primary.get().port() == port.port(), null)) {
+            if (taken.add(domain)) {
+              domains.add(domain);
+            }
+          }
+          if (!domains.isEmpty()) {
+            String name = ResourceNames.virtualHost(service.key(), port.port());
+            hosts.put(name, templates.get(name).toBuilder().addAllDomains(domains).build());
+          }
+        }
+      }
+      foreignHosts = hosts;
+    }
+    return foreignHosts;
   }
 
   /** The route configurations of proxyless gRPC clients, one per HTTP Service port, sorted by name. */
@@ -118,15 +171,21 @@ public final class RouteTranslator {
     return configs;
   }
 
+  /** The short names of a Service port, used only from the Service's own namespace. */
+  static List<String> shortNames(MeshService service, ServicePort port, boolean primary) {
+    String name = service.key().name();
+    return primary ? List.of(name, name + ":" + port.port()) : List.of(name + ":" + port.port());
+  }
+
   /**
    * The names a client uses for this Service port; without a port only for the primary port, and
-   * the short name only in the Service's own namespace.
+   * the short name only in the Service's own namespace ({@code clientNamespace} null: no short name).
    */
   static List<String> domains(MeshService service, ServicePort port, boolean primary, String clientNamespace) {
     String name = service.key().name();
     String namespace = service.key().namespace();
     List<String> hosts = new ArrayList<>();
-    if (clientNamespace.equals(namespace)) {
+    if (namespace.equals(clientNamespace)) {
       hosts.add(name);
     }
     hosts.add(name + "." + namespace);
