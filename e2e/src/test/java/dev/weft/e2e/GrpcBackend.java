@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class GrpcBackend implements AutoCloseable {
 
   static final String SERVICE = "weft.e2e.WhoAmI";
+  /** A request {@code "sleep 1500"} is answered 1.5 s late. */
+  static final String SLEEP = "sleep ";
   /** Request: ignored; response: the server's name. */
   static final MethodDescriptor<String, String> WHO_AM_I = MethodDescriptor.<String, String>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
@@ -50,6 +52,14 @@ final class GrpcBackend implements AutoCloseable {
     ServerServiceDefinition service = ServerServiceDefinition.builder(SERVICE)
         .addMethod(WHO_AM_I, ServerCalls.asyncUnaryCall((request, response) -> {
           calls.incrementAndGet();
+          // "sleep <ms>" makes a slow call, for deadlines the xDS config sets.
+          if (request.startsWith(SLEEP)) {
+            try {
+              Thread.sleep(Long.parseLong(request.substring(SLEEP.length())));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
           response.onNext(name);
           response.onCompleted();
         }))

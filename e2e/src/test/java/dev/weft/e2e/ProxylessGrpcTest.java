@@ -163,6 +163,39 @@ class ProxylessGrpcTest {
     assertAcceptedEverything();
   }
 
+  @Test
+  @Order(3)
+  void takesARuleTimeoutAsTheCallDeadline(Kubectl kubectl) throws Exception {
+    String deadline = """
+        apiVersion: weft.dev/v1alpha1
+        kind: VirtualService
+        metadata:
+          name: greeter-deadline
+          namespace: grpc-canary
+        spec:
+          service: greeter
+          rules:
+          - name: bounded
+            timeout: 300ms
+        """;
+    kubectl.apply(deadline).requireSuccess();
+    try {
+      // The call itself allows 5 s: only the route's max_stream_duration can end it at 300 ms.
+      String slow = await("a 1.5 s call ends at the VirtualService's 300 ms")
+          .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+          .until(() -> callOnce(GrpcBackend.SLEEP + 1500), answer -> answer.startsWith("FAILED"));
+      System.out.println("proxyless gRPC, VirtualService timeout 300ms, a 1.5 s call: " + slow);
+      assertThat(slow).contains("DEADLINE_EXCEEDED");
+      assertThat(callOnce()).startsWith("greeter-v");
+      assertAcceptedEverything();
+    } finally {
+      kubectl.delete(deadline).requireSuccess();
+    }
+    await("without the VirtualService the 1.5 s call completes")
+        .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+        .until(() -> callOnce(GrpcBackend.SLEEP + 1500), answer -> answer.startsWith("greeter-v"));
+  }
+
   /**
    * The bootstrap grpc-java would read from {@code GRPC_XDS_BOOTSTRAP}: the xds-server over
    * plaintext, and node metadata that puts the client in the proxyless group of its namespace.
@@ -192,9 +225,13 @@ class ProxylessGrpcTest {
 
   /** One call; the backend's name, or a description of the failure starting with "FAILED". */
   private static String callOnce() {
+    return callOnce("who are you?");
+  }
+
+  private static String callOnce(String request) {
     try {
       return ClientCalls.blockingUnaryCall(channel, GrpcBackend.WHO_AM_I,
-          CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), "who are you?");
+          CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), request);
     } catch (StatusRuntimeException e) {
       return "FAILED " + e.getStatus();
     }

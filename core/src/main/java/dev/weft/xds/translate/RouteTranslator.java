@@ -52,7 +52,7 @@ import java.util.Set;
  */
 public final class RouteTranslator {
 
-  /** Who reads the routes, which decides how a path prefix is written. */
+  /** Who reads the routes, which decides how a path prefix, a timeout and a method condition are written. */
   public enum Dialect {
     /** Envoy: a prefix is {@code path_separated_prefix}. */
     ENVOY,
@@ -235,7 +235,7 @@ public final class RouteTranslator {
     TrafficPlan.Destination fallback = plan.defaultDestination(service.key(), port);
     List<Route> routes = new ArrayList<>();
     for (TrafficPlan.RoutedRule rule : plan.rules(service.key(), port.port())) {
-      RouteAction action = action(rule.destination().orElse(fallback), rule.timeout(), rule.retries());
+      RouteAction action = action(rule.destination().orElse(fallback), rule.timeout(), rule.retries(), dialect);
       List<HttpRouting.Match> matches = rule.matches().isEmpty()
           ? List.of(new HttpRouting.Match(null, List.of(), null))
           : rule.matches();
@@ -248,18 +248,25 @@ public final class RouteTranslator {
     routes.add(Route.newBuilder()
         .setName("default")
         .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-        .setRoute(action(fallback, null, null))
+        .setRoute(action(fallback, null, null, dialect))
         .build());
     return routes;
   }
 
-  /** The Envoy matches for one VirtualService match: one, or two for a gRPC path prefix. */
+  /**
+   * The Envoy matches for one VirtualService match: one, or two for a gRPC path prefix. For gRPC
+   * clients, whose calls are all POSTs and whose metadata has no {@code :method}, a POST condition
+   * is always true and is left out, and any other method never matches, so the match has no routes.
+   */
   static List<RouteMatch> routeMatches(HttpRouting.Match match, Dialect dialect) {
     List<HeaderMatcher> headers = new ArrayList<>();
     for (HttpRouting.HeaderCondition header : match.headers()) {
       headers.add(headerMatcher(header));
     }
-    if (match.method() != null) {
+    if (dialect == Dialect.GRPC && match.method() != null && !match.method().equals("POST")) {
+      return List.of();
+    }
+    if (match.method() != null && dialect == Dialect.ENVOY) {
       headers.add(HeaderMatcher.newBuilder()
           .setName(METHOD_HEADER)
           .setStringMatch(StringMatcher.newBuilder().setExact(match.method()))
@@ -311,7 +318,8 @@ public final class RouteTranslator {
     return RegexMatcher.newBuilder().setRegex(regex).build();
   }
 
-  static RouteAction action(TrafficPlan.Destination destination, Duration timeout, HttpRouting.Retries retries) {
+  static RouteAction action(TrafficPlan.Destination destination, Duration timeout, HttpRouting.Retries retries,
+      Dialect dialect) {
     RouteAction.Builder action = RouteAction.newBuilder();
     if (destination.isSingleCluster()) {
       action.setCluster(destination.backends().get(0).cluster());
@@ -327,6 +335,12 @@ public final class RouteTranslator {
     if (timeout != null) {
       // 0s turns Envoy's route timeout off, which is what the API promises for 0s.
       action.setTimeout(protoDuration(timeout));
+      if (dialect == Dialect.GRPC && !timeout.isZero()) {
+        // gRPC ignores the route timeout and takes max_stream_duration as the call's deadline
+        // when it is shorter than the application's (gRFC A31); unset means no limit, as 0s does.
+        action.setMaxStreamDuration(RouteAction.MaxStreamDuration.newBuilder()
+            .setMaxStreamDuration(protoDuration(timeout)));
+      }
     }
     if (retries != null && retries.attempts() > 0) {
       RetryPolicy.Builder policy = RetryPolicy.newBuilder()

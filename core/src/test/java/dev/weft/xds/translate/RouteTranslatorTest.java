@@ -255,4 +255,46 @@ class RouteTranslatorTest {
         "payments-v1.shop.svc.cluster.local:80", "payments-v1.shop.svc.cluster.local:8080",
         "payments.shop.svc.cluster.local:80", "payments.shop.svc.cluster.local:8080");
   }
+
+  @Test
+  void givesGrpcClientsTheRuleTimeoutAsMaxStreamDuration() {
+    HttpRouting routing = routing("routes", "2026-01-01T00:00:00Z", "payments", 80,
+        rule("slow", List.of(), List.of(), Duration.ofMillis(300), null),
+        rule("unlimited", List.of(path(PathKind.EXACT, "/x")), List.of(), Duration.ZERO, null));
+
+    List<Route> routes = proxylessRoutes(withRouting(routing));
+
+    assertThat(routes.get(0).getRoute().getMaxStreamDuration().getMaxStreamDuration())
+        .isEqualTo(com.google.protobuf.Duration.newBuilder().setNanos(300_000_000).build());
+    // 0s means no limit, which gRPC reads from an unset max_stream_duration.
+    assertThat(routes.get(1).getRoute().hasMaxStreamDuration()).isFalse();
+    // Envoy sidecars keep using the route timeout only.
+    assertThat(routesOf(withRouting(routing), 80).get(0).getRoute().hasMaxStreamDuration()).isFalse();
+  }
+
+  @Test
+  void dropsMethodConditionsGrpcCallsCannotMatchAndTheOnesTheyAlwaysMatch() {
+    HttpRouting routing = routing("routes", "2026-01-01T00:00:00Z", "payments", 80,
+        rule("reads", List.of(new HttpRouting.Match(null, List.of(), "GET")),
+            List.of(new WeightedService("payments-v1", 1))),
+        rule("calls", List.of(new HttpRouting.Match(null, List.of(), "POST")),
+            List.of(new WeightedService("payments-v2", 1))));
+
+    List<Route> grpc = proxylessRoutes(withRouting(routing));
+    List<Route> envoy = routesOf(withRouting(routing), 80);
+
+    // gRPC: no route for GET, the POST rule without a :method condition, then the default.
+    assertThat(grpc).extracting(Route::getName).containsExactly("shop/routes/calls", "default");
+    assertThat(grpc.get(0).getMatch().getHeadersList()).isEmpty();
+    assertThat(grpc.get(0).getRoute().getCluster()).isEqualTo(cluster("payments-v2", 80));
+    // Envoy: both, each on :method.
+    assertThat(envoy).extracting(Route::getName).containsExactly("shop/routes/reads", "shop/routes/calls", "default");
+    assertThat(envoy.get(0).getMatch().getHeaders(0).getName()).isEqualTo(":method");
+  }
+
+  private static List<Route> proxylessRoutes(MeshState state) {
+    return translator(state).proxyless().stream()
+        .filter(c -> c.getName().equals("payments.shop.svc.cluster.local:80")).findFirst().orElseThrow()
+        .getVirtualHosts(0).getRoutesList();
+  }
 }
