@@ -9,10 +9,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Versions derived from content alone: SHA-256 over the deterministic protobuf serialization of
@@ -39,6 +42,15 @@ final class ContentVersion {
     }
     byte[] hash = sha.digest();
     return HexFormat.of().formatHex(hash, 0, VERSION_BYTES);
+  }
+
+  /** The version of each resource by its name, in the given order (unmodifiable). */
+  <T extends Message> Map<String, String> byName(List<T> resources, Function<T, String> name) {
+    Map<String, String> versions = new LinkedHashMap<>();
+    for (T resource : resources) {
+      versions.put(name.apply(resource), HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES));
+    }
+    return Collections.unmodifiableMap(versions);
   }
 
   private byte[] digestOf(Message resource) {

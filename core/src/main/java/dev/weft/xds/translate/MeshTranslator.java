@@ -233,6 +233,9 @@ public final class MeshTranslator {
     final ContentVersion versions;
     final String clustersVersion;
     final String endpointsVersion;
+    /** One map for every group: the endpoints are the same list everywhere. */
+    final Map<String, String> endpointVersions;
+    final Map<String, String> sharedClusterVersions;
     final Map<String, RouteConfiguration> outboundRoutes = new HashMap<>();
     final Map<String, Listener> outboundListeners = new HashMap<>();
 
@@ -245,6 +248,8 @@ public final class MeshTranslator {
       this.versions = versions;
       this.clustersVersion = versions.of(clusters);
       this.endpointsVersion = versions.of(endpoints);
+      this.endpointVersions = versions.byName(endpoints, ClusterLoadAssignment::getClusterName);
+      this.sharedClusterVersions = versions.byName(clusters, Cluster::getName);
     }
 
     RouteConfiguration outboundRoutes(String namespace) {
@@ -259,11 +264,17 @@ public final class MeshTranslator {
 
     ProxyConfig config(List<Cluster> groupClusters, List<Listener> listeners, List<RouteConfiguration> groupRoutes) {
       String groupClustersVersion = groupClusters == clusters ? clustersVersion : versions.of(groupClusters);
+      Map<String, String> clusterVersions = groupClusters == clusters
+          ? sharedClusterVersions : versions.byName(groupClusters, Cluster::getName);
       return new ProxyConfig(
           groupClusters, groupClustersVersion,
           endpoints, endpointsVersion,
           listeners, versions.of(listeners),
-          groupRoutes, versions.of(groupRoutes));
+          groupRoutes, versions.of(groupRoutes),
+          Map.of(Translation.CLUSTER_TYPE_URL, clusterVersions,
+              Translation.ENDPOINT_TYPE_URL, endpointVersions,
+              Translation.LISTENER_TYPE_URL, versions.byName(listeners, Listener::getName),
+              Translation.ROUTE_TYPE_URL, versions.byName(groupRoutes, RouteConfiguration::getName)));
     }
   }
 }

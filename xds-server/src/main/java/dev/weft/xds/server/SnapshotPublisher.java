@@ -258,12 +258,7 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
             + " version is blank; a ProxyConfig needs a content-derived version per type");
       }
     });
-    Snapshot snapshot = Snapshot.create(
-        config.clusters(), config.clustersVersion(),
-        config.endpoints(), config.endpointsVersion(),
-        config.listeners(), config.listenersVersion(),
-        config.routes(), config.routesVersion(),
-        List.of(), "");
+    Snapshot snapshot = new ContentVersionedSnapshot(config);
     SnapshotConsistency.check(snapshot);
     return snapshot;
   }
