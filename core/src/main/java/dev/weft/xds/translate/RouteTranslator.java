@@ -332,6 +332,11 @@ public final class RouteTranslator {
       }
       action.setWeightedClusters(weighted);
     }
+    if (timeout == null && dialect == Dialect.ENVOY) {
+      // No timeout unless a VirtualService asks for one: Envoy's own default (15 s) would cut
+      // long polls, uploads and streams that work without the mesh.
+      action.setTimeout(protoDuration(Duration.ZERO));
+    }
     if (timeout != null) {
       // 0s turns Envoy's route timeout off, which is what the API promises for 0s.
       action.setTimeout(protoDuration(timeout));

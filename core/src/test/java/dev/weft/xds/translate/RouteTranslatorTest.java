@@ -94,7 +94,7 @@ class RouteTranslatorTest {
     assertThat(routesOf(state(PAYMENTS), 8080)).containsExactly(TextProtos.parse("""
         name: "default"
         match { prefix: "/" }
-        route { cluster: "outbound|8080|payments.shop.svc.cluster.local" }
+        route { cluster: "outbound|8080|payments.shop.svc.cluster.local" timeout { } }
         """, Route.getDefaultInstance()));
   }
 
@@ -111,6 +111,7 @@ class RouteTranslatorTest {
             clusters { name: "outbound|80|payments-v1.shop.svc.cluster.local" weight { value: 90 } }
             clusters { name: "outbound|80|payments-v2.shop.svc.cluster.local" weight { value: 10 } }
           }
+          timeout { }
         }
         """, Route.getDefaultInstance()));
   }
@@ -193,7 +194,9 @@ class RouteTranslatorTest {
     assertThat(routes.get(0).getRoute().getWeightedClusters())
         .isEqualTo(routes.get(1).getRoute().getWeightedClusters());
     assertThat(routes.get(0).getRoute().getTimeout().getSeconds()).isEqualTo(2);
-    assertThat(routes.get(1).getRoute().hasTimeout()).isFalse();
+    // No timeout asked for: none at all (0s), not Envoy's default 15 s.
+    assertThat(routes.get(1).getRoute().getTimeout()).isEqualTo(com.google.protobuf.Duration.getDefaultInstance());
+    assertThat(routes.get(1).getRoute().hasTimeout()).isTrue();
   }
 
   @Test
