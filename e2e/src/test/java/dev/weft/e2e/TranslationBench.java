@@ -10,6 +10,7 @@ import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
 import dev.weft.mesh.TrafficSplitRule;
 import dev.weft.mesh.WeightedService;
+import dev.weft.xds.translate.IncrementalTranslator;
 import dev.weft.xds.translate.MeshTranslator;
 import dev.weft.xds.translate.Translation;
 import java.util.ArrayList;
@@ -59,6 +60,37 @@ class TranslationBench {
       System.out.printf("  %5d services, %4d groups: %s; distinct configs %.1f MB serialized; heap after %.0f MB%n",
           services, groups.size(), times, bytes / 1e6, heap / 1e6);
     }
+  }
+
+  @Test
+  void translateAnEndpointChange() {
+    System.out.println("translation after one Service's endpoints changed (the same meshes, IncrementalTranslator):");
+    for (int services : SERVICE_COUNTS) {
+      MeshState state = mesh(services);
+      MeshState scaled = withOneEndpointLess(state);
+      List<ProxyGroup> groups = groups(services / 10);
+      IncrementalTranslator translator = new IncrementalTranslator(new MeshTranslator());
+      for (int i = 0; i < 6; i++) {
+        translator.translate(i % 2 == 0 ? state : scaled, groups);
+      }
+      Percentiles times = new Percentiles();
+      for (int i = 0; i < 20; i++) {
+        MeshState next = i % 2 == 0 ? state : scaled;
+        long start = System.nanoTime();
+        translator.translate(next, groups);
+        times.add((System.nanoTime() - start) / 1e6);
+      }
+      System.out.printf("  %5d services, %4d groups: %s%n", services, groups.size(), times);
+    }
+  }
+
+  /** The same mesh with the first Service's first endpoint gone (a pod scaled away). */
+  static MeshState withOneEndpointLess(MeshState state) {
+    Map<ServiceKey, MeshService> services = new LinkedHashMap<>(state.services());
+    MeshService first = services.values().iterator().next();
+    services.put(first.key(), new MeshService(first.key(), first.clusterIp(), first.ports(),
+        first.endpoints().subList(1, first.endpoints().size())));
+    return new MeshState(services, state.splits(), state.routings());
   }
 
   static MeshState mesh(int count) {

@@ -12,6 +12,7 @@ import dev.weft.xds.sync.ConfigProvenance;
 import dev.weft.xds.sync.NackInjector;
 import dev.weft.xds.sync.SyncReport;
 import dev.weft.xds.sync.SyncReportPublisher;
+import dev.weft.xds.translate.IncrementalTranslator;
 import dev.weft.xds.translate.LastGoodTranslator;
 import dev.weft.xds.translate.MeshTranslator;
 import dev.weft.xds.translate.ProxyConfig;
@@ -144,8 +145,9 @@ public final class XdsServerApp implements AutoCloseable {
    */
   public static XdsServerApp start(KubernetesClient client, Config config) throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    // A rejected change keeps the previous version of that resource serving (the last good config).
-    LastGoodTranslator translator = new LastGoodTranslator(new MeshTranslator());
+    // A rejected change keeps the previous version of that resource serving (the last good config);
+    // a change of endpoints alone re-translates only the endpoints.
+    LastGoodTranslator translator = new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator()));
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();

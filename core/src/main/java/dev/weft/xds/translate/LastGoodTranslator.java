@@ -14,19 +14,19 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * A {@link MeshTranslator} that remembers the last accepted version of each TrafficSplit and
+ * A translator that remembers the last accepted version of each TrafficSplit and
  * VirtualService, so that a change it rejects (a backend Service that does not exist, a bad regex)
  * leaves the previous version serving: a canary at 50/50 stays at 50/50 while a typo is fixed,
  * instead of falling back to no split at all. The rejections still name the current version.
  * A deleted resource is forgotten, so deleting never brings an old version back.
  */
-public final class LastGoodTranslator {
+public final class LastGoodTranslator implements Translator {
 
-  private final MeshTranslator translator;
+  private final Translator translator;
   private final Map<Name, TrafficSplitRule> splits = new HashMap<>();
   private final Map<Name, HttpRouting> routings = new HashMap<>();
 
-  public LastGoodTranslator(MeshTranslator translator) {
+  public LastGoodTranslator(Translator translator) {
     this.translator = translator;
   }
 
@@ -42,6 +42,7 @@ public final class LastGoodTranslator {
    * Translates {@code state}, with each rejected resource replaced by its last accepted version
    * when it has one; remembers what was accepted this time.
    */
+  @Override
   public synchronized Translation translate(MeshState state, Collection<ProxyGroup> groups) {
     Translation asWritten = translator.translate(state, groups);
     Set<Name> rejected = new HashSet<>();

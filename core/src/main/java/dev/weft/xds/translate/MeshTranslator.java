@@ -50,12 +50,13 @@ import java.util.TreeSet;
  * applied counts: a rejected or losing resource is in no config. The status report uses this to
  * tell whether the proxies that need a resource have accepted a config containing it.
  */
-public final class MeshTranslator {
+public final class MeshTranslator implements Translator {
 
   private final ClusterTranslator clusterTranslator = new ClusterTranslator();
   private final EndpointTranslator endpointTranslator = new EndpointTranslator();
 
   /** Translates {@code state} for each of {@code groups}; pure, so equal input gives equal output. */
+  @Override
   public Translation translate(MeshState state, Collection<ProxyGroup> groups) {
     TrafficPlan plan = TrafficPlan.of(state);
     Shared shared = new Shared(

@@ -1,0 +1,95 @@
+package dev.weft.xds.translate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.mesh.Endpoint;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServiceKey;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class IncrementalTranslatorTest {
+
+  private final MeshTranslator plain = new MeshTranslator();
+
+  @Test
+  void endpointChangesGiveExactlyWhatAFullTranslationGives() {
+    for (long seed = 1; seed <= 150; seed++) {
+      RandomMeshes meshes = new RandomMeshes(seed);
+      MeshState before = meshes.state();
+      List<ProxyGroup> groups = meshes.groups(before);
+      IncrementalTranslator incremental = new IncrementalTranslator(plain);
+      Translation first = incremental.translate(before, groups);
+
+      MeshState after = withChurnedEndpoints(before, new Random(seed));
+      Translation second = incremental.translate(after, groups);
+
+      assertThat(first).as("seed %d, first call", seed).isEqualTo(plain.translate(before, groups));
+      assertThat(second).as("seed %d, endpoints changed", seed).isEqualTo(plain.translate(after, groups));
+    }
+  }
+
+  @Test
+  void keepsTheUnchangedTypesAsTheyWereAndSharedConfigsShared() {
+    RandomMeshes meshes = new RandomMeshes(3);
+    MeshState before = meshes.state();
+    List<ProxyGroup> groups = meshes.groups(before);
+    IncrementalTranslator incremental = new IncrementalTranslator(plain);
+    Translation first = incremental.translate(before, groups);
+
+    Translation second = incremental.translate(withChurnedEndpoints(before, new Random(3)), groups);
+
+    for (ProxyGroup group : groups) {
+      assertThat(second.config(group).routes()).isSameAs(first.config(group).routes());
+      assertThat(second.config(group).listenersVersion()).isEqualTo(first.config(group).listenersVersion());
+    }
+    assertThat(second.configs().values().stream().distinct().count())
+        .isEqualTo(first.configs().values().stream().distinct().count());
+  }
+
+  @Test
+  void anyOtherChangeTranslatesInFull() {
+    RandomMeshes meshes = new RandomMeshes(5);
+    MeshState before = meshes.state();
+    List<ProxyGroup> groups = meshes.groups(before);
+    IncrementalTranslator incremental = new IncrementalTranslator(plain);
+    incremental.translate(before, groups);
+
+    // One Service fewer: clusters, routes and listeners change too.
+    Map<ServiceKey, MeshService> fewer = new LinkedHashMap<>(before.services());
+    fewer.remove(fewer.keySet().iterator().next());
+    MeshState after = new MeshState(fewer, List.of(), List.of());
+
+    assertThat(incremental.translate(after, groups)).isEqualTo(plain.translate(after, groups));
+    List<ProxyGroup> oneGroupLess = groups.subList(0, groups.size() - 1);
+    assertThat(incremental.translate(after, oneGroupLess)).isEqualTo(plain.translate(after, oneGroupLess));
+  }
+
+  /** Every Service loses an endpoint, gains one, or sees one change readiness. */
+  private static MeshState withChurnedEndpoints(MeshState state, Random random) {
+    Map<ServiceKey, MeshService> services = new LinkedHashMap<>();
+    state.services().forEach((key, service) -> {
+      List<Endpoint> endpoints = new ArrayList<>(service.endpoints());
+      int choice = random.nextInt(3);
+      if (choice == 0 && !endpoints.isEmpty()) {
+        endpoints.remove(random.nextInt(endpoints.size()));
+      } else if (choice == 1 && !service.ports().isEmpty()) {
+        var port = service.ports().get(random.nextInt(service.ports().size()));
+        endpoints.add(new Endpoint("10.9." + random.nextInt(250) + "." + (1 + random.nextInt(250)),
+            port.port() + 1000, port.name(), Endpoint.Readiness.READY, "zone-a"));
+      } else if (!endpoints.isEmpty()) {
+        int i = random.nextInt(endpoints.size());
+        Endpoint e = endpoints.get(i);
+        endpoints.set(i, new Endpoint(e.address(), e.port(), e.portName(), Endpoint.Readiness.DRAINING, e.zone()));
+      }
+      services.put(key, new MeshService(key, service.clusterIp(), service.ports(), endpoints));
+    });
+    return new MeshState(services, state.splits(), state.routings());
+  }
+}
