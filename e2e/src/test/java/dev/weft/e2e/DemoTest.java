@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 5's "done when" for {@code make demo}, run as a person runs it: hack/demo.sh in its own
  * process group (as a terminal's foreground job). It prints a 90/10 split within ±3% and a
- * MeshStatus row with every proxy synced, stays up, measures a TrafficSplit patched with kubectl,
+ * MeshStatus row with every proxy synced, stays up, measures a TrafficSplit patched with kubectl
+ * (and, after a typo only the operator can see, that the last good split keeps serving),
  * and on a signal to its whole process group (as Ctrl-C sends one) leaves no process and no temp dir behind.
  */
 class DemoTest {
@@ -66,10 +68,9 @@ class DemoTest {
     Matcher kubeconfig = KUBECONFIG.matcher(started);
     assertThat(kubeconfig.find()).isTrue();
     Path kubeconfigFile = Path.of(kubeconfig.group(1));
-    Command.run(List.of(WeftTools.locate().kubectl().toString(), "--kubeconfig", kubeconfigFile.toString(),
-        "patch", "trafficsplit", "payments-canary", "-n", "demo", "--type=merge", "-p",
+    kubectl(kubeconfigFile, "patch", "trafficsplit", "payments-canary", "-n", "demo", "--type=merge", "-p",
         "{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":50},"
-            + "{\"service\":\"payments-v2\",\"weight\":50}]}}")).requireSuccess();
+            + "{\"service\":\"payments-v2\",\"weight\":50}]}}");
 
     String afterPatch = await("the demo measures the patched split").atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(200))
@@ -80,6 +81,19 @@ class DemoTest {
     Map<String, Double> patched = shares(afterPatch);
     // 1000 requests at 50/50: one standard deviation is 1.6 points.
     assertThat(patched.get("payments-v1")).isBetween(43.0, 57.0);
+
+    // A typo the schema cannot catch: the operator says so and the 50/50 split keeps serving.
+    String beforeTypo = read(out);
+    kubectl(kubeconfigFile, "patch", "trafficsplit", "payments-canary", "-n", "demo", "--type=merge", "-p",
+        "{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":50},"
+            + "{\"service\":\"payments-v3\",\"weight\":50}]}}");
+    String afterTypo = await("the demo measures the split after the typo").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> read(out).substring(beforeTypo.length()), text -> shares(text).size() == 2);
+    System.out.println(afterTypo);
+    assertThat(afterTypo).contains("ResolvedRefs=False (BackendNotFound)")
+        .contains("the last good version keeps serving");
+    assertThat(shares(afterTypo).get("payments-v2")).as("the last good 50/50 split").isBetween(43.0, 57.0);
 
     List<ProcessHandle> group = demo.toHandle().descendants().toList();
     assertThat(group).isNotEmpty();
@@ -92,6 +106,13 @@ class DemoTest {
     assertThat(stopped).contains("stopped: every process and the cluster's temp folder are gone");
     assertThat(group).noneMatch(ProcessHandle::isAlive);
     assertThat(kubeconfigFile.getParent()).doesNotExist();
+  }
+
+  private static void kubectl(Path kubeconfig, String... args) {
+    List<String> command = new ArrayList<>(List.of(WeftTools.locate().kubectl().toString(), "--kubeconfig",
+        kubeconfig.toString()));
+    command.addAll(List.of(args));
+    Command.run(command).requireSuccess();
   }
 
   /** A signal to the demo's whole process group, as a terminal sends Ctrl-C to its foreground job. */
