@@ -22,7 +22,7 @@ e2e: tools ## the real end-to-end suite only (after the modules are built)
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e
 
-bench: tools ## benchmarks that print numbers (translation time, TrafficSplit propagation to Envoy); see docs/benchmarks.md
+bench: tools ## benchmarks that print numbers (translation time, propagation to Envoy, sidecar latency); see docs/benchmarks.md
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e -Dtest='*Bench' -Dsurefire.failIfNoSpecifiedTests=false
 
