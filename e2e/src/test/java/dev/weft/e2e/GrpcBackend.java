@@ -2,6 +2,7 @@ package dev.weft.e2e;
 
 import io.grpc.InsecureServerCredentials;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -15,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,6 +31,8 @@ final class GrpcBackend implements AutoCloseable {
   static final String SERVICE = "weft.e2e.WhoAmI";
   /** A request {@code "sleep 1500"} is answered 1.5 s late. */
   static final String SLEEP = "sleep ";
+  /** The first request {@code "fail-first <key>"} for a key fails with UNAVAILABLE, the next ones succeed. */
+  static final String FAIL_FIRST = "fail-first ";
   /** Request: ignored; response: the server's name. */
   static final MethodDescriptor<String, String> WHO_AM_I = MethodDescriptor.<String, String>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
@@ -49,9 +54,16 @@ final class GrpcBackend implements AutoCloseable {
   /** Starts a server on {@code address}, on a port the kernel picks while binding (so no race). */
   static GrpcBackend start(String name, String address) {
     AtomicInteger calls = new AtomicInteger();
+    Set<String> failedOnce = ConcurrentHashMap.newKeySet();
     ServerServiceDefinition service = ServerServiceDefinition.builder(SERVICE)
         .addMethod(WHO_AM_I, ServerCalls.asyncUnaryCall((request, response) -> {
           calls.incrementAndGet();
+          // "fail-first <key>": the first call with this key fails as an overloaded server would.
+          if (request.startsWith(FAIL_FIRST) && failedOnce.add(request)) {
+            response.onError(Status.UNAVAILABLE.withDescription("failing the first call of " + request)
+                .asRuntimeException());
+            return;
+          }
           // "sleep <ms>" makes a slow call, for deadlines the xDS config sets.
           if (request.startsWith(SLEEP)) {
             try {

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -194,6 +195,43 @@ class ProxylessGrpcTest {
     await("without the VirtualService the 1.5 s call completes")
         .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
         .until(() -> callOnce(GrpcBackend.SLEEP + 1500), answer -> answer.startsWith("greeter-v"));
+  }
+
+  @Test
+  @Order(4)
+  void retriesAnUnavailableServerAsTheVirtualServiceAsks(Kubectl kubectl) throws Exception {
+    String retries = """
+        apiVersion: weft.dev/v1alpha1
+        kind: VirtualService
+        metadata:
+          name: greeter-retries
+          namespace: grpc-canary
+        spec:
+          service: greeter
+          rules:
+          - name: retried
+            retries:
+              attempts: 2
+        """;
+    AtomicInteger keys = new AtomicInteger();
+    kubectl.apply(retries).requireSuccess();
+    try {
+      // Each call's first attempt fails with UNAVAILABLE; only a retry from the xDS policy succeeds.
+      String retried = await("a call whose first attempt fails succeeds on the retry")
+          .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+          .until(() -> callOnce(GrpcBackend.FAIL_FIRST + "with-" + keys.incrementAndGet()),
+              answer -> answer.startsWith("greeter-v"));
+      System.out.println("proxyless gRPC, VirtualService retries (attempts 2, default conditions -> unavailable): "
+          + "first attempt UNAVAILABLE, answered by " + retried);
+      assertAcceptedEverything();
+    } finally {
+      kubectl.delete(retries).requireSuccess();
+    }
+    String unretried = await("without the VirtualService the failure reaches the caller")
+        .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+        .until(() -> callOnce(GrpcBackend.FAIL_FIRST + "without-" + keys.incrementAndGet()),
+            answer -> answer.startsWith("FAILED"));
+    assertThat(unretried).contains("UNAVAILABLE");
   }
 
   /**

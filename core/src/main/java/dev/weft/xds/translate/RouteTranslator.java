@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * RDS: the HTTP routes of every HTTP Service port.
@@ -348,15 +349,51 @@ public final class RouteTranslator {
       }
     }
     if (retries != null && retries.attempts() > 0) {
-      RetryPolicy.Builder policy = RetryPolicy.newBuilder()
-          .setRetryOn(retries.retryOn().isEmpty() ? DEFAULT_RETRY_ON : String.join(",", retries.retryOn()))
-          .setNumRetries(UInt32Value.of(retries.attempts()));
-      if (retries.perTryTimeout() != null && !retries.perTryTimeout().isZero()) {
-        policy.setPerTryTimeout(protoDuration(retries.perTryTimeout()));
+      List<String> conditions = retries.retryOn().isEmpty()
+          ? List.of(DEFAULT_RETRY_ON.split(","))
+          : retries.retryOn();
+      if (dialect == Dialect.ENVOY) {
+        RetryPolicy.Builder policy = RetryPolicy.newBuilder()
+            .setRetryOn(String.join(",", conditions))
+            .setNumRetries(UInt32Value.of(retries.attempts()));
+        if (retries.perTryTimeout() != null && !retries.perTryTimeout().isZero()) {
+          policy.setPerTryTimeout(protoDuration(retries.perTryTimeout()));
+        }
+        action.setRetryPolicy(policy);
+      } else {
+        String grpcConditions = grpcRetryOn(conditions);
+        if (!grpcConditions.isEmpty()) {
+          // gRPC ignores per_try_timeout (gRFC A44).
+          action.setRetryPolicy(RetryPolicy.newBuilder()
+              .setRetryOn(grpcConditions)
+              .setNumRetries(UInt32Value.of(retries.attempts())));
+        }
       }
-      action.setRetryPolicy(policy);
     }
     return action.build();
+  }
+
+  /**
+   * The gRPC status codes that mean what the Envoy conditions mean, as gRPC clients read
+   * {@code retry_on} (only status names, gRFC A44): a failed or reset connection and a failing
+   * gateway reach a gRPC client as UNAVAILABLE; any server error ({@code 5xx}) also as INTERNAL.
+   * A 409 ({@code retriable-4xx}) has no gRPC counterpart. Empty: nothing to retry on.
+   */
+  static String grpcRetryOn(List<String> envoyConditions) {
+    Set<String> codes = new TreeSet<>();
+    for (String condition : envoyConditions) {
+      switch (condition) {
+        case "connect-failure", "refused-stream", "reset", "gateway-error" -> codes.add("unavailable");
+        case "5xx" -> {
+          codes.add("unavailable");
+          codes.add("internal");
+        }
+        default -> {
+          // retriable-4xx and anything else: no gRPC status means the same.
+        }
+      }
+    }
+    return String.join(",", codes);
   }
 
   static com.google.protobuf.Duration protoDuration(Duration duration) {

@@ -295,6 +295,28 @@ class RouteTranslatorTest {
     assertThat(envoy.get(0).getMatch().getHeaders(0).getName()).isEqualTo(":method");
   }
 
+  @Test
+  void givesGrpcClientsRetriesOnTheStatusCodesThatMeanTheSame() {
+    HttpRouting routing = routing("routes", "2026-01-01T00:00:00Z", "payments", 80,
+        rule("default-conditions", List.of(path(PathKind.EXACT, "/a")), List.of(), null,
+            new HttpRouting.Retries(3, Duration.ofMillis(200), List.of())),
+        rule("server-errors", List.of(path(PathKind.EXACT, "/b")), List.of(), null,
+            new HttpRouting.Retries(2, null, List.of("5xx"))),
+        rule("conflicts", List.of(path(PathKind.EXACT, "/c")), List.of(), null,
+            new HttpRouting.Retries(2, null, List.of("retriable-4xx"))));
+
+    List<Route> grpc = proxylessRoutes(withRouting(routing));
+
+    assertThat(grpc.get(0).getRoute().getRetryPolicy().getRetryOn()).isEqualTo("unavailable");
+    assertThat(grpc.get(0).getRoute().getRetryPolicy().getNumRetries().getValue()).isEqualTo(3);
+    assertThat(grpc.get(0).getRoute().getRetryPolicy().hasPerTryTimeout()).isFalse();
+    assertThat(grpc.get(1).getRoute().getRetryPolicy().getRetryOn()).isEqualTo("internal,unavailable");
+    assertThat(grpc.get(2).getRoute().hasRetryPolicy()).isFalse();
+    // Envoy keeps the HTTP conditions as written.
+    assertThat(routesOf(withRouting(routing), 80).get(0).getRoute().getRetryPolicy().getRetryOn())
+        .isEqualTo(RouteTranslator.DEFAULT_RETRY_ON);
+  }
+
   private static List<Route> proxylessRoutes(MeshState state) {
     return translator(state).proxyless().stream()
         .filter(c -> c.getName().equals("payments.shop.svc.cluster.local:80")).findFirst().orElseThrow()
