@@ -1,5 +1,6 @@
 package dev.weft.testsupport;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -11,4 +12,8 @@ public interface ClusterProvider extends AutoCloseable {
 
   /** Starts the cluster and returns a kubeconfig file for a cluster admin. */
   Path start();
+
+  /** Stops the cluster and removes what {@link #start()} wrote. */
+  @Override
+  void close() throws IOException;
 }
