@@ -27,15 +27,16 @@ import org.slf4j.LoggerFactory;
  * {@value #REPORT_LABEL}={@value #REPORT_KIND}, owned by the replica's Pod when the Pod can be
  * read (so it goes when the Pod goes), with the JSON in the key {@value #DATA_KEY}.
  *
- * <p>Writes are batched, never one per request or push: every {@code interval} (2 s by default)
- * the report is rebuilt and written only if its content changed, and at least every
- * {@code heartbeat} (10 s) even if it did not, with a new {@code updated} time, so the operator
- * can tell a dead replica (its {@code updated} gets old) from a quiet one. A heartbeat falls on
- * the first tick at least {@code heartbeat} after the last write, so writes are at most
- * {@code heartbeat + interval} apart while the API answers. Writes are plain updates carrying the
+ * <p>Writes are batched, never one per request or push: the report is rebuilt every
+ * {@link Settings#checkPeriod() check period} (250 ms, or the interval if shorter) and written when
+ * its content changed, but at most once per {@code interval} (2 s by default); so a change after a
+ * quiet spell reaches the operator within a check period, and a burst costs one write per
+ * interval. At least every {@code heartbeat} (10 s) it is written even if nothing changed, with a
+ * new {@code updated} time, so the operator can tell a dead replica (its {@code updated} gets old)
+ * from a quiet one. Writes are at most {@code heartbeat + checkPeriod} apart while the API answers. Writes are plain updates carrying the
  * last seen resourceVersion (no server-side apply: the object has one writer, and the test mock
  * server does not support it); a conflict or a deleted object is read again and retried. A
- * failed write is logged and retried on the next tick. {@link #close()} deletes the ConfigMap: a
+ * failed write is logged and retried an interval later. {@link #close()} deletes the ConfigMap: a
  * replica that stops cleanly has handed its proxies to the others and has nothing to report.
  */
 public final class SyncReportPublisher implements AutoCloseable {
@@ -60,6 +61,8 @@ public final class SyncReportPublisher implements AutoCloseable {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
+    /** Checking more often than writing: the first change after a quiet spell goes out at once. */
+    static final Duration MAX_CHECK_PERIOD = Duration.ofMillis(250);
 
     public Settings {
       namespace = namespace == null ? "" : namespace.strip();
@@ -81,6 +84,11 @@ public final class SyncReportPublisher implements AutoCloseable {
 
     public Settings withTimings(Duration newInterval, Duration newHeartbeat) {
       return new Settings(namespace, podName, newInterval, newHeartbeat, limits);
+    }
+
+    /** How often the report is rebuilt to see whether it changed: 250 ms, or the interval if shorter. */
+    public Duration checkPeriod() {
+      return interval.compareTo(MAX_CHECK_PERIOD) < 0 ? interval : MAX_CHECK_PERIOD;
     }
 
     /** The same, in {@code fallback} when no namespace was given. */
@@ -107,6 +115,7 @@ public final class SyncReportPublisher implements AutoCloseable {
   private ConfigMap lastWritten;
   private String lastContent;
   private Instant lastWriteAt;
+  private Instant lastFailureAt;
   private OwnerReference owner;
   private boolean ownerSettled;
   private String lastFailure;
@@ -129,11 +138,11 @@ public final class SyncReportPublisher implements AutoCloseable {
     });
   }
 
-  /** Writes the first report now, then checks every interval. */
+  /** Writes the first report now, then checks every check period. */
   public void start() {
-    LOG.info("Reporting proxy sync state in ConfigMap {}/{} (every {} when changed, heartbeat {})",
+    LOG.info("Reporting proxy sync state in ConfigMap {}/{} (when changed, at most every {}; heartbeat {})",
         settings.namespace(), name, settings.interval(), settings.heartbeat());
-    scheduler.scheduleWithFixedDelay(this::tick, 0, settings.interval().toMillis(), TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::tick, 0, settings.checkPeriod().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The ConfigMap's namespace and name. */
@@ -152,12 +161,16 @@ public final class SyncReportPublisher implements AutoCloseable {
 
   /**
    * One round: rebuilds the report and writes it if it changed and the last write is at least an
-   * interval old, or if the last write is a heartbeat old. Never throws.
+   * interval old, or if the last write is a heartbeat old; after a failed write, not again within
+   * an interval. Never throws.
    */
   synchronized void tick() {
     try {
-      SyncReport report = reports.get();
       Instant now = clock.instant();
+      if (lastFailureAt != null && Duration.between(lastFailureAt, now).compareTo(settings.interval()) < 0) {
+        return;
+      }
+      SyncReport report = reports.get();
       Duration sinceWrite = lastWriteAt == null ? null : Duration.between(lastWriteAt, now);
       boolean changed = !report.content().equals(lastContent);
       boolean heartbeatDue = sinceWrite == null || sinceWrite.compareTo(settings.heartbeat()) >= 0;
@@ -168,12 +181,14 @@ public final class SyncReportPublisher implements AutoCloseable {
       write(report.json(settings.podName(), now, settings.heartbeat()));
       lastContent = report.content();
       lastWriteAt = now;
+      lastFailureAt = null;
       writes++;
       if (lastFailure != null) {
         LOG.info("Sync report written again to ConfigMap {}/{}", settings.namespace(), name);
         lastFailure = null;
       }
     } catch (RuntimeException e) {
+      lastFailureAt = clock.instant();
       String failure = String.valueOf(e.getMessage());
       if (!failure.equals(lastFailure)) {
         LOG.warn("Could not write the sync report to ConfigMap {}/{}; retrying every {}: {}",

@@ -24,6 +24,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -153,6 +154,43 @@ class SyncReportPublisherTest {
     assertThat(doc.get("proxies").get(0).get("nack").get("message").asText()).isEqualTo("second");
     assertThat(doc.get("resources").get(0).get("nacked").findValuesAsText("proxy")).containsExactly("web-1.shop");
     assertThat(doc.get("updated").asText()).isEqualTo("2024-05-01T12:00:02Z");
+  }
+
+  @Test
+  void writesTheFirstChangeAfterAQuietSpellOnTheNextCheck() {
+    SyncReportPublisher.Settings defaults = SyncReportPublisher.Settings.of(NAMESPACE, POD);
+    assertThat(defaults.checkPeriod()).isEqualTo(Duration.ofMillis(250));
+    assertThat(defaults.withTimings(Duration.ofMillis(100), Duration.ofSeconds(1)).checkPeriod())
+        .isEqualTo(Duration.ofMillis(100));
+    SyncReportPublisher reporter = publisher();
+    reporter.tick();
+
+    clock.advance(Duration.ofSeconds(3));
+    report.set(reportOf(proxy("web-1.shop", WEB, 1, false, nacked(RDS, "r0", "r1", "quiet"))));
+    clock.advance(defaults.checkPeriod());
+    reporter.tick();
+
+    assertThat(reporter.writes()).as("written on the first check after the change").isEqualTo(2);
+  }
+
+  @Test
+  void triesAgainAnIntervalAfterAFailureNotOnEveryCheck() {
+    AtomicInteger builds = new AtomicInteger();
+    publisher = new SyncReportPublisher(client, SyncReportPublisher.Settings.of(NAMESPACE, POD), clock, () -> {
+      builds.incrementAndGet();
+      throw new IllegalStateException("the tracker is broken");
+    });
+
+    publisher.tick();
+    for (int i = 0; i < 7; i++) {
+      clock.advance(Duration.ofMillis(250));
+      publisher.tick();
+    }
+    assertThat(builds).as("nothing tried within the 2 s interval after the failure").hasValue(1);
+
+    clock.advance(Duration.ofMillis(250));
+    publisher.tick();
+    assertThat(builds).hasValue(2);
   }
 
   @Test
