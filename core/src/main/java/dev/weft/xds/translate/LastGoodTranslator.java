@@ -5,6 +5,7 @@ import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.mesh.SourceRef;
 import dev.weft.mesh.TrafficSplitRule;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -40,25 +41,46 @@ public final class LastGoodTranslator implements Translator {
 
   /**
    * Translates {@code state}, with each rejected resource replaced by its last accepted version
-   * when it has one; remembers what was accepted this time.
+   * when it has one; remembers what was accepted this time. Which resources are rejected comes
+   * from the traffic plan, which builds no Envoy resources, so the state is translated once, the
+   * state actually served.
    */
   @Override
   public synchronized Translation translate(MeshState state, Collection<ProxyGroup> groups) {
-    Translation asWritten = translator.translate(state, groups);
+    // Only the plan rejects TrafficSplits and VirtualServices; the listener and group rejections
+    // name Services and proxy groups, which no substitution changes.
+    List<Rejection> planned = TrafficPlan.of(state).rejections();
     Set<Name> rejected = new HashSet<>();
-    asWritten.rejections().forEach(r -> rejected.add(Name.of(r.source())));
+    planned.forEach(r -> rejected.add(Name.of(r.source())));
 
     forgetDeleted(splits, state.splits(), TrafficSplitRule::source);
     forgetDeleted(routings, state.routings(), HttpRouting::source);
     List<TrafficSplitRule> servedSplits = remember(splits, state.splits(), TrafficSplitRule::source, rejected);
     List<HttpRouting> servedRoutings = remember(routings, state.routings(), HttpRouting::source, rejected);
     if (servedSplits.equals(state.splits()) && servedRoutings.equals(state.routings())) {
-      return asWritten;
+      return translator.translate(state, groups);
     }
+    Set<Name> substituted = new HashSet<>();
+    collectSubstituted(state.splits(), servedSplits, TrafficSplitRule::source, substituted);
+    collectSubstituted(state.routings(), servedRoutings, HttpRouting::source, substituted);
     Translation served = translator.translate(new MeshState(state.services(), servedSplits, servedRoutings), groups);
-    // A last good version that no longer translates (its Service is gone) is left out by the
-    // second translation; it stays remembered, as it may translate again once the Service is back.
-    return new Translation(served.configs(), asWritten.rejections(), served.sources());
+    // Rejections name what the user wrote: the current generation of a substituted resource, and
+    // everything else as the served translation found it. A last good version that no longer
+    // translates (its Service is gone) is left out by the served translation too; it stays
+    // remembered, as it may translate again once the Service is back.
+    List<Rejection> rejections = new ArrayList<>();
+    served.rejections().stream().filter(r -> !substituted.contains(Name.of(r.source()))).forEach(rejections::add);
+    planned.stream().filter(r -> substituted.contains(Name.of(r.source()))).forEach(rejections::add);
+    return new Translation(served.configs(), rejections.stream().distinct().sorted().toList(), served.sources());
+  }
+
+  private static <T> void collectSubstituted(List<T> current, List<T> served, Function<T, SourceRef> source,
+      Set<Name> substituted) {
+    for (int i = 0; i < current.size(); i++) {
+      if (current.get(i) != served.get(i)) {
+        substituted.add(Name.of(source.apply(current.get(i))));
+      }
+    }
   }
 
   /** Remembers the accepted resources; returns the list with rejected ones swapped for their last good version. */

@@ -18,6 +18,7 @@ import dev.weft.mesh.WeightedService;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class LastGoodTranslatorTest {
@@ -73,6 +74,24 @@ class LastGoodTranslatorTest {
     Translation broken = translator.translate(recreatedBroken, GROUPS);
 
     assertThat(broken).isEqualTo(plain.translate(recreatedBroken, GROUPS));
+  }
+
+  @Test
+  void translatesOnceACallEvenWhileARejectionStands() {
+    AtomicInteger calls = new AtomicInteger();
+    LastGoodTranslator counted = new LastGoodTranslator((state, groups) -> {
+      calls.incrementAndGet();
+      return plain.translate(state, groups);
+    });
+    counted.translate(withSplits(split(1, "payments-v1", 50, "payments-v2", 50)), GROUPS);
+    MeshState typo = withSplits(split(2, "payments-v1", 50, "payments-v3", 50));
+
+    Translation first = counted.translate(typo, GROUPS);
+    Translation again = counted.translate(typo, GROUPS);
+
+    assertThat(calls).as("one translation per call, of the state served").hasValue(3);
+    assertThat(again).isEqualTo(first);
+    assertThat(weights(again)).containsExactly(50, 50);
   }
 
   @Test
