@@ -1,5 +1,6 @@
 package dev.weft.xds.bootstrap;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
@@ -24,6 +25,8 @@ import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.overload.v3.OverloadManager;
+import io.envoyproxy.envoy.config.overload.v3.ResourceMonitor;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
@@ -32,6 +35,7 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.List;
 import java.util.Objects;
@@ -81,8 +85,12 @@ public final class SidecarBootstrap {
     }
   }
 
+  /** The sidecar's ceiling on open downstream connections (see {@link #overloadManager()}). */
+  public static final long MAX_DOWNSTREAM_CONNECTIONS = 100_000;
+
   /** Types packed in Any fields of the bootstrap, which JSON printing must know. */
   private static final TypeRegistry TYPES = TypeRegistry.newBuilder()
+      .add(DownstreamConnectionsConfig.getDescriptor())
       .add(HttpConnectionManager.getDescriptor())
       .add(Router.getDescriptor())
       .add(HttpProtocolOptions.getDescriptor())
@@ -109,6 +117,22 @@ public final class SidecarBootstrap {
             .addClusters(xdsCluster(xdsHost, xdsPort))
             .addClusters(adminCluster(workload))
             .addListeners(statsListener(workload)))
+        .setOverloadManager(overloadManager())
+        .build();
+  }
+
+  /**
+   * A ceiling on the sidecar's open downstream connections, so a connection flood is refused at
+   * the proxy instead of exhausting its file descriptors and memory (Envoy warns at start without
+   * one). High enough that no application meets it in normal use.
+   */
+  private static OverloadManager overloadManager() {
+    return OverloadManager.newBuilder()
+        .addResourceMonitors(ResourceMonitor.newBuilder()
+            .setName("envoy.resource_monitors.global_downstream_max_connections")
+            .setTypedConfig(Any.pack(DownstreamConnectionsConfig.newBuilder()
+                .setMaxActiveDownstreamConnections(MAX_DOWNSTREAM_CONNECTIONS)
+                .build())))
         .build();
   }
 

@@ -6,6 +6,7 @@ import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Workload;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
+import io.envoyproxy.envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -63,5 +64,16 @@ class SidecarBootstrapTest {
     String json = SidecarBootstrap.json(bootstrap);
 
     assertThat(json).contains("\"WEFT_NAMESPACE\": \"shop\"", "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
+  }
+
+  @Test
+  void capsTheSidecarsDownstreamConnections() throws Exception {
+    Bootstrap bootstrap = SidecarBootstrap.build(pod, "weft-xds.weft-system.svc", 18000, Transport.DELTA);
+
+    var monitor = bootstrap.getOverloadManager().getResourceMonitors(0);
+    assertThat(monitor.getName()).isEqualTo("envoy.resource_monitors.global_downstream_max_connections");
+    assertThat(monitor.getTypedConfig().unpack(DownstreamConnectionsConfig.class).getMaxActiveDownstreamConnections())
+        .isEqualTo(SidecarBootstrap.MAX_DOWNSTREAM_CONNECTIONS);
+    assertThat(SidecarBootstrap.json(bootstrap)).contains("\"maxActiveDownstreamConnections\": \"100000\"");
   }
 }
