@@ -1,21 +1,14 @@
 package dev.weft.xds.server;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.weft.runtime.MonitoringEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Optional;
 
 /**
  * The xDS server's small HTTP side, for people, probes and Prometheus:
@@ -33,57 +26,29 @@ public final class DebugEndpoint implements AutoCloseable {
 
   public static final int DEFAULT_PORT = 15014;
 
-  private static final Logger LOG = LoggerFactory.getLogger(DebugEndpoint.class);
-  private static final String JSON = "application/json; charset=utf-8";
-  private static final String TEXT = "text/plain; charset=utf-8";
-  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  private final MonitoringEndpoint endpoint;
 
-  private final HttpServer server;
-  private final ExecutorService executor;
-  private final ProxySyncTracker tracker;
-  private final SnapshotPublisher publisher;
-  private final PrometheusMeterRegistry registry;
-
-  private DebugEndpoint(HttpServer server, ExecutorService executor, ProxySyncTracker tracker,
-      SnapshotPublisher publisher, PrometheusMeterRegistry registry) {
-    this.server = server;
-    this.executor = executor;
-    this.tracker = tracker;
-    this.publisher = publisher;
-    this.registry = registry;
+  private DebugEndpoint(MonitoringEndpoint endpoint) {
+    this.endpoint = endpoint;
   }
 
   /** Starts serving on {@code address} (port 0 picks a free one). */
   public static DebugEndpoint start(InetSocketAddress address, ProxySyncTracker tracker, SnapshotPublisher publisher,
       PrometheusMeterRegistry registry) throws IOException {
-    HttpServer server = HttpServer.create(address, 0);
-    // Two threads: a slow scrape must not hold up a probe.
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread thread = new Thread(r, "weft-debug-http");
-      thread.setDaemon(true);
-      return thread;
-    });
-    server.setExecutor(executor);
-    DebugEndpoint endpoint = new DebugEndpoint(server, executor, Objects.requireNonNull(tracker),
-        Objects.requireNonNull(publisher), Objects.requireNonNull(registry));
-    server.createContext("/", endpoint::handle);
-    server.start();
-    LOG.info("debug endpoint listening on port {}", endpoint.port());
-    return endpoint;
+    Objects.requireNonNull(tracker);
+    Objects.requireNonNull(publisher);
+    return new DebugEndpoint(MonitoringEndpoint.start("debug", address,
+        () -> publisher.isReady() ? Optional.empty() : Optional.of("no mesh state published yet"), registry,
+        Map.of("/debug/proxies", () -> Json.write(proxies(tracker)),
+            "/debug/groups", () -> Json.write(groups(publisher)))));
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return endpoint.port();
   }
 
   public void stop() {
-    server.stop(0);
-    executor.shutdown();
-    try {
-      executor.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    endpoint.close();
   }
 
   @Override
@@ -91,47 +56,7 @@ public final class DebugEndpoint implements AutoCloseable {
     stop();
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String method = exchange.getRequestMethod();
-      if (!method.equals("GET") && !method.equals("HEAD")) {
-        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        send(exchange, 405, TEXT, "only GET and HEAD\n");
-        return;
-      }
-      switch (exchange.getRequestURI().getPath()) {
-        case "/debug/proxies" -> send(exchange, 200, JSON, Json.write(proxies()));
-        case "/debug/groups" -> send(exchange, 200, JSON, Json.write(groups()));
-        case "/healthz" -> send(exchange, 200, TEXT, "ok\n");
-        case "/readyz" -> {
-          if (publisher.isReady()) {
-            send(exchange, 200, TEXT, "ready\n");
-          } else {
-            send(exchange, 503, TEXT, "not ready: no mesh state published yet\n");
-          }
-        }
-        case "/metrics" -> send(exchange, 200, PROMETHEUS_TEXT, registry.scrape());
-        default -> send(exchange, 404, TEXT, "not found; try /debug/proxies, /debug/groups, /healthz, /readyz, /metrics\n");
-      }
-    } catch (RuntimeException e) {
-      LOG.error("debug endpoint failed on {}", exchange.getRequestURI(), e);
-      throw e;
-    }
-  }
-
-  private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", contentType);
-    boolean head = exchange.getRequestMethod().equals("HEAD");
-    exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
-    if (!head) {
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    }
-  }
-
-  private Map<String, Object> proxies() {
+  private static Map<String, Object> proxies(ProxySyncTracker tracker) {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("proxies", tracker.proxies().stream().map(DebugEndpoint::proxy).toList());
     json.put("recentlyDisconnected", tracker.recentlyDisconnected().stream().map(d -> {
@@ -183,7 +108,7 @@ public final class DebugEndpoint implements AutoCloseable {
     return json;
   }
 
-  private Map<String, Object> groups() {
+  private static Map<String, Object> groups(SnapshotPublisher publisher) {
     List<Object> groups = publisher.groups().stream().map(g -> {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("groupId", g.groupId());
