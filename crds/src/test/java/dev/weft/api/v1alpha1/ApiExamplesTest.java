@@ -74,6 +74,15 @@ class ApiExamplesTest {
   }
 
   @Test
+  void meshStatusLeavesCertificatesOutUntilTheMeshIssuesThem() {
+    // Unset rather than zeros: the CERTS-EXPIRING column stays empty instead of claiming 0.
+    MeshStatusStatus status = new MeshStatusStatus();
+
+    assertThat(status.getCertificates()).isNull();
+    assertThat(serialization.asJson(status)).doesNotContain("certificates");
+  }
+
+  @Test
   void everyInvalidExampleNamesTheErrorItExpects() throws IOException {
     for (Path example : files("invalid")) {
       assertThat(Files.readAllLines(example).get(0))
