@@ -16,10 +16,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @JsonClassDescription("TrafficSplit sends the traffic for a root Service to backend Services by weight, "
     + "e.g. 90% to payments-v1 and 10% to payments-v2 (a canary), in the shape of the SMI TrafficSplit. "
     + "You write spec; the operator writes status (Accepted, ResolvedRefs, Programmed). "
-    + "Short name ts; with SMI installed too, name it trafficsplits.weft.dev.")
+    + "Short names ts and wts; with SMI installed too, use wts or trafficsplits.weft.dev.")
 @Group(WeftApi.GROUP)
 @Version(WeftApi.VERSION)
-@ShortNames("ts")
+@ShortNames({"ts", "wts"})
 @Categories(WeftApi.CATEGORY)
 @AdditionalPrinterColumn(name = "Service", jsonPath = ".spec.service")
 @AdditionalPrinterColumn(name = "Accepted", jsonPath = ".status.conditions[?(@.type==\"Accepted\")].status")

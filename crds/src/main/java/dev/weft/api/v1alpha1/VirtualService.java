@@ -17,7 +17,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @JsonClassDescription("VirtualService routes the HTTP requests for one Service: ordered rules match requests "
     + "by path, headers and method and send them to backends, with a timeout and retries (after Istio's "
     + "VirtualService and the Gateway API's HTTPRoute). You write spec; the operator writes status (Accepted, "
-    + "ResolvedRefs, Programmed). Short name wvs; with Istio installed too, name it virtualservices.weft.dev.")
+    + "ResolvedRefs, Programmed). Short name wvs (Istio's is vs); with Istio installed too, use wvs or virtualservices.weft.dev.")
 @Group(WeftApi.GROUP)
 @Version(WeftApi.VERSION)
 @ShortNames("wvs")
