@@ -38,8 +38,45 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{- define "weft.operator.fullname" -}}weft-operator{{- end -}}
-{{- define "weft.xds.fullname" -}}weft-xds{{- end -}}
+{{/*
+The prefix of every name the release creates, so that two releases in one cluster never share a
+ClusterRole, a Lease or a Service name: fullnameOverride if set, else the release name, with
+"-weft" added unless the release name already contains "weft" (the release "weft" keeps the names
+weft-operator and weft-xds; "weft-b" gets weft-b-operator; "mesh" gets mesh-weft-operator). At most
+54 characters, so that "<prefix>-operator" is still a valid Service name (63).
+*/}}
+{{- define "weft.fullname" -}}
+{{- $name := "" -}}
+{{- if .Values.fullnameOverride -}}
+{{- $name = .Values.fullnameOverride -}}
+{{- else if contains .Chart.Name .Release.Name -}}
+{{- $name = .Release.Name -}}
+{{- else -}}
+{{- $name = printf "%s-%s" .Release.Name .Chart.Name -}}
+{{- end -}}
+{{- $name | trunc 54 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Name of the operator's Deployment, ServiceAccount, Service, roles and Lease. */}}
+{{- define "weft.operator.fullname" -}}{{ include "weft.fullname" . }}-operator{{- end -}}
+{{/* Name of the xds-server's Deployment, ServiceAccount, Service (the ADS address), roles and PDB. */}}
+{{- define "weft.xds.fullname" -}}{{ include "weft.fullname" . }}-xds{{- end -}}
+
+{{/*
+One release per namespace: the operator aggregates every xds-server sync report in its namespace
+(WEFT_XDS_NAMESPACE), so a second release there would count the first one's proxies as its own.
+lookup sees nothing under helm template or --dry-run=client, so this only stops a real install.
+*/}}
+{{- define "weft.checkOneReleasePerNamespace" -}}
+{{- $deployments := lookup "apps/v1" "Deployment" .Release.Namespace "" -}}
+{{- range ($deployments.items | default list) -}}
+{{- $labels := .metadata.labels | default dict -}}
+{{- $other := get $labels "app.kubernetes.io/instance" -}}
+{{- if and (eq (get $labels "app.kubernetes.io/part-of") "weft") (ne $other $.Release.Name) -}}
+{{- fail (printf "namespace %s already holds the Weft release %s; install each Weft release into its own namespace (the operator reads every xds-server sync report in its namespace)" $.Release.Namespace $other) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 
 {{/* Pod security context shared by both components. */}}
 {{- define "weft.podSecurityContext" -}}

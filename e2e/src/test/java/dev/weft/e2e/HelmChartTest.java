@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
+import dev.weft.api.v1alpha1.AccessPolicy;
 import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatus;
+import dev.weft.api.v1alpha1.ResourceStatus;
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.demo.MeshObjects;
 import dev.weft.demo.WeftCrds;
@@ -28,8 +30,10 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,8 +41,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,7 +55,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The helm chart on the real helm and a real kube-apiserver: lint is clean, the rendered manifests
  * pass a server-side dry run, bad values fail with the schema's message, install creates every
- * object and Established CRDs, and uninstall leaves only the CRDs behind. No kubelet: nothing runs.
+ * object and Established CRDs, a second release installs beside the first without a name in
+ * common, and uninstall leaves only the CRDs behind. No kubelet: nothing runs.
  */
 @KubeApiServerTest
 class HelmChartTest {
@@ -58,6 +65,10 @@ class HelmChartTest {
   static final String NS = "weft-system";
   static final String RELEASE = "weft";
   static final String INSTANCE = "app.kubernetes.io/instance=" + RELEASE;
+  /** The release the docs install: its names carry no extra prefix. */
+  static final Release WEFT = new Release(RELEASE, NS, "weft");
+  /** A second release, in a namespace of its own. */
+  static final Release WEFT_B = new Release("weft-b", "weft-b", "weft-b");
   static final List<String> CRDS = List.of("trafficsplits.weft.dev", "virtualservices.weft.dev",
       "accesspolicies.weft.dev", "meshstatuses.weft.dev");
 
@@ -70,10 +81,34 @@ class HelmChartTest {
     kubeconfig = server.kubeconfig();
   }
 
+  /** A helm release and the names the chart derives from it. */
+  record Release(String name, String namespace, String prefix) {
+
+    String operator() {
+      return prefix + "-operator";
+    }
+
+    String xds() {
+      return prefix + "-xds";
+    }
+
+    CommandResult install(String... more) {
+      List<String> args = new ArrayList<>(List.of("install", name, CHART.toString(), "-n", namespace,
+          "--create-namespace"));
+      args.addAll(List.of(more));
+      return helm(args.toArray(String[]::new));
+    }
+
+    CommandResult uninstall() {
+      return helm("uninstall", name, "-n", namespace, "--ignore-not-found");
+    }
+  }
+
   @AfterAll
   static void cleanUp() throws IOException {
     // Leave no release behind for the classes that run after this one.
-    helm("uninstall", RELEASE, "-n", NS, "--ignore-not-found");
+    WEFT.uninstall();
+    WEFT_B.uninstall();
     if (helmHome != null) {
       try (var files = Files.walk(helmHome)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -130,6 +165,7 @@ class HelmChartTest {
       "image.pullPolicy=Sometimes | at '/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'",
       "image.xds.repository=      | at '/image/xds/repository': minLength",
       "replicas=2                 | additional properties 'replicas' not allowed",
+      "fullnameOverride=Weft      | at '/fullnameOverride': 'Weft' does not match pattern",
   })
   void badValuesFailWithTheSchemasMessage(String set, String message) {
     CommandResult template = helm("template", RELEASE, CHART.toString(), "--set", set);
@@ -179,6 +215,7 @@ class HelmChartTest {
     Map<String, EnvVar> opEnv = env(op);
     assertThat(opEnv.get("WEFT_LEADER_ELECTION").getValue()).isEqualTo("true");
     assertThat(opEnv.get("WEFT_XDS_NAMESPACE").getValue()).isEqualTo(NS);
+    assertThat(opEnv.get("WEFT_LEASE_NAME").getValue()).isEqualTo("weft-operator");
     assertThat(opEnv.get("WEFT_POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
     assertThat(opEnv.get("WEFT_POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
         .isEqualTo("metadata.namespace");
@@ -228,19 +265,9 @@ class HelmChartTest {
       assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "create", "update", "patch");
     });
     // The service accounts may do what the components need, and the xds-server not more.
-    assertCan(kubectl, "weft-operator", "patch", "trafficsplits.weft.dev/status", "shop", true);
-    assertCan(kubectl, "weft-operator", "update", "leases.coordination.k8s.io", NS, true);
-    assertCan(kubectl, "weft-operator", "update", "trafficsplits.weft.dev", "shop", false);
-    assertCan(kubectl, "weft-operator", "create", "events", "shop", true);
-    assertCan(kubectl, "weft-operator", "update", "meshstatuses.weft.dev/status", "", true);
-    assertCan(kubectl, "weft-operator", "delete", "meshstatuses.weft.dev", "", false);
-    assertCan(kubectl, "weft-operator", "list", "configmaps", "shop", false);
-    assertCan(kubectl, "weft-xds", "list", "endpointslices.discovery.k8s.io", "shop", true);
-    assertCan(kubectl, "weft-xds", "update", "configmaps", NS, true);
-    assertCan(kubectl, "weft-xds", "update", "configmaps", "shop", false);
-    assertCan(kubectl, "weft-xds", "patch", "trafficsplits.weft.dev/status", "shop", false);
+    assertChartPermissions(kubectl, WEFT);
 
-    componentsWorkWithOnlyTheChartsPermissions(server, client, "helm-rbac");
+    componentsWorkWithOnlyTheChartsPermissions(server, client, kubectl, WEFT, "helm-rbac");
 
     // Uninstall: nothing of the release is left but the CRDs.
     helm("uninstall", RELEASE, "-n", NS).requireSuccess();
@@ -276,22 +303,103 @@ class HelmChartTest {
       helm("upgrade", "--install", RELEASE, CHART.toString(), "-n", NS, "--create-namespace",
           "--set", "watchNamespaces={" + watched + "}").requireSuccess();
 
-      assertCan(kubectl, "weft-xds", "list", "services", watched, true);
-      assertCan(kubectl, "weft-xds", "list", "endpointslices.discovery.k8s.io", watched, true);
-      assertCan(kubectl, "weft-xds", "list", "services", "shop", false);
-      assertCan(kubectl, "weft-xds", "list", "trafficsplits.weft.dev", "shop", false);
-      assertCan(kubectl, "weft-operator", "patch", "trafficsplits.weft.dev/status", watched, true);
-      assertCan(kubectl, "weft-operator", "patch", "trafficsplits.weft.dev/status", "shop", false);
-      assertCan(kubectl, "weft-operator", "list", "services", "shop", false);
-      assertCan(kubectl, "weft-operator", "create", "events", "shop", false);
-      assertCan(kubectl, "weft-operator", "update", "meshstatuses.weft.dev/status", "", true);
+      assertCan(kubectl, NS, "weft-xds", "list", "services", watched, true);
+      assertCan(kubectl, NS, "weft-xds", "list", "endpointslices.discovery.k8s.io", watched, true);
+      assertCan(kubectl, NS, "weft-xds", "list", "services", "shop", false);
+      assertCan(kubectl, NS, "weft-xds", "list", "trafficsplits.weft.dev", "shop", false);
+      assertCan(kubectl, NS, "weft-operator", "patch", "trafficsplits.weft.dev/status", watched, true);
+      assertCan(kubectl, NS, "weft-operator", "patch", "trafficsplits.weft.dev/status", "shop", false);
+      assertCan(kubectl, NS, "weft-operator", "list", "services", "shop", false);
+      assertCan(kubectl, NS, "weft-operator", "create", "events", "shop", false);
+      assertCan(kubectl, NS, "weft-operator", "update", "meshstatuses.weft.dev/status", "", true);
       assertThat(client.rbac().clusterRoles().withName("weft-xds").get())
           .as("no cluster-wide role for the xds-server when it watches named namespaces").isNull();
 
-      componentsWorkWithOnlyTheChartsPermissions(server, client, watched);
+      componentsWorkWithOnlyTheChartsPermissions(server, client, kubectl, WEFT, watched);
     } finally {
       helm("uninstall", RELEASE, "-n", NS, "--ignore-not-found");
     }
+  }
+
+  @Test
+  void aSecondReleaseInstallsBesideTheFirstWithoutANameInCommon(KubeApiServer server, KubernetesClient client,
+      Kubectl kubectl) throws Exception {
+    try {
+      WEFT.install().requireSuccess();
+      CommandResult second = WEFT_B.install().requireSuccess();
+      assertThat(second.stdout()).contains("deployment/weft-b-operator", "weft-b-xds.weft-b.svc:18000");
+
+      for (Release release : List.of(WEFT, WEFT_B)) {
+        String ns = release.namespace();
+        Deployment operator = client.apps().deployments().inNamespace(ns).withName(release.operator()).get();
+        assertThat(operator).as("Deployment %s/%s", ns, release.operator()).isNotNull();
+        assertThat(operator.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo(release.operator());
+        Map<String, EnvVar> opEnv = env(operator.getSpec().getTemplate().getSpec().getContainers().get(0));
+        assertThat(opEnv.get("WEFT_LEASE_NAME").getValue()).isEqualTo(release.operator());
+        assertThat(opEnv.get("WEFT_XDS_NAMESPACE").getValue()).isEqualTo(ns);
+        assertThat(operator.getSpec().getSelector().getMatchLabels())
+            .containsEntry("app.kubernetes.io/instance", release.name());
+        Deployment xds = client.apps().deployments().inNamespace(ns).withName(release.xds()).get();
+        assertThat(xds.getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo(release.xds());
+        assertThat(client.services().inNamespace(ns).withName(release.xds()).get()).isNotNull();
+        assertThat(client.services().inNamespace(ns).withName(release.operator()).get()).isNotNull();
+        assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(release.xds()).get())
+            .isNotNull();
+        for (String name : List.of(release.operator(), release.xds())) {
+          ClusterRoleBinding binding = client.rbac().clusterRoleBindings().withName(name).get();
+          assertThat(binding).as("ClusterRoleBinding " + name).isNotNull();
+          assertThat(binding.getRoleRef().getName()).isEqualTo(name);
+          assertThat(binding.getSubjects()).singleElement().satisfies(subject -> {
+            assertThat(subject.getName()).isEqualTo(name);
+            assertThat(subject.getNamespace()).isEqualTo(ns);
+          });
+          assertThat(client.rbac().clusterRoles().withName(name).get().getMetadata().getLabels())
+              .containsEntry("app.kubernetes.io/instance", release.name());
+        }
+        assertChartPermissions(kubectl, release);
+      }
+
+      // The second release's components elect a leader on their own Lease and work with their own RBAC.
+      componentsWorkWithOnlyTheChartsPermissions(server, client, kubectl, WEFT_B, "helm-b");
+
+      // A second release in the same namespace would read the first one's sync reports: refused.
+      CommandResult third = new Release("weft-c", NS, "weft-c").install();
+      assertThat(third.exitCode()).as(third.toString()).isNotZero();
+      assertThat(third.stderr()).contains("namespace weft-system already holds the Weft release weft; install each "
+          + "Weft release into its own namespace");
+
+      // Removing one release leaves the other whole.
+      WEFT_B.uninstall().requireSuccess();
+      assertThat(client.apps().deployments().inNamespace(WEFT_B.namespace()).withName(WEFT_B.operator()).get())
+          .isNull();
+      assertThat(client.rbac().clusterRoles().withName(WEFT_B.operator()).get()).isNull();
+      assertThat(client.apps().deployments().inNamespace(NS).withName(WEFT.operator()).get()).isNotNull();
+      for (String name : List.of(WEFT.operator(), WEFT.xds())) {
+        assertThat(client.rbac().clusterRoles().withName(name).get()).as("ClusterRole " + name).isNotNull();
+        assertThat(client.rbac().clusterRoleBindings().withName(name).get()).as("ClusterRoleBinding " + name)
+            .isNotNull();
+      }
+    } finally {
+      WEFT_B.uninstall();
+      WEFT.uninstall();
+    }
+  }
+
+  /** What each of the release's ServiceAccounts may and may not do, with the default (cluster-wide) values. */
+  private static void assertChartPermissions(Kubectl kubectl, Release release) {
+    String ns = release.namespace();
+    assertCan(kubectl, ns, release.operator(), "patch", "trafficsplits.weft.dev/status", "shop", true);
+    assertCan(kubectl, ns, release.operator(), "patch", "accesspolicies.weft.dev/status", "shop", true);
+    assertCan(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", ns, true);
+    assertCan(kubectl, ns, release.operator(), "update", "trafficsplits.weft.dev", "shop", false);
+    assertCan(kubectl, ns, release.operator(), "create", "events", "shop", true);
+    assertCan(kubectl, ns, release.operator(), "update", "meshstatuses.weft.dev/status", "", true);
+    assertCan(kubectl, ns, release.operator(), "delete", "meshstatuses.weft.dev", "", false);
+    assertCan(kubectl, ns, release.operator(), "list", "configmaps", "shop", false);
+    assertCan(kubectl, ns, release.xds(), "list", "endpointslices.discovery.k8s.io", "shop", true);
+    assertCan(kubectl, ns, release.xds(), "update", "configmaps", ns, true);
+    assertCan(kubectl, ns, release.xds(), "update", "configmaps", "shop", false);
+    assertCan(kubectl, ns, release.xds(), "patch", "trafficsplits.weft.dev/status", "shop", false);
   }
 
   /**
@@ -300,70 +408,116 @@ class HelmChartTest {
    * sync report and MeshStatus all work with the chart's RBAC and nothing more.
    */
   private static void componentsWorkWithOnlyTheChartsPermissions(KubeApiServer server, KubernetesClient admin,
-      String appNs) throws Exception {
+      Kubectl kubectl, Release release, String appNs) throws Exception {
+    String ns = release.namespace();
     MeshObjects objects = new MeshObjects(admin, appNs);
     objects.createNamespace();
     for (String service : List.of("payments", "payments-v1", "payments-v2")) {
       objects.service(service, 80);
     }
-    String[] saGroups = {"system:serviceaccounts", "system:serviceaccounts:" + NS};
-    try (KubernetesClient xdsClient = server.newClientAs("system:serviceaccount:" + NS + ":weft-xds", saGroups);
+    String xdsPod = release.xds() + "-test";
+    String operatorPod = release.operator() + "-test";
+    // The environment the chart gives each container, then what a pod would get from the downward API
+    // and what the test needs (loopback, free ports, only the app namespace of this test).
+    Map<String, String> xdsEnv = chartEnv(admin, ns, release.xds());
+    xdsEnv.putAll(Map.of("WEFT_BIND_ADDRESS", "127.0.0.1", "WEFT_XDS_PORT", "0", "WEFT_DEBUG_PORT", "0",
+        "WEFT_WATCH_NAMESPACES", appNs, "WEFT_POD_NAME", xdsPod, "WEFT_POD_NAMESPACE", ns));
+    Map<String, String> operatorEnv = chartEnv(admin, ns, release.operator());
+    operatorEnv.putAll(Map.of("WEFT_BIND_ADDRESS", "127.0.0.1", "WEFT_OPERATOR_HTTP_PORT", "0",
+        "WEFT_WATCH_NAMESPACES", appNs, "WEFT_POD_NAME", operatorPod, "WEFT_POD_NAMESPACE", ns));
+    String lease = operatorEnv.get("WEFT_LEASE_NAME");
+    assertThat(lease).as("the Lease the chart names").isEqualTo(release.operator());
+    String[] saGroups = {"system:serviceaccounts", "system:serviceaccounts:" + ns};
+    try (KubernetesClient xdsClient = server.newClientAs("system:serviceaccount:" + ns + ":" + release.xds(), saGroups);
         KubernetesClient operatorClient =
-            server.newClientAs("system:serviceaccount:" + NS + ":weft-operator", saGroups);
-        XdsServerApp xds = XdsServerApp.start(xdsClient, XdsServerApp.Config.fromEnvironment(Map.of(
-            "WEFT_BIND_ADDRESS", "127.0.0.1", "WEFT_XDS_PORT", "0", "WEFT_DEBUG_PORT", "0",
-            "WEFT_WATCH_NAMESPACES", appNs, "WEFT_SYNC_REPORT", "true",
-            "WEFT_POD_NAME", "weft-xds-test", "WEFT_POD_NAMESPACE", NS)));
-        WeftOperator operator = WeftOperator.start(operatorClient, WeftOperator.Config.fromEnvironment(Map.of(
-            "WEFT_BIND_ADDRESS", "127.0.0.1", "WEFT_OPERATOR_HTTP_PORT", "0",
-            "WEFT_WATCH_NAMESPACES", appNs, "WEFT_LEADER_ELECTION", "true",
-            "WEFT_POD_NAME", "weft-operator-test", "WEFT_POD_NAMESPACE", NS, "WEFT_XDS_NAMESPACE", NS)))) {
+            server.newClientAs("system:serviceaccount:" + ns + ":" + release.operator(), saGroups);
+        XdsServerApp xds = XdsServerApp.start(xdsClient, XdsServerApp.Config.fromEnvironment(xdsEnv));
+        WeftOperator operator = WeftOperator.start(operatorClient, WeftOperator.Config.fromEnvironment(operatorEnv))) {
       admin.resource(new GenericKubernetesResourceBuilder()
           .withApiVersion("weft.dev/v1alpha1").withKind("TrafficSplit")
           .withNewMetadata().withName("payments-canary").withNamespace(appNs).endMetadata()
           .addToAdditionalProperties("spec", Map.of("service", "payments", "backends", List.of(
               Map.of("service", "payments-v1", "weight", 90), Map.of("service", "payments-v2", "weight", 10))))
           .build()).serverSideApply();
+      kubectl.apply("""
+          apiVersion: weft.dev/v1alpha1
+          kind: AccessPolicy
+          metadata:
+            name: payments-callers
+            namespace: %s
+          spec:
+            service: payments
+            rules:
+            - from:
+              - serviceAccount: checkout
+          """.formatted(appNs)).requireSuccess();
 
-      Condition accepted = await("the operator, as weft-operator, writes Accepted")
-          .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-          .until(() -> {
-            TrafficSplit split = admin.resources(TrafficSplit.class).inNamespace(appNs)
-                .withName("payments-canary").get();
-            return split == null || split.getStatus() == null ? null
-                : split.getStatus().condition("Accepted").orElse(null);
-          }, c -> c != null);
+      Condition accepted = awaitCondition(admin, TrafficSplit.class, appNs, "payments-canary", "Accepted",
+          "the operator, as " + release.operator() + ", writes Accepted");
       assertThat(accepted.getStatus()).as(accepted.toString()).isEqualTo(Condition.Status.True);
-      await("the xds-server, as weft-xds, writes its sync report")
+      // An AccessPolicy is valid (Accepted) but says it is not enforced, in a condition and a column.
+      Condition enforced = awaitCondition(admin, AccessPolicy.class, appNs, "payments-callers", "Enforced",
+          "the operator writes Enforced on an AccessPolicy");
+      assertThat(enforced.getStatus()).as(enforced.toString()).isEqualTo(Condition.Status.False);
+      assertThat(enforced.getReason()).isEqualTo("NotImplemented");
+      assertThat(enforced.getMessage()).contains("sidecars do not enforce AccessPolicy yet");
+      CommandResult policies = kubectl.run("get", "accesspolicies", "-n", appNs).requireSuccess();
+      assertThat(policies.stdout().lines().findFirst().orElseThrow().split("\\s+"))
+          .containsExactly("NAME", "SERVICE", "ACTION", "ACCEPTED", "ENFORCED", "AGE");
+      assertThat(policies.stdout()).containsPattern("payments-callers\\s+payments\\s+Allow\\s+True\\s+False\\s");
+      System.out.println(policies.stdout());
+
+      await("the xds-server, as " + release.xds() + ", writes its sync report")
           .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-          .until(() -> admin.configMaps().inNamespace(NS).withName("weft-xds-sync-weft-xds-test").get() != null);
-      await("the operator, as weft-operator, keeps MeshStatus")
+          .until(() -> admin.configMaps().inNamespace(ns).withName("weft-xds-sync-" + xdsPod).get() != null);
+      await("the operator, as " + release.operator() + ", keeps MeshStatus")
           .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> {
             MeshStatus mesh = admin.resources(MeshStatus.class).withName(MeshStatus.NAME).get();
             return mesh != null && mesh.getStatus() != null;
           });
-      var lease = admin.resources(Lease.class).inNamespace(NS).withName("weft-operator").get();
-      assertThat(lease).as("the Lease weft-operator").isNotNull();
-      assertThat(lease.getSpec().getHolderIdentity()).isEqualTo("weft-operator-test");
+      var held = admin.resources(Lease.class).inNamespace(ns).withName(lease).get();
+      assertThat(held).as("the Lease " + lease).isNotNull();
+      assertThat(held.getSpec().getHolderIdentity()).isEqualTo(operatorPod);
       // The leader renews the Lease every retry period (2 s): a renewal the RBAC refuses would make it
       // lose the Lease and exit, so wait for one to land.
-      var firstRenewal = lease.getSpec().getRenewTime();
-      await("the leader, as weft-operator, renews its Lease")
+      var firstRenewal = held.getSpec().getRenewTime();
+      await("the leader, as " + release.operator() + ", renews its Lease")
           .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
           .until(() -> {
-            var now = admin.resources(Lease.class).inNamespace(NS)
-                .withName("weft-operator").get().getSpec();
-            return "weft-operator-test".equals(now.getHolderIdentity()) && !firstRenewal.equals(now.getRenewTime());
+            var now = admin.resources(Lease.class).inNamespace(ns).withName(lease).get().getSpec();
+            return operatorPod.equals(now.getHolderIdentity()) && !firstRenewal.equals(now.getRenewTime());
           });
-      System.out.println("as the chart's ServiceAccounts: " + accepted);
+      System.out.println("as the chart's ServiceAccounts of " + release.name() + ": " + accepted);
     } finally {
-      admin.resources(Lease.class).inNamespace(NS).withName("weft-operator").delete();
+      admin.resources(Lease.class).inNamespace(ns).withName(lease).delete();
     }
   }
 
-  private static void assertCan(Kubectl kubectl, String sa, String verb, String resource, String namespace,
-      boolean expected) {
+  /** The plain values of the env the chart sets on the Deployment's container (downward API ones left out). */
+  private static Map<String, String> chartEnv(KubernetesClient client, String namespace, String deployment) {
+    Container container = client.apps().deployments().inNamespace(namespace).withName(deployment).get()
+        .getSpec().getTemplate().getSpec().getContainers().get(0);
+    Map<String, String> env = new HashMap<>();
+    for (EnvVar var : container.getEnv()) {
+      if (var.getValue() != null) {
+        env.put(var.getName(), var.getValue());
+      }
+    }
+    return env;
+  }
+
+  private static <T extends CustomResource<?, ResourceStatus>> Condition awaitCondition(
+      KubernetesClient client, Class<T> kind, String namespace, String name, String type, String what) {
+    return await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .until(() -> Optional.ofNullable(client.resources(kind).inNamespace(namespace).withName(name).get())
+            .map(CustomResource::getStatus)
+            .flatMap(status -> status.condition(type))
+            .orElse(null), c -> c != null);
+  }
+
+  private static void assertCan(Kubectl kubectl, String saNamespace, String sa, String verb, String resource,
+      String namespace, boolean expected) {
     List<String> args = new ArrayList<>(List.of("auth", "can-i", verb));
     int slash = resource.indexOf('/');
     args.add(slash < 0 ? resource : resource.substring(0, slash));
@@ -373,7 +527,7 @@ class HelmChartTest {
     if (!namespace.isEmpty()) {
       args.addAll(List.of("-n", namespace));
     }
-    args.add("--as=system:serviceaccount:" + NS + ":" + sa);
+    args.add("--as=system:serviceaccount:" + saNamespace + ":" + sa);
     CommandResult result = kubectl.run(args.toArray(String[]::new));
     assertThat(result.stdout().strip()).as(result.toString()).isEqualTo(expected ? "yes" : "no");
   }

@@ -62,7 +62,12 @@ public final class WeftOperator implements AutoCloseable {
 
     /** The Lease {@value #DEFAULT_LEASE_NAME} with JOSDK's timings (15s lease, 10s renew deadline, 2s retry). */
     public static LeaderElection of(String leaseNamespace, String identity) {
-      return new LeaderElection(DEFAULT_LEASE_NAME, leaseNamespace, identity,
+      return of(DEFAULT_LEASE_NAME, leaseNamespace, identity);
+    }
+
+    /** The Lease {@code leaseName} with JOSDK's timings. */
+    public static LeaderElection of(String leaseName, String leaseNamespace, String identity) {
+      return new LeaderElection(leaseName, leaseNamespace, identity,
           LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
           LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
           LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE);
@@ -102,8 +107,9 @@ public final class WeftOperator implements AutoCloseable {
      * Settings from the environment, as the helm chart sets them: {@code WEFT_WATCH_NAMESPACES}
      * (comma-separated; unset or empty: all), {@code WEFT_OPERATOR_HTTP_PORT} (default 8080),
      * {@code WEFT_BIND_ADDRESS} (default 0.0.0.0), {@code WEFT_LEADER_ELECTION} ({@code false}
-     * turns it off), {@code WEFT_POD_NAMESPACE} (the Lease's namespace; unset: the client's
-     * namespace), {@code WEFT_POD_NAME} (the identity; unset: HOSTNAME, then the host name) and
+     * turns it off), {@code WEFT_LEASE_NAME} (the Lease; unset: {@value LeaderElection#DEFAULT_LEASE_NAME};
+     * the chart names it after the release), {@code WEFT_POD_NAMESPACE} (the Lease's namespace; unset:
+     * the client's namespace), {@code WEFT_POD_NAME} (the identity; unset: HOSTNAME, then the host name) and
      * {@code WEFT_XDS_NAMESPACE} (comma-separated namespaces of the xds-server's sync reports;
      * unset: WEFT_POD_NAMESPACE, then the client's namespace).
      */
@@ -121,7 +127,9 @@ public final class WeftOperator implements AutoCloseable {
       }
       Optional<LeaderElection> election = Optional.empty();
       if (!"false".equalsIgnoreCase(env.getOrDefault("WEFT_LEADER_ELECTION", "true").strip())) {
-        election = Optional.of(LeaderElection.of(env.get("WEFT_POD_NAMESPACE"), identity(env)));
+        String leaseName = env.getOrDefault("WEFT_LEASE_NAME", "").strip();
+        election = Optional.of(LeaderElection.of(leaseName.isEmpty() ? LeaderElection.DEFAULT_LEASE_NAME : leaseName,
+            env.get("WEFT_POD_NAMESPACE"), identity(env)));
       }
       return new Config(namespaces, address, election, xdsNamespaces);
     }

@@ -48,6 +48,16 @@ class ConfigTest {
   }
 
   @Test
+  void takesTheLeaseNameTheChartDerivesFromTheRelease() {
+    WeftOperator.Config config = WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op",
+        "WEFT_POD_NAMESPACE", "weft-b", "WEFT_LEASE_NAME", "weft-b-operator"));
+
+    assertThat(config.leaderElection().orElseThrow().leaseName()).isEqualTo("weft-b-operator");
+    assertThat(WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op", "WEFT_LEASE_NAME", " "))
+        .leaderElection().orElseThrow().leaseName()).as("blank: the default").isEqualTo("weft-operator");
+  }
+
+  @Test
   void leaderElectionCanBeTurnedOffForASingleProcess() {
     assertThat(WeftOperator.Config.fromEnvironment(Map.of("WEFT_LEADER_ELECTION", "false")).leaderElection())
         .isEmpty();

@@ -1,5 +1,6 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Objects;
 
 /** Desired access: the protected Service, whether the rules allow or deny, and the rules. */
+@JsonClassDescription("The access you want: the protected Service, whether matching requests are allowed or "
+    + "denied (action), and the rules a request is matched against.")
 public class AccessPolicySpec {
 
   /** What a matching request gets. */

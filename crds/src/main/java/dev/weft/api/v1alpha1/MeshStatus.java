@@ -1,5 +1,7 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -10,9 +12,13 @@ import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
  * The mesh's own report on itself, kept by the operator: are the proxies on the newest config,
- * which rejected config and why, which certificates expire soon. One cluster-scoped object named
- * {@value #NAME}.
+ * which rejected config and why (and, once the mesh issues them, which certificates expire soon).
+ * One cluster-scoped object named {@value #NAME}.
  */
+@JsonClassDescription("MeshStatus is the mesh's report on itself, kept by the operator: how many proxies are "
+    + "connected, synced, stale and NACKed, how many xDS replicas report, and which proxies rejected a "
+    + "configuration and why. There is one, cluster-scoped, named mesh; the operator creates and updates it, "
+    + "so do not write one. Short name ms.")
 @Group(WeftApi.GROUP)
 @Version(WeftApi.VERSION)
 @ShortNames("ms")
@@ -31,4 +37,11 @@ public class MeshStatus extends CustomResource<Void, MeshStatusStatus> {
 
   /** The name of the one MeshStatus object. */
   public static final String NAME = "mesh";
+
+  // Overridden only to describe the empty spec for kubectl explain (CrdConventions reads it).
+  @Override
+  @JsonPropertyDescription("Unused: MeshStatus has nothing to set. The operator writes everything in status.")
+  public Void getSpec() {
+    return super.getSpec();
+  }
 }

@@ -1,5 +1,6 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Min;
@@ -9,6 +10,9 @@ import java.util.List;
 import java.util.Objects;
 
 /** What MeshStatus reports: proxy sync counts, xDS replicas, certificates, the newest NACK. */
+@JsonClassDescription("What the operator observed, summed over the live xDS replicas: proxy counts, the "
+    + "replicas, the stale and NACKed proxies, the newest rejection and the Ready condition. certificates "
+    + "stays unset until the mesh issues workload certificates.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MeshStatusStatus {
 
@@ -22,8 +26,10 @@ public class MeshStatusStatus {
   @JsonPropertyDescription("xDS server replicas that reported recently.")
   private Integer xdsReplicas;
 
-  @JsonPropertyDescription("Workload certificates issued by the mesh.")
-  private CertificateCounts certificates = new CertificateCounts();
+  // Unset, not zeros, while the mesh issues no certificates: the CERTS-EXPIRING column stays empty
+  // instead of claiming that none expire.
+  @JsonPropertyDescription("Workload certificates issued by the mesh. Unset while the mesh issues none (mutual TLS is not implemented yet).")
+  private CertificateCounts certificates;
 
   @JsonPropertyDescription("The most recent configuration a proxy rejected, with Envoy's reason.")
   private ProxyReport lastNack;

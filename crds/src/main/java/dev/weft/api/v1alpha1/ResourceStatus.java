@@ -1,5 +1,6 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Size;
@@ -9,6 +10,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /** Status shared by the user-written kinds: the generation last looked at and its conditions. */
+@JsonClassDescription("What the operator found, written by the operator only: the generation it last checked "
+    + "and the conditions (Accepted, ResolvedRefs; Programmed on TrafficSplit and VirtualService; Enforced on "
+    + "AccessPolicy). See docs/status.md for every reason.")
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public class ResourceStatus {
 
@@ -16,7 +20,7 @@ public class ResourceStatus {
   private Long observedGeneration;
 
   @Size(max = 8)
-  @JsonPropertyDescription("Accepted (the spec is valid), ResolvedRefs (every referenced Service exists), Programmed (the proxies that need it have acknowledged it).")
+  @JsonPropertyDescription("Accepted (the spec is valid), ResolvedRefs (every referenced Service exists), Programmed (the proxies that need it have acknowledged it; TrafficSplit and VirtualService), Enforced (the sidecars apply it; AccessPolicy, False until enforcement exists).")
   private List<Condition> conditions = new ArrayList<>();
 
   public Long getObservedGeneration() {

@@ -1,5 +1,6 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Objects;
 
 /** Desired split: the root Service clients call, and the backends that share its traffic. */
+@JsonClassDescription("The split you want: the root Service clients call (service) and the Services that share "
+    + "its traffic, each with a relative weight (backends).")
 public class TrafficSplitSpec {
 
   /** Upper bound on backends: enough for any canary or A/B/n test, small enough for cheap CEL checks. */

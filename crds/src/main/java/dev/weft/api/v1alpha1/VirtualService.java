@@ -1,5 +1,6 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -13,6 +14,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
  * send them to backends with a timeout and retries (after Istio's VirtualService and the Gateway
  * API's HTTPRoute).
  */
+@JsonClassDescription("VirtualService routes the HTTP requests for one Service: ordered rules match requests "
+    + "by path, headers and method and send them to backends, with a timeout and retries (after Istio's "
+    + "VirtualService and the Gateway API's HTTPRoute). You write spec; the operator writes status (Accepted, "
+    + "ResolvedRefs, Programmed). Short name wvs (Istio's is vs); with Istio installed too, use wvs or virtualservices.weft.dev.")
 @Group(WeftApi.GROUP)
 @Version(WeftApi.VERSION)
 @ShortNames("wvs")

@@ -1,5 +1,6 @@
 package dev.weft.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.Objects;
 
 /** Desired routing: which Service (and optionally which of its ports) and the ordered rules. */
+@JsonClassDescription("The routing you want: the Service (and optionally one of its ports) whose HTTP "
+    + "requests are routed, and the rules, tried in order.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class VirtualServiceSpec {
 

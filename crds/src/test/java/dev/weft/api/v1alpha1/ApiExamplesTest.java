@@ -1,12 +1,15 @@
 package dev.weft.api.v1alpha1;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -58,11 +61,34 @@ class ApiExamplesTest {
 
   @Test
   void meshStatusIsClusterScopedAndNamedMesh() throws IOException {
-    MeshStatus status = parse("valid/meshstatus.yaml", MeshStatus.class);
+    // Not among the valid examples (the operator owns it): the invalid one shows its shape.
+    MeshStatus status = parse("invalid/meshstatus-wrong-name.yaml", MeshStatus.class);
 
-    assertThat(status.getMetadata().getName()).isEqualTo(MeshStatus.NAME);
     assertThat(status.getMetadata().getNamespace()).isNull();
+    assertThat(MeshStatus.NAME).isEqualTo("mesh");
     assertThat(HasMetadata.getPlural(MeshStatus.class)).isEqualTo("meshstatuses");
+  }
+
+  @Test
+  void validExamplesHoldOnlyWhatUsersWriteAndWhatTheyNeed() throws IOException {
+    List<String> kinds = new ArrayList<>();
+    for (Path example : files("valid")) {
+      objects(example).forEach(o -> kinds.add(o.getKind()));
+    }
+
+    assertThat(kinds).as("kinds in docs/examples/valid (MeshStatus is the operator's)")
+        .doesNotContain("MeshStatus")
+        .containsOnly("Namespace", "Service", "TrafficSplit", "VirtualService", "AccessPolicy");
+  }
+
+  @Test
+  void theFirstValidExampleCreatesTheNamespaceAndServicesTheOthersName() throws IOException {
+    Path first = files("valid").get(0);
+    assertThat(objects(first)).extracting(HasMetadata::getKind, o -> o.getMetadata().getName())
+        .as("%s, applied first by kubectl apply -f docs/examples/valid/", first.getFileName())
+        .containsExactly(tuple("Namespace", "shop"), tuple("Service", "payments"), tuple("Service", "payments-v1"),
+            tuple("Service", "payments-v2"));
+    assertThat(parse("valid/trafficsplit.yaml", TrafficSplit.class).getMetadata().getNamespace()).isEqualTo("shop");
   }
 
   @Test
@@ -71,6 +97,15 @@ class ApiExamplesTest {
     split.setSpec(new TrafficSplitSpec("payments", List.of(new TrafficSplitBackend("payments-v1", 1))));
 
     assertThat(serialization.asJson(split)).doesNotContain("null").doesNotContain("\"status\"");
+  }
+
+  @Test
+  void meshStatusLeavesCertificatesOutUntilTheMeshIssuesThem() {
+    // Unset rather than zeros: the CERTS-EXPIRING column stays empty instead of claiming 0.
+    MeshStatusStatus status = new MeshStatusStatus();
+
+    assertThat(status.getCertificates()).isNull();
+    assertThat(serialization.asJson(status)).doesNotContain("certificates");
   }
 
   @Test
@@ -89,6 +124,14 @@ class ApiExamplesTest {
       String body = Files.readString(example).replaceFirst("^# expect: .*\\n", "");
       assertThat(doc).as("docs/api.md must show %s as it is", EXAMPLES.relativize(example)).contains(body);
     }
+  }
+
+  /** Every object of a (possibly multi-document) YAML file, in order. */
+  private List<GenericKubernetesResource> objects(Path file) throws IOException {
+    return Stream.of(Files.readString(file).split("(?m)^---$"))
+        .filter(document -> document.lines().anyMatch(l -> l.startsWith("kind:")))
+        .map(document -> serialization.unmarshal(document, GenericKubernetesResource.class))
+        .toList();
   }
 
   private <T> T parse(String name, Class<T> type) throws IOException {

@@ -18,14 +18,14 @@ import java.util.Optional;
  * The condition bookkeeping of the Kubernetes API conventions: turns a validation verdict into the
  * conditions this operator owns, each stamped with the generation it was computed for, and keeps a
  * condition's lastTransitionTime while its status stays the same (a new reason or message is not a
- * transition). Programmed is added only for the kinds proxies apply (not AccessPolicy); conditions
- * of other types are neither returned nor compared, so server-side apply leaves them alone.
+ * transition). Programmed is added only for the kinds proxies apply, Enforced only for AccessPolicy;
+ * conditions of other types are neither returned nor compared, so server-side apply leaves them alone.
  */
 public final class StatusConditions {
 
   /** The condition types this operator writes, in the order they are listed. */
   public static final List<String> OWNED_TYPES = List.of(ConditionType.ACCEPTED, ConditionType.RESOLVED_REFS,
-      ConditionType.PROGRAMMED);
+      ConditionType.PROGRAMMED, ConditionType.ENFORCED);
 
   /** Far below the schema's 32768, and still a readable page in kubectl describe. */
   static final int MAX_MESSAGE_LENGTH = 8_000;
@@ -52,10 +52,20 @@ public final class StatusConditions {
   /** The same, with the Programmed condition when the resource's kind has one. */
   public static Update next(ResourceStatus current, Verdict verdict, Optional<ConditionState> programmed,
       long generation, Instant now) {
+    return next(current, verdict, programmed.map(p -> Map.of(ConditionType.PROGRAMMED, p)).orElse(Map.of()),
+        generation, now);
+  }
+
+  /**
+   * The same, with the conditions the resource's kind has beyond Accepted and ResolvedRefs
+   * (Programmed, Enforced), by type, listed in the map's order.
+   */
+  public static Update next(ResourceStatus current, Verdict verdict, Map<String, ConditionState> more,
+      long generation, Instant now) {
     Map<String, ConditionState> outcomes = new LinkedHashMap<>();
     outcomes.put(ConditionType.ACCEPTED, state(verdict.accepted()));
     outcomes.put(ConditionType.RESOLVED_REFS, state(verdict.resolvedRefs()));
-    programmed.ifPresent(p -> outcomes.put(ConditionType.PROGRAMMED, p));
+    outcomes.putAll(more);
     String timestamp = now.truncatedTo(ChronoUnit.SECONDS).toString();
 
     List<Condition> conditions = new ArrayList<>();

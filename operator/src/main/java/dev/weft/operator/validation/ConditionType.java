@@ -9,6 +9,8 @@ public final class ConditionType {
   public static final String RESOLVED_REFS = "ResolvedRefs";
   /** Every connected proxy that needs the resource applied a config containing it (TrafficSplit, VirtualService). */
   public static final String PROGRAMMED = "Programmed";
+  /** The proxies enforce the resource (AccessPolicy); False with NotImplemented until sidecars enforce policies. */
+  public static final String ENFORCED = "Enforced";
 
   private ConditionType() {}
 }

@@ -19,5 +19,8 @@ public final class Reason {
   /** ResolvedRefs=False: HTTP rules on a Service port that is not declared HTTP. */
   public static final String UNSUPPORTED_PROTOCOL = "UnsupportedProtocol";
 
+  /** Enforced=False: the mesh does not enforce this kind yet (AccessPolicy, until sidecars get Envoy RBAC). */
+  public static final String NOT_IMPLEMENTED = "NotImplemented";
+
   private Reason() {}
 }
