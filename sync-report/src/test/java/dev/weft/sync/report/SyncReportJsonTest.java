@@ -15,7 +15,8 @@ class SyncReportJsonTest {
     return SyncReport.content(
         List.of(
             new SyncReport.ProxyEntry("web-2.shop", "shop", "web.shop@0.0.0.0:8080", "2025-05-01T09:00:00Z", false,
-                new SyncReport.Nack("rds", "v7", "Invalid regex '\"(\\d': missing )\nat line 1\t ü", "2025-05-01T09:59:00Z")),
+                new SyncReport.Nack("rds", "v7", "Invalid regex '\"(\\d': missing )\nat line 1\t ü",
+                    "2025-05-01T09:59:00Z")),
             new SyncReport.ProxyEntry("web-1.shop", "shop", "web.shop@0.0.0.0:8080", "2025-05-01T09:00:01Z", true,
                 null)),
         List.of(new SyncReport.ResourceEntry("TrafficSplit", "shop", "pay", 2, 2, 1,
@@ -41,7 +42,8 @@ class SyncReportJsonTest {
     assertThat(json).contains("{\"id\":\"web-1.shop\",\"namespace\":\"shop\",\"group\":\"web.shop@0.0.0.0:8080\","
         + "\"connectedSince\":\"2025-05-01T09:00:01Z\",\"synced\":true}");
     assertThat(json).contains("\"resources\":[{\"kind\":\"TrafficSplit\",\"namespace\":\"shop\",\"name\":\"pay\","
-        + "\"generation\":2,\"proxies\":2,\"acked\":1,\"nacked\":[{\"proxy\":\"web-2.shop\",\"message\":\"missing )\"}]}]");
+        + "\"generation\":2,\"proxies\":2,\"acked\":1,"
+        + "\"nacked\":[{\"proxy\":\"web-2.shop\",\"message\":\"missing )\"}]}]");
     assertThat(json).endsWith(",\"truncated\":false}");
   }
 
