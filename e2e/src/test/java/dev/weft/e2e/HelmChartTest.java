@@ -236,8 +236,9 @@ class HelmChartTest {
     assertCan(kubectl, "weft-operator", "delete", "meshstatuses.weft.dev", "", false);
     assertCan(kubectl, "weft-operator", "list", "configmaps", "shop", false);
     assertCan(kubectl, "weft-xds", "list", "endpointslices.discovery.k8s.io", "shop", true);
-    assertCan(kubectl, "weft-xds", "update", "configmaps", NS, true);
-    assertCan(kubectl, "weft-xds", "update", "configmaps", "shop", false);
+    assertCan(kubectl, "weft-xds", "patch", "configmaps", NS, true);
+    assertCan(kubectl, "weft-xds", "update", "configmaps", NS, false);
+    assertCan(kubectl, "weft-xds", "patch", "configmaps", "shop", false);
     assertCan(kubectl, "weft-xds", "patch", "trafficsplits.weft.dev/status", "shop", false);
 
     componentsWorkWithOnlyTheChartsPermissions(server, client, "helm-rbac");
