@@ -95,6 +95,14 @@ public final class ProgrammedAggregator {
         "applied by " + acked + " of " + proxies + " proxies that need it");
   }
 
+  /**
+   * Whether {@code report} counts in the Programmed of {@code kind namespace/name}: it lists the
+   * resource, or it counts its connected proxies as waiting for it.
+   */
+  static boolean countsIn(SyncReport report, String kind, String namespace, String name) {
+    return report.lists(kind, namespace, name) || (!report.truncated() && !report.proxies().isEmpty());
+  }
+
   private static String pendingMessage(long generation, int proxies, int acked, int waiting) {
     if (waiting == 0) {
       return "applied by " + acked + " of " + proxies + " proxies that need it; waiting for the rest";

@@ -68,13 +68,15 @@ public final class SyncReportSource<P extends HasMetadata> {
   }
 
   /**
-   * When to look again without an event: just after the first live report listing the resource
-   * would count as dead. A replica that crashes leaves its ConfigMap behind and sends no event.
+   * When to look again without an event: just after the first live report that counts in the
+   * resource's Programmed would count as dead. A replica that crashes leaves its ConfigMap behind
+   * and sends no event; nor does a report that counts only by not listing the resource.
    */
   public Optional<Duration> recheckAfter(P resource) {
     Instant now = clock.instant();
     return live().stream()
-        .filter(r -> r.lists(kind, resource.getMetadata().getNamespace(), resource.getMetadata().getName()))
+        .filter(r -> ProgrammedAggregator.countsIn(r, kind, resource.getMetadata().getNamespace(),
+            resource.getMetadata().getName()))
         .map(SyncReport::deadAfter).flatMap(Optional::stream).min(Instant::compareTo)
         .map(dead -> Duration.between(now, dead).plus(RECHECK_MARGIN));
   }

@@ -127,6 +127,18 @@ class ProgrammedAggregatorTest {
   }
 
   @Test
+  void countsAReportThatListsTheResourceOrWhoseProxiesWaitForIt() {
+    SyncReport listing = report("xds-0", T, List.of(), List.of(split(1, 0, 0)));
+    SyncReport waiting = report("xds-1", T, syncedProxies(2), List.of());
+    SyncReport empty = report("xds-2", T, List.of(), List.of());
+    SyncReport cut = new SyncReport(1, "xds-3", T, 10, syncedProxies(2), List.of(), true);
+
+    assertThat(List.of(listing, waiting, empty, cut))
+        .filteredOn(r -> ProgrammedAggregator.countsIn(r, "TrafficSplit", "shop", "pay"))
+        .extracting(SyncReport::replica).containsExactly("xds-0", "xds-1");
+  }
+
+  @Test
   void hasNoProxiesOnlyWhenNoProxyIsConnected() {
     assertThat(programmed(4, true, report("xds-0", T, List.of(), List.of(split(3, 2, 2)))))
         .isEqualTo(new ConditionState(Condition.Status.Unknown, "NoProxies",

@@ -100,7 +100,8 @@ public final class SyncReportPublisher implements AutoCloseable {
 
     /** The ConfigMap's name: the prefix and the pod name, made a valid object name. */
     public String configMapName() {
-      String name = (SyncReport.CONFIG_MAP_PREFIX + podName.toLowerCase(Locale.ROOT)).replaceAll("[^a-z0-9.-]", "-");
+      String name = (SyncReport.CONFIG_MAP_PREFIX + podName.toLowerCase(Locale.ROOT))
+          .replaceAll("[^a-z0-9.-]", "-");
       name = name.length() > 253 ? name.substring(0, 253) : name;
       return name.replaceAll("[.-]+$", "");
     }
