@@ -397,8 +397,9 @@ class HelmChartTest {
     assertCan(kubectl, ns, release.operator(), "delete", "meshstatuses.weft.dev", "", false);
     assertCan(kubectl, ns, release.operator(), "list", "configmaps", "shop", false);
     assertCan(kubectl, ns, release.xds(), "list", "endpointslices.discovery.k8s.io", "shop", true);
-    assertCan(kubectl, ns, release.xds(), "update", "configmaps", ns, true);
-    assertCan(kubectl, ns, release.xds(), "update", "configmaps", "shop", false);
+    assertCan(kubectl, ns, release.xds(), "patch", "configmaps", ns, true);
+    assertCan(kubectl, ns, release.xds(), "update", "configmaps", ns, false);
+    assertCan(kubectl, ns, release.xds(), "patch", "configmaps", "shop", false);
     assertCan(kubectl, ns, release.xds(), "patch", "trafficsplits.weft.dev/status", "shop", false);
   }
 

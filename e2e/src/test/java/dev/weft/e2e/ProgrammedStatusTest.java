@@ -17,11 +17,13 @@ import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
 import dev.weft.xds.sync.SyncReportPublisher;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -39,7 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * becomes Programmed and {@code kubectl get meshstatus} shows every proxy synced; the NACK test hook
  * makes the client's Envoy reject its config, which shows on the split (with Envoy's error) and in
  * MeshStatus within seconds; removing the annotation clears both. A replica whose report stops
- * being rewritten drops out of the xDS count.
+ * being rewritten drops out of the xDS count. A patch reads Pending, then Programmed: one Event each,
+ * and never NoProxies while proxies are connected.
  */
 @KubeApiServerTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -65,6 +68,8 @@ class ProgrammedStatusTest {
           weight: 10
       """;
   static final String HEADER = "NAME   PROXIES   SYNCED   STALE   NACKED   XDS   CERTS-EXPIRING   AGE";
+  /** No certificates are issued yet, so the column is empty: spaces as wide as its header. */
+  static final String NO_CERTS = " ".repeat("CERTS-EXPIRING   ".length());
 
   static KubernetesClient operatorClient;
   static WeftOperator operator;
@@ -111,17 +116,24 @@ class ProgrammedStatusTest {
     assertThat(programmed.getMessage()).matches("applied by (\\d+) of \\1 proxies that need it");
     assertThat(programmed.getObservedGeneration()).isEqualTo(1);
 
-    String table = awaitMeshStatusTable(kubectl, "mesh   3         3        0       0        1     0                ");
+    String table = awaitMeshStatusTable(kubectl, "mesh   3         3        0       0        1     " + NO_CERTS);
     System.out.println("$ kubectl get meshstatus\n" + table);
     System.out.println("$ kubectl get ts -n " + NS + "\n"
         + kubectl.run("get", "ts", "-n", NS).requireSuccess().stdout());
     MeshStatusStatus status = meshStatus(client);
-    assertThat(status.getConditions()).singleElement().satisfies(ready -> {
-      assertThat(ready.getType()).isEqualTo("Ready");
+    assertThat(status.getConditions()).extracting(Condition::getType).containsExactly("Ready", "CertificatesIssued");
+    assertThat(status.getConditions().get(0)).satisfies(ready -> {
       assertThat(ready.getStatus()).isEqualTo(Condition.Status.True);
+      assertThat(ready.getObservedGeneration()).isEqualTo(1);
+    });
+    assertThat(status.getConditions().get(1)).satisfies(certificates -> {
+      assertThat(certificates.getStatus()).isEqualTo(Condition.Status.False);
+      assertThat(certificates.getReason()).isEqualTo("NotImplemented");
+      assertThat(certificates.getObservedGeneration()).isEqualTo(1);
     });
     assertThat(status.getLastNack()).isNull();
-    assertThat(status.getCertificates().getIssued()).isZero();
+    assertThat(kubectl.run("get", "meshstatus", "mesh", "-o", "jsonpath={.status.certificates}").requireSuccess()
+        .stdout()).as("no certificate counts until certificates exist").isEmpty();
   }
 
   @Test
@@ -138,7 +150,7 @@ class ProgrammedStatusTest {
     // Envoy's own words (RE2's, on the regex the hook adds), and the proxy that said them.
     assertThat(rejected.getMessage()).contains(CLIENT_NODE + ": Envoy says: missing ): (weft.dev/test-reject-on");
 
-    String table = awaitMeshStatusTable(kubectl, "mesh   3         2        0       1        1     0                ");
+    String table = awaitMeshStatusTable(kubectl, "mesh   3         2        0       1        1     " + NO_CERTS);
     System.out.println("$ kubectl get meshstatus (" + Duration.between(annotated, Instant.now()).toMillis()
         + " ms after the annotation)\n" + table);
     MeshStatusStatus status = meshStatus(client);
@@ -163,7 +175,7 @@ class ProgrammedStatusTest {
 
     Condition programmed = awaitProgrammed(client, c -> c.getStatus() == Condition.Status.True);
     System.out.println("Programmed after the fix: " + programmed);
-    String table = awaitMeshStatusTable(kubectl, "mesh   3         3        0       0        1     0                ");
+    String table = awaitMeshStatusTable(kubectl, "mesh   3         3        0       0        1     " + NO_CERTS);
     System.out.println("$ kubectl get meshstatus (fixed)\n" + table);
     MeshStatusStatus status = meshStatus(client);
     assertThat(status.getLastNack()).isNull();
@@ -177,7 +189,7 @@ class ProgrammedStatusTest {
     // A second replica that reports once and then dies without deleting its report (a crash).
     // Its one proxy never applied the split, so while the report is fresh the split is Pending.
     String report = """
-        {"replica":"xds-1","updated":"%s","heartbeatSeconds":3,
+        {"schemaVersion":1,"replica":"xds-1","updated":"%s","heartbeatSeconds":3,
          "proxies":[{"id":"late.progstat","namespace":"progstat","group":"late","connectedSince":"%<s",
                      "synced":false}],
          "resources":[{"kind":"TrafficSplit","namespace":"progstat","name":"payments-canary","generation":1,
@@ -205,6 +217,41 @@ class ProgrammedStatusTest {
     } finally {
       client.configMaps().inNamespace(XDS_NS).withName("weft-xds-sync-xds-1").delete();
     }
+  }
+
+  @Test
+  @Order(5)
+  void aPatchReadsPendingThenProgrammedAndNeverNoProxies(Kubectl kubectl, KubernetesClient client) {
+    List<String> before = programmedEvents(client);
+
+    kubectl.run("patch", "ts", "payments-canary", "-n", NS, "--type=merge", "-p",
+        "{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":80},"
+            + "{\"service\":\"payments-v2\",\"weight\":20}]}}").requireSuccess();
+
+    Condition programmed = awaitProgrammed(client,
+        c -> c.getStatus() == Condition.Status.True && c.getObservedGeneration() == 2);
+    assertThat(programmed.getMessage()).matches("applied by (\\d+) of \\1 proxies that need it");
+    List<String> all = await("the Events of the rollout").atMost(BOUND).pollInterval(Duration.ofMillis(100))
+        .until(() -> programmedEvents(client),
+            events -> events.size() > before.size() && events.get(events.size() - 1).startsWith("Programmed "));
+    List<String> rollout = all.subList(before.size(), all.size());
+    System.out.println("Programmed Events of the patch:\n  " + String.join("\n  ", rollout));
+    assertThat(all).as("every Programmed Event of this split").noneMatch(e -> e.startsWith("NoProxies "));
+    // One spell of Pending with the connected proxies counted, then Programmed: one Event each.
+    assertThat(rollout).hasSize(2);
+    assertThat(rollout.get(0)).startsWith("Pending Programmed=Unknown: generation 2 ");
+    assertThat(rollout.get(1)).startsWith("Programmed Programmed=True: applied by ");
+  }
+
+  /** The Programmed Events of payments-canary, oldest first, as "reason message". */
+  private static List<String> programmedEvents(KubernetesClient client) {
+    return client.v1().events().inNamespace(NS).withField("involvedObject.name", "payments-canary").list()
+        .getItems().stream()
+        .filter(e -> e.getMessage() != null && e.getMessage().startsWith("Programmed="))
+        .sorted(Comparator.comparing((Event e) -> e.getMetadata().getCreationTimestamp())
+            .thenComparing(e -> e.getMetadata().getName()))
+        .map(e -> e.getReason() + " " + e.getMessage())
+        .toList();
   }
 
   private static Condition awaitProgrammed(KubernetesClient client, Predicate<Condition> wanted) {

@@ -10,7 +10,7 @@ import dev.weft.xds.server.SnapshotPublisher;
 import dev.weft.xds.server.XdsServer;
 import dev.weft.xds.sync.ConfigProvenance;
 import dev.weft.xds.sync.NackInjector;
-import dev.weft.xds.sync.SyncReport;
+import dev.weft.xds.sync.SyncReportBuilder;
 import dev.weft.xds.sync.SyncReportPublisher;
 import dev.weft.xds.translate.IncrementalTranslator;
 import dev.weft.xds.translate.LastGoodTranslator;
@@ -201,7 +201,7 @@ public final class XdsServerApp implements AutoCloseable {
         String clientNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
         SyncReportPublisher.Settings settings = config.syncReport().orInNamespace(clientNamespace);
         syncReport = new SyncReportPublisher(client, settings, Clock.systemUTC(),
-            SyncReport.live(tracker, publisher, provenance, settings.limits()));
+            SyncReportBuilder.live(tracker, publisher, provenance, settings.limits()));
         syncReport.start();
       }
     } catch (RuntimeException | IOException e) {

@@ -49,9 +49,8 @@ public final class TrafficSplitReconciler implements Reconciler<TrafficSplit> {
   public UpdateControl<TrafficSplit> reconcile(TrafficSplit resource, Context<TrafficSplit> context) {
     NamespaceView view = sources.view(resource.getMetadata().getNamespace());
     Verdict verdict = TrafficSplitValidator.validate(resource, view);
-    boolean valid = verdict.accepted().passed() && verdict.resolvedRefs().passed();
-    UpdateControl<TrafficSplit> control =
-        status.write(resource, verdict, Optional.of(reports.programmed(resource, valid)), context);
+    UpdateControl<TrafficSplit> control = status.write(resource, verdict, Optional.of(
+        reports.programmed(resource, verdict.accepted().passed(), verdict.resolvedRefs().passed())), context);
     return reports.recheckAfter(resource).map(control::rescheduleAfter).orElse(control);
   }
 }

@@ -47,9 +47,8 @@ public final class VirtualServiceReconciler implements Reconciler<VirtualService
   public UpdateControl<VirtualService> reconcile(VirtualService resource, Context<VirtualService> context) {
     NamespaceView view = sources.view(resource.getMetadata().getNamespace());
     Verdict verdict = VirtualServiceValidator.validate(resource, view);
-    boolean valid = verdict.accepted().passed() && verdict.resolvedRefs().passed();
-    UpdateControl<VirtualService> control =
-        status.write(resource, verdict, Optional.of(reports.programmed(resource, valid)), context);
+    UpdateControl<VirtualService> control = status.write(resource, verdict, Optional.of(
+        reports.programmed(resource, verdict.accepted().passed(), verdict.resolvedRefs().passed())), context);
     return reports.recheckAfter(resource).map(control::rescheduleAfter).orElse(control);
   }
 }

@@ -1,10 +1,11 @@
 package dev.weft.operator.sync;
 
-import dev.weft.api.v1alpha1.CertificateCounts;
 import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
 import dev.weft.api.v1alpha1.ProxyCounts;
 import dev.weft.api.v1alpha1.ProxyReport;
+import dev.weft.operator.status.ConditionState;
+import dev.weft.sync.report.SyncReport;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -17,12 +18,17 @@ import java.util.Objects;
 
 /**
  * Adds up every replica's report into the status of MeshStatus {@code mesh}: proxy counts, live
- * replicas, the stale and NACKed proxies (bounded) and the newest NACK, and the Ready condition.
- * Pure: reports and the time in, status out.
+ * replicas, the stale and NACKed proxies (bounded) and the newest NACK, the Ready condition, and
+ * the CertificatesIssued condition that says certificates are not there yet (so their column stays
+ * empty rather than showing a 0 that looks like a measurement). Pure: reports and the time in,
+ * status out.
  */
 public final class MeshStatusAggregator {
 
   public static final String READY = "Ready";
+  public static final String CERTIFICATES_ISSUED = "CertificatesIssued";
+  static final String CERTIFICATES_NOT_IMPLEMENTED = "Weft does not issue workload certificates yet; mTLS arrives "
+      + "with the identity work. CERTS-EXPIRING stays empty until then.";
   /** A proxy that just connected is still being served; only after this long unsynced is it stale. */
   public static final Duration STALE_GRACE = Duration.ofSeconds(10);
 
@@ -34,26 +40,36 @@ public final class MeshStatusAggregator {
 
   private MeshStatusAggregator() {}
 
+  /** The next status when every report could be read (see the method below). */
+  public static MeshStatusStatus next(MeshStatusStatus previous, Collection<SyncReport> reports, long generation,
+      Instant now) {
+    return next(previous, reports, List.of(), generation, now);
+  }
+
   /**
-   * The next status. Reports from dead replicas are left out. {@code previous} (may be null) keeps
-   * Ready's lastTransitionTime while its status holds, and lastUpdateTime while nothing else changed,
-   * so an unchanged mesh compares equal and needs no write.
+   * The next status of MeshStatus at {@code generation} (its conditions' observedGeneration).
+   * Reports from dead replicas are left out; {@code newerSchema} names the report ConfigMaps in a
+   * schema this operator does not read, which keep Ready False until the operator is upgraded.
+   * {@code previous} (may be null) keeps each condition's lastTransitionTime while its status holds,
+   * and lastUpdateTime while nothing else changed, so an unchanged mesh compares equal and needs no
+   * write.
    */
-  public static MeshStatusStatus next(MeshStatusStatus previous, Collection<SyncReportDocument> reports, Instant now) {
-    List<SyncReportDocument> live = reports.stream().filter(r -> r.isLiveAt(now))
-        .sorted(Comparator.comparing(SyncReportDocument::replica)).toList();
+  public static MeshStatusStatus next(MeshStatusStatus previous, Collection<SyncReport> reports,
+      List<String> newerSchema, long generation, Instant now) {
+    List<SyncReport> live = reports.stream().filter(r -> r.isLiveAt(now))
+        .sorted(Comparator.comparing(SyncReport::replica)).toList();
     int connected = 0;
     int synced = 0;
     List<ProxyReport> stale = new ArrayList<>();
     List<ProxyReport> nacked = new ArrayList<>();
-    for (SyncReportDocument report : live) {
-      for (SyncReportDocument.ProxyEntry proxy : report.proxies()) {
+    for (SyncReport report : live) {
+      for (SyncReport.ProxyEntry proxy : report.proxies()) {
         connected++;
         if (proxy.standingNack().isPresent()) {
           nacked.add(nackReport(report, proxy));
         } else if (proxy.synced()) {
           synced++;
-        } else if (SyncReportDocument.instant(proxy.connectedSince())
+        } else if (SyncReport.instant(proxy.connectedSince())
             .map(since -> !since.plus(STALE_GRACE).isAfter(now)).orElse(true)) {
           stale.add(staleReport(report, proxy));
         }
@@ -67,12 +83,16 @@ public final class MeshStatusAggregator {
     MeshStatusStatus status = new MeshStatusStatus();
     status.setProxies(new ProxyCounts(connected, synced, stale.size(), nacked.size()));
     status.setXdsReplicas(live.size());
-    // The operator issues no workload certificates yet; zero is the honest count.
-    status.setCertificates(new CertificateCounts());
+    // No certificates are issued yet: no counts at all (an empty column), and a condition that says why.
+    status.setCertificates(null);
     status.setLastNack(nacked.isEmpty() ? null : nacked.get(0));
     status.setStaleProxies(stale.subList(0, Math.min(stale.size(), MeshStatusStatus.MAX_LISTED_PROXIES)));
     status.setNackedProxies(nacked.subList(0, Math.min(nacked.size(), MeshStatusStatus.MAX_LISTED_PROXIES)));
-    status.setConditions(List.of(ready(previous, live.size(), connected, synced, stale.size(), nacked.size(), now)));
+    status.setConditions(List.of(
+        condition(previous, READY, ready(newerSchema, live.size(), connected, synced, stale.size(), nacked.size()),
+            generation, now),
+        condition(previous, CERTIFICATES_ISSUED, new ConditionState(Condition.Status.False, "NotImplemented",
+            CERTIFICATES_NOT_IMPLEMENTED), generation, now)));
     status.setLastUpdateTime(previous == null ? null : previous.getLastUpdateTime());
     if (!status.equals(previous)) {
       status.setLastUpdateTime(timestamp(now));
@@ -80,40 +100,42 @@ public final class MeshStatusAggregator {
     return status;
   }
 
-  private static Condition ready(MeshStatusStatus previous, int replicas, int connected, int synced, int stale,
-      int nacked, Instant now) {
-    Condition.Status value;
-    String reason;
-    String message;
-    if (replicas == 0) {
-      value = Condition.Status.False;
-      reason = "NoXdsServer";
-      message = "no xDS server replica reported within " + SyncReportDocument.HEARTBEATS_UNTIL_DEAD
-          + " heartbeats; proxies keep their last config but get no updates";
-    } else if (nacked > 0) {
-      value = Condition.Status.False;
-      reason = "ProxiesRejected";
-      message = nacked + " of " + connected + " proxies rejected their newest config; see nackedProxies";
-    } else if (synced < connected) {
-      value = Condition.Status.False;
-      reason = "ProxiesNotSynced";
-      message = (connected - synced) + " of " + connected + " proxies have not applied their newest config yet ("
-          + stale + " for longer than " + STALE_GRACE.toSeconds() + "s); see staleProxies";
-    } else {
-      value = Condition.Status.True;
-      reason = "Synced";
-      message = "all " + connected + " connected proxies applied their newest config; " + replicas
-          + " xDS server replica(s) live";
+  private static ConditionState ready(List<String> newerSchema, int replicas, int connected, int synced, int stale,
+      int nacked) {
+    if (!newerSchema.isEmpty()) {
+      return new ConditionState(Condition.Status.False, "NewerReportSchema", "the sync reports in " + String.join(", ",
+          newerSchema) + " are in a schema newer than version " + SyncReport.SCHEMA_VERSION + ", which this "
+          + "operator reads, so their proxies are not counted; upgrade the operator to the xds-server's release");
     }
-    Condition before = previous == null ? null : previous.getConditions().stream()
-        .filter(c -> READY.equals(c.getType())).findFirst().orElse(null);
-    String since = before != null && before.getStatus() == value && before.getLastTransitionTime() != null
-        ? before.getLastTransitionTime() : timestamp(now);
-    return new Condition(READY, value, reason, message, null, since);
+    if (replicas == 0) {
+      return new ConditionState(Condition.Status.False, "NoXdsServer", "no xDS server replica reported within "
+          + SyncReport.HEARTBEATS_UNTIL_DEAD + " heartbeats; proxies keep their last config but get no updates");
+    }
+    if (nacked > 0) {
+      return new ConditionState(Condition.Status.False, "ProxiesRejected",
+          nacked + " of " + connected + " proxies rejected their newest config; see nackedProxies");
+    }
+    if (synced < connected) {
+      return new ConditionState(Condition.Status.False, "ProxiesNotSynced", (connected - synced) + " of " + connected
+          + " proxies have not applied their newest config yet (" + stale + " for longer than "
+          + STALE_GRACE.toSeconds() + "s); see staleProxies");
+    }
+    return new ConditionState(Condition.Status.True, "Synced", "all " + connected
+        + " connected proxies applied their newest config; " + replicas + " xDS server replica(s) live");
   }
 
-  private static ProxyReport nackReport(SyncReportDocument report, SyncReportDocument.ProxyEntry proxy) {
-    SyncReportDocument.Nack nack = proxy.nack();
+  /** The condition, keeping its lastTransitionTime from {@code previous} while its status holds. */
+  private static Condition condition(MeshStatusStatus previous, String type, ConditionState state, long generation,
+      Instant now) {
+    Condition before = previous == null ? null : previous.getConditions().stream()
+        .filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+    String since = before != null && before.getStatus() == state.status() && before.getLastTransitionTime() != null
+        ? before.getLastTransitionTime() : timestamp(now);
+    return new Condition(type, state.status(), state.reason(), state.message(), generation, since);
+  }
+
+  private static ProxyReport nackReport(SyncReport report, SyncReport.ProxyEntry proxy) {
+    SyncReport.Nack nack = proxy.nack();
     ProxyReport entry = base(report, proxy);
     entry.setTypeUrl(TYPE_URLS.getOrDefault(Objects.toString(nack.type(), ""), nack.type()));
     entry.setVersion(nack.version());
@@ -122,14 +144,14 @@ public final class MeshStatusAggregator {
     return entry;
   }
 
-  private static ProxyReport staleReport(SyncReportDocument report, SyncReportDocument.ProxyEntry proxy) {
+  private static ProxyReport staleReport(SyncReport report, SyncReport.ProxyEntry proxy) {
     ProxyReport entry = base(report, proxy);
     entry.setSince(proxy.connectedSince());
     entry.setMessage("connected since " + proxy.connectedSince() + " and has not applied its newest config");
     return entry;
   }
 
-  private static ProxyReport base(SyncReportDocument report, SyncReportDocument.ProxyEntry proxy) {
+  private static ProxyReport base(SyncReport report, SyncReport.ProxyEntry proxy) {
     ProxyReport entry = new ProxyReport();
     entry.setProxy(proxy.id());
     entry.setNamespace(proxy.namespace());

@@ -2,6 +2,8 @@ package dev.weft.operator.sync;
 
 import dev.weft.api.v1alpha1.MeshStatus;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
+import dev.weft.sync.report.SyncReport;
+import dev.weft.sync.report.SyncReportJson;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -42,6 +44,8 @@ public final class MeshStatusKeeper implements AutoCloseable {
     return thread;
   });
   private MeshStatusStatus written;
+  /** The object's metadata.generation as last read; a new object starts at 1. */
+  private long generation = 1;
   private Instant lastWrite = Instant.EPOCH;
 
   private MeshStatusKeeper(KubernetesClient client, BooleanSupplier leading, Clock clock) {
@@ -56,7 +60,7 @@ public final class MeshStatusKeeper implements AutoCloseable {
     MeshStatusKeeper keeper = new MeshStatusKeeper(client, leading, clock);
     for (String namespace : xdsNamespaces) {
       keeper.informers.add(client.configMaps().inNamespace(namespace)
-          .withLabel(SyncReportDocument.LABEL, SyncReportDocument.LABEL_VALUE).inform());
+          .withLabel(SyncReport.LABEL, SyncReport.LABEL_VALUE).inform());
     }
     keeper.timer.scheduleWithFixedDelay(keeper::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
     return keeper;
@@ -72,15 +76,23 @@ public final class MeshStatusKeeper implements AutoCloseable {
       if (Duration.between(lastWrite, now).compareTo(MIN_WRITE_INTERVAL) < 0) {
         return;
       }
-      List<SyncReportDocument> reports = new ArrayList<>();
+      List<SyncReport> reports = new ArrayList<>();
+      List<String> newerSchema = new ArrayList<>();
       for (SharedIndexInformer<ConfigMap> informer : informers) {
         for (ConfigMap map : informer.getStore().list()) {
-          SyncReportSource.read(map).ifPresent(reports::add);
+          SyncReportJson.Result read = SyncReportReader.read(map);
+          if (read instanceof SyncReportJson.Parsed parsed) {
+            reports.add(parsed.report());
+          } else if (read instanceof SyncReportJson.NewerSchema newer) {
+            newerSchema.add(map.getMetadata().getNamespace() + "/" + map.getMetadata().getName()
+                + " (version " + newer.schemaVersion() + ")");
+          }
         }
       }
-      // A new leader starts from what is stored, so Ready keeps its transition time.
+      newerSchema.sort(null);
+      // A new leader starts from what is stored, so the conditions keep their transition times.
       MeshStatusStatus previous = written != null ? written : stored();
-      MeshStatusStatus next = MeshStatusAggregator.next(previous, reports, now);
+      MeshStatusStatus next = MeshStatusAggregator.next(previous, reports, newerSchema, generation, now);
       if (next.equals(previous)) {
         written = next;
         return;
@@ -99,7 +111,16 @@ public final class MeshStatusKeeper implements AutoCloseable {
 
   private MeshStatusStatus stored() {
     MeshStatus current = client.resources(MeshStatus.class).withName(MeshStatus.NAME).get();
-    return current == null ? null : current.getStatus();
+    if (current == null) {
+      return null;
+    }
+    generation = generationOf(current);
+    return current.getStatus();
+  }
+
+  private static long generationOf(MeshStatus mesh) {
+    Long value = mesh.getMetadata().getGeneration();
+    return value == null ? 1 : value;
   }
 
   private void write(MeshStatusStatus status) {
@@ -111,6 +132,8 @@ public final class MeshStatusKeeper implements AutoCloseable {
       current = client.resource(fresh).create();
       LOG.info("created MeshStatus {}", MeshStatus.NAME);
     }
+    // Were it ever to differ from the one the status was computed for, the next tick writes again.
+    generation = generationOf(current);
     current.setStatus(status);
     client.resource(current).updateStatus();
     LOG.info("MeshStatus written connected={} synced={} stale={} nacked={} xdsReplicas={}",

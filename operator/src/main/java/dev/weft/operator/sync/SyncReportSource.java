@@ -1,6 +1,7 @@
 package dev.weft.operator.sync;
 
 import dev.weft.operator.status.ConditionState;
+import dev.weft.sync.report.SyncReport;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -17,8 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The xds-server sync reports as an event source of one reconciler: a report change re-checks the
@@ -28,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SyncReportSource<P extends HasMetadata> {
 
-  private static final Logger LOG = LoggerFactory.getLogger(SyncReportSource.class);
   /** Past the deadline, so the report is already dead when the reconciliation reads it. */
   private static final Duration RECHECK_MARGIN = Duration.ofSeconds(1);
 
@@ -52,51 +50,45 @@ public final class SyncReportSource<P extends HasMetadata> {
     reports = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, primary)
         .withName("sync-reports")
         .withNamespaces(xdsNamespaces)
-        .withLabelSelector(SyncReportDocument.LABEL + "=" + SyncReportDocument.LABEL_VALUE)
+        .withLabelSelector(SyncReport.LABEL + "=" + SyncReport.LABEL_VALUE)
         .withSecondaryToPrimaryMapper(this::resourcesListedBy)
         .build(), context);
     return reports;
   }
 
-  /** Programmed for the resource at its current generation, from the live reports. */
-  public ConditionState programmed(P resource, boolean valid) {
-    List<SyncReportDocument> live = live();
+  /**
+   * Programmed for the resource at its current generation, from the live reports, given whether
+   * its Accepted and ResolvedRefs conditions are True.
+   */
+  public ConditionState programmed(P resource, boolean accepted, boolean refsResolved) {
+    List<SyncReport> live = live();
     Long generation = resource.getMetadata().getGeneration();
     return ProgrammedAggregator.programmed(kind, resource.getMetadata().getNamespace(),
-        resource.getMetadata().getName(), generation == null ? 0 : generation, valid, live);
+        resource.getMetadata().getName(), generation == null ? 0 : generation, accepted, refsResolved, live);
   }
 
   /**
-   * When to look again without an event: just after the first live report listing the resource
-   * would count as dead. A replica that crashes leaves its ConfigMap behind and sends no event.
+   * When to look again without an event: just after the first live report that counts in the
+   * resource's Programmed would count as dead. A replica that crashes leaves its ConfigMap behind
+   * and sends no event; nor does a report that counts only by not listing the resource.
    */
   public Optional<Duration> recheckAfter(P resource) {
     Instant now = clock.instant();
     return live().stream()
-        .filter(r -> r.lists(kind, resource.getMetadata().getNamespace(), resource.getMetadata().getName()))
-        .map(SyncReportDocument::deadAfter).flatMap(Optional::stream).min(Instant::compareTo)
+        .filter(r -> ProgrammedAggregator.countsIn(r, kind, resource.getMetadata().getNamespace(),
+            resource.getMetadata().getName()))
+        .map(SyncReport::deadAfter).flatMap(Optional::stream).min(Instant::compareTo)
         .map(dead -> Duration.between(now, dead).plus(RECHECK_MARGIN));
   }
 
-  private List<SyncReportDocument> live() {
+  private List<SyncReport> live() {
     Instant now = clock.instant();
-    return reports.list(map -> true).map(SyncReportSource::read).flatMap(Optional::stream)
+    return reports.list(map -> true).map(SyncReportReader::report).flatMap(Optional::stream)
         .filter(r -> r.isLiveAt(now)).toList();
   }
 
-  /** The report in a ConfigMap, or empty (logged) when it holds none. */
-  public static Optional<SyncReportDocument> read(ConfigMap map) {
-    String json = map.getData() == null ? null : map.getData().get(SyncReportDocument.DATA_KEY);
-    Optional<SyncReportDocument> report = SyncReportDocument.parse(json);
-    if (report.isEmpty()) {
-      LOG.debug("ConfigMap {}/{} holds no readable sync report; ignored", map.getMetadata().getNamespace(),
-          map.getMetadata().getName());
-    }
-    return report;
-  }
-
   private Set<ResourceID> resourcesListedBy(ConfigMap map) {
-    Set<ResourceID> now = read(map).map(r -> r.resources().stream()
+    Set<ResourceID> now = SyncReportReader.report(map).map(r -> r.resources().stream()
         .filter(e -> kind.equals(e.kind()))
         .map(e -> new ResourceID(e.name(), e.namespace()))
         .collect(Collectors.toSet())).orElse(Set.of());

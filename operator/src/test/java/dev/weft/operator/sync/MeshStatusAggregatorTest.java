@@ -10,6 +10,7 @@ import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
 import dev.weft.api.v1alpha1.ProxyCounts;
 import dev.weft.api.v1alpha1.ProxyReport;
+import dev.weft.sync.report.SyncReport;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,13 +25,12 @@ class MeshStatusAggregatorTest {
   void countsProxiesAcrossLiveReplicasAndIsReadyWhenAllAreSynced() {
     MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(
         report("xds-0", FRESH, List.of(synced("a.shop"), synced("b.shop")), List.of()),
-        report("xds-1", FRESH, List.of(synced("c.shop")), List.of())), NOW);
+        report("xds-1", FRESH, List.of(synced("c.shop")), List.of())), 1, NOW);
 
     assertThat(status.getProxies()).isEqualTo(new ProxyCounts(3, 3, 0, 0));
     assertThat(status.getXdsReplicas()).isEqualTo(2);
-    assertThat(status.getCertificates().getIssued()).isZero();
-    assertThat(status.getCertificates().getExpiringSoon()).isZero();
-    assertThat(status.getConditions()).singleElement().satisfies(ready -> {
+    assertThat(status.getConditions().get(0)).satisfies(ready -> {
+      assertThat(ready.getType()).isEqualTo("Ready");
       assertThat(ready.getStatus()).isEqualTo(Condition.Status.True);
       assertThat(ready.getReason()).isEqualTo("Synced");
     });
@@ -41,7 +41,7 @@ class MeshStatusAggregatorTest {
   void ignoresTheReportOfADeadReplica() {
     MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(
         report("xds-0", FRESH, List.of(synced("a.shop")), List.of()),
-        report("xds-1", "2025-05-01T09:59:34Z", List.of(synced("c.shop")), List.of())), NOW);
+        report("xds-1", "2025-05-01T09:59:34Z", List.of(synced("c.shop")), List.of())), 1, NOW);
 
     assertThat(status.getXdsReplicas()).isEqualTo(1);
     assertThat(status.getProxies().getConnected()).isEqualTo(1);
@@ -54,7 +54,7 @@ class MeshStatusAggregatorTest {
         nacked("b.shop", "2025-05-01T10:00:01Z", "new"),
         unsynced("c.shop", "2025-05-01T09:00:00Z"),
         unsynced("d.shop", "2025-05-01T10:00:00Z"),
-        synced("e.shop")), List.of())), NOW);
+        synced("e.shop")), List.of())), 1, NOW);
 
     assertThat(status.getProxies()).isEqualTo(new ProxyCounts(5, 1, 1, 2));
     assertThat(status.getLastNack().getProxy()).isEqualTo("b.shop");
@@ -69,13 +69,13 @@ class MeshStatusAggregatorTest {
 
   @Test
   void listsAtMostFiftyProxiesButCountsAll() {
-    List<SyncReportDocument.ProxyEntry> proxies = new ArrayList<>();
+    List<SyncReport.ProxyEntry> proxies = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
       proxies.add(unsynced("p" + i + ".shop", "2025-05-01T09:00:00Z"));
     }
 
     MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(report("xds-0", FRESH, proxies, List.of())),
-        NOW);
+        1, NOW);
 
     assertThat(status.getProxies().getStale()).isEqualTo(60);
     assertThat(status.getStaleProxies()).hasSize(MeshStatusStatus.MAX_LISTED_PROXIES);
@@ -84,7 +84,7 @@ class MeshStatusAggregatorTest {
 
   @Test
   void isNotReadyWithoutALiveReplica() {
-    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(), NOW);
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(), 1, NOW);
 
     assertThat(status.getXdsReplicas()).isZero();
     assertThat(status.getConditions().get(0).getStatus()).isEqualTo(Condition.Status.False);
@@ -93,10 +93,10 @@ class MeshStatusAggregatorTest {
 
   @Test
   void keepsTimesWhenNothingChangedSoNoWriteIsNeeded() {
-    List<SyncReportDocument> reports = List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of()));
-    MeshStatusStatus first = MeshStatusAggregator.next(null, reports, NOW);
+    List<SyncReport> reports = List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of()));
+    MeshStatusStatus first = MeshStatusAggregator.next(null, reports, 1, NOW);
 
-    MeshStatusStatus again = MeshStatusAggregator.next(first, reports, NOW.plusSeconds(3));
+    MeshStatusStatus again = MeshStatusAggregator.next(first, reports, 1, NOW.plusSeconds(3));
 
     assertThat(again).isEqualTo(first);
   }
@@ -104,15 +104,55 @@ class MeshStatusAggregatorTest {
   @Test
   void movesReadyTransitionTimeOnlyWhenItsStatusChanges() {
     MeshStatusStatus first = MeshStatusAggregator.next(null,
-        List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())), NOW);
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())), 1, NOW);
 
     MeshStatusStatus second = MeshStatusAggregator.next(first,
-        List.of(report("xds-0", FRESH, List.of(synced("a.shop"), synced("b.shop")), List.of())), NOW.plusSeconds(2));
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop"), synced("b.shop")), List.of())), 1,
+        NOW.plusSeconds(2));
     MeshStatusStatus third = MeshStatusAggregator.next(second,
-        List.of(report("xds-0", FRESH, List.of(nacked("a.shop", FRESH, "bad")), List.of())), NOW.plusSeconds(4));
+        List.of(report("xds-0", FRESH, List.of(nacked("a.shop", FRESH, "bad")), List.of())), 1,
+        NOW.plusSeconds(4));
 
     assertThat(second.getConditions().get(0).getLastTransitionTime()).isEqualTo("2025-05-01T10:00:05Z");
     assertThat(second.getLastUpdateTime()).isEqualTo("2025-05-01T10:00:07Z");
     assertThat(third.getConditions().get(0).getLastTransitionTime()).isEqualTo("2025-05-01T10:00:09Z");
+  }
+
+  @Test
+  void leavesCertificateCountsOutAndSaysCertificatesAreNotIssuedYet() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null,
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())), 1, NOW);
+
+    assertThat(status.getCertificates()).as("no counts: CERTS-EXPIRING stays empty").isNull();
+    assertThat(status.getConditions()).extracting(Condition::getType).containsExactly("Ready", "CertificatesIssued");
+    assertThat(status.getConditions().get(1)).satisfies(certificates -> {
+      assertThat(certificates.getStatus()).isEqualTo(Condition.Status.False);
+      assertThat(certificates.getReason()).isEqualTo("NotImplemented");
+      assertThat(certificates.getMessage()).isEqualTo("Weft does not issue workload certificates yet; mTLS arrives "
+          + "with the identity work. CERTS-EXPIRING stays empty until then.");
+    });
+  }
+
+  @Test
+  void stampsItsConditionsWithTheObservedGeneration() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null,
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())), 3, NOW);
+
+    assertThat(status.getConditions()).extracting(Condition::getObservedGeneration).containsOnly(3L);
+  }
+
+  @Test
+  void isNotReadyWhileAReplicaReportsInANewerSchema() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null,
+        List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())),
+        List.of("weft-system/weft-xds-sync-b (version 2)"), 1, NOW);
+
+    assertThat(status.getProxies().getConnected()).as("the newer report's proxies are not counted").isEqualTo(1);
+    assertThat(status.getConditions().get(0)).satisfies(ready -> {
+      assertThat(ready.getStatus()).isEqualTo(Condition.Status.False);
+      assertThat(ready.getReason()).isEqualTo("NewerReportSchema");
+      assertThat(ready.getMessage()).startsWith("the sync reports in weft-system/weft-xds-sync-b (version 2) are in "
+          + "a schema newer than version 1").endsWith("upgrade the operator to the xds-server's release");
+    });
   }
 }

@@ -1,6 +1,7 @@
 package dev.weft.xds.sync;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
+import dev.weft.sync.report.SyncReport;
+import dev.weft.sync.report.SyncReportJson;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -11,7 +12,6 @@ import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this replica's {@link SyncReport} in one ConfigMap in the replica's own namespace, named
- * {@code weft-xds-sync-<pod name>}, labelled {@value #PART_OF_LABEL}={@value #PART_OF} and
- * {@value #REPORT_LABEL}={@value #REPORT_KIND}, owned by the replica's Pod when the Pod can be
- * read (so it goes when the Pod goes), with the JSON in the key {@value #DATA_KEY}.
+ * {@value SyncReport#CONFIG_MAP_PREFIX}{@code <pod name>}, labelled {@value #PART_OF_LABEL}={@value #PART_OF}
+ * and {@value SyncReport#LABEL}={@value SyncReport#LABEL_VALUE}, owned by the replica's Pod when the
+ * Pod can be read (so it goes when the Pod goes), with the JSON ({@link SyncReportJson}) in the key
+ * {@value SyncReport#DATA_KEY}.
  *
  * <p>Writes are batched, never one per request or push: the report is rebuilt every
  * {@link Settings#checkPeriod() check period} (250 ms, or the interval if shorter) and written when
@@ -33,23 +34,23 @@ import org.slf4j.LoggerFactory;
  * quiet spell reaches the operator within a check period, and a burst costs one write per
  * interval. At least every {@code heartbeat} (10 s) it is written even if nothing changed, with a
  * new {@code updated} time, so the operator can tell a dead replica (its {@code updated} gets old)
- * from a quiet one. Writes are at most {@code heartbeat + checkPeriod} apart while the API answers. Writes are plain updates carrying the
- * last seen resourceVersion (no server-side apply: the object has one writer, and the test mock
- * server does not support it); a conflict or a deleted object is read again and retried. A
- * failed write is logged and retried an interval later. {@link #close()} deletes the ConfigMap: a
- * replica that stops cleanly has handed its proxies to the others and has nothing to report.
+ * from a quiet one. Writes are at most {@code heartbeat + checkPeriod} apart while the API answers.
+ *
+ * <p>Each write is one server-side apply (field manager {@value #FIELD_MANAGER}, conflicts forced):
+ * it creates the ConfigMap or replaces what this replica wrote, whatever happened to the object in
+ * between, with no read first and no resourceVersion to go stale. Forcing is right because the
+ * report is this replica's alone; fields others add (an annotation, a label) stay. A failed write
+ * is logged and retried an interval later. {@link #close()} deletes the ConfigMap: a replica that
+ * stops cleanly has handed its proxies to the others and has nothing to report.
  */
 public final class SyncReportPublisher implements AutoCloseable {
 
-  public static final String NAME_PREFIX = "weft-xds-sync-";
-  public static final String DATA_KEY = "report.json";
   public static final String PART_OF_LABEL = "app.kubernetes.io/part-of";
   public static final String PART_OF = "weft";
-  public static final String REPORT_LABEL = "weft.dev/sync-report";
-  public static final String REPORT_KIND = "xds";
+  /** Who owns the report's fields, for server-side apply. */
+  public static final String FIELD_MANAGER = "weft-xds-sync-report";
 
   private static final Logger LOG = LoggerFactory.getLogger(SyncReportPublisher.class);
-  private static final int WRITE_ATTEMPTS = 3;
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
   /**
@@ -57,7 +58,7 @@ public final class SyncReportPublisher implements AutoCloseable {
    * and the heartbeat. A blank namespace means the Kubernetes client's namespace.
    */
   public record Settings(String namespace, String podName, Duration interval, Duration heartbeat,
-      SyncReport.Limits limits) {
+      SyncReportBuilder.Limits limits) {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
@@ -77,9 +78,10 @@ public final class SyncReportPublisher implements AutoCloseable {
       Objects.requireNonNull(limits, "limits");
     }
 
-    /** The defaults: every 2 s when changed, every 10 s regardless, {@link SyncReport.Limits#DEFAULT}. */
+    /** The defaults: every 2 s when changed, every 10 s regardless, {@link SyncReportBuilder.Limits#DEFAULT}. */
     public static Settings of(String namespace, String podName) {
-      return new Settings(namespace, podName, DEFAULT_INTERVAL, DEFAULT_HEARTBEAT, SyncReport.Limits.DEFAULT);
+      return new Settings(namespace, podName, DEFAULT_INTERVAL, DEFAULT_HEARTBEAT,
+          SyncReportBuilder.Limits.DEFAULT);
     }
 
     public Settings withTimings(Duration newInterval, Duration newHeartbeat) {
@@ -98,7 +100,8 @@ public final class SyncReportPublisher implements AutoCloseable {
 
     /** The ConfigMap's name: the prefix and the pod name, made a valid object name. */
     public String configMapName() {
-      String name = (NAME_PREFIX + podName.toLowerCase(Locale.ROOT)).replaceAll("[^a-z0-9.-]", "-");
+      String name = (SyncReport.CONFIG_MAP_PREFIX + podName.toLowerCase(Locale.ROOT))
+          .replaceAll("[^a-z0-9.-]", "-");
       name = name.length() > 253 ? name.substring(0, 253) : name;
       return name.replaceAll("[.-]+$", "");
     }
@@ -112,8 +115,7 @@ public final class SyncReportPublisher implements AutoCloseable {
   private final ScheduledThreadPoolExecutor scheduler;
 
   // Confined to tick(), which runs on the scheduler thread (or a test's thread), one at a time.
-  private ConfigMap lastWritten;
-  private String lastContent;
+  private SyncReport lastContent;
   private Instant lastWriteAt;
   private Instant lastFailureAt;
   private OwnerReference owner;
@@ -172,14 +174,14 @@ public final class SyncReportPublisher implements AutoCloseable {
       }
       SyncReport report = reports.get();
       Duration sinceWrite = lastWriteAt == null ? null : Duration.between(lastWriteAt, now);
-      boolean changed = !report.content().equals(lastContent);
+      boolean changed = !report.equals(lastContent);
       boolean heartbeatDue = sinceWrite == null || sinceWrite.compareTo(settings.heartbeat()) >= 0;
       boolean intervalPassed = sinceWrite == null || sinceWrite.compareTo(settings.interval()) >= 0;
       if (!heartbeatDue && !(changed && intervalPassed)) {
         return;
       }
-      write(report.json(settings.podName(), now, settings.heartbeat()));
-      lastContent = report.content();
+      write(report.stamped(settings.podName(), now, settings.heartbeat()));
+      lastContent = report;
       lastWriteAt = now;
       lastFailureAt = null;
       writes++;
@@ -216,37 +218,20 @@ public final class SyncReportPublisher implements AutoCloseable {
     }
   }
 
-  private void write(String json) {
-    ConfigMap desired = new ConfigMapBuilder()
+  private void write(SyncReport report) {
+    ConfigMapBuilder desired = new ConfigMapBuilder()
         .withNewMetadata()
         .withNamespace(settings.namespace())
         .withName(name)
-        .withLabels(Map.of(PART_OF_LABEL, PART_OF, REPORT_LABEL, REPORT_KIND))
-        .withOwnerReferences(ownerReference() == null ? List.of() : List.of(owner))
+        .withLabels(Map.of(PART_OF_LABEL, PART_OF, SyncReport.LABEL, SyncReport.LABEL_VALUE))
         .endMetadata()
-        .withData(Map.of(DATA_KEY, json))
-        .build();
-    for (int attempt = 1; ; attempt++) {
-      ConfigMap current = lastWritten != null ? lastWritten
-          : client.configMaps().inNamespace(settings.namespace()).withName(name).get();
-      try {
-        if (current == null) {
-          lastWritten = client.configMaps().inNamespace(settings.namespace()).resource(desired).create();
-        } else {
-          desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
-          lastWritten = client.configMaps().inNamespace(settings.namespace()).resource(desired).update();
-        }
-        return;
-      } catch (KubernetesClientException e) {
-        // Conflict (someone else wrote it, or it exists already) or gone: read it again and retry.
-        boolean retriable = e.getCode() == HttpURLConnection.HTTP_CONFLICT
-            || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND;
-        lastWritten = null;
-        if (!retriable || attempt == WRITE_ATTEMPTS) {
-          throw e;
-        }
-      }
+        .withData(Map.of(SyncReport.DATA_KEY, SyncReportJson.write(report)));
+    OwnerReference pod = ownerReference();
+    if (pod != null) {
+      desired.editMetadata().withOwnerReferences(pod).endMetadata();
     }
+    client.configMaps().inNamespace(settings.namespace()).resource(desired.build())
+        .fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
   }
 
   /** The replica's Pod as owner, or null where it cannot be read (a local run, or no RBAC to get pods). */

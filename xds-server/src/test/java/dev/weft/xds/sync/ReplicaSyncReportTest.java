@@ -22,7 +22,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -44,21 +43,25 @@ import org.junit.jupiter.api.Test;
  * NACK travel from an ADS client through the tracker and the provenance into the ConfigMap. The
  * client plays Envoy: it acks everything except a route configuration with the test hook's route,
  * which it rejects the way Envoy does (the real Envoy's rejection is the e2e suite's business).
+ * The mock server emulates the server-side apply the report is written with.
  */
-@EnableKubernetesMockClient(crud = true)
 class ReplicaSyncReportTest {
 
   private static final String REPORT_NAMESPACE = "weft-system";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  KubernetesMockServer server;
-  KubernetesClient client;
+  private ApplyingMockServer mock;
+  private KubernetesMockServer server;
+  private KubernetesClient client;
 
   private XdsServerApp app;
   private ManagedChannel channel;
 
   @BeforeEach
   void start() throws Exception {
+    mock = ApplyingMockServer.start();
+    server = mock.server();
+    client = server.createClient();
     server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(TrafficSplit.class));
     server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(VirtualService.class));
     for (String name : List.of("payments", "payments-v2")) {
@@ -85,6 +88,8 @@ class ReplicaSyncReportTest {
     if (app != null) {
       app.close();
     }
+    client.close();
+    mock.close();
   }
 
   static ConditionFactory await(String what) {

@@ -12,14 +12,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.sync.report.SyncReport;
+import dev.weft.sync.report.SyncReportJson;
 import dev.weft.xds.server.ProxyStatus;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -28,10 +30,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The publisher against the fabric8 mock server in CRUD mode, ticked by hand on a test clock. */
-@EnableKubernetesMockClient(crud = true)
+/** The publisher against the fabric8 mock server in CRUD mode (applies emulated), ticked by hand on a test clock. */
 class SyncReportPublisherTest {
 
   private static final String NAMESPACE = "weft-system";
@@ -39,26 +41,36 @@ class SyncReportPublisherTest {
   private static final String NAME = "weft-xds-sync-" + POD;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  KubernetesMockServer server;
-  KubernetesClient client;
+  private ApplyingMockServer mock;
+  private KubernetesMockServer server;
+  private KubernetesClient client;
 
   private final TestClock clock = new TestClock(T0);
   private final AtomicReference<SyncReport> report = new AtomicReference<>(reportOf(
       proxy("web-1.shop", WEB, 1, true, acked(RDS, "r1"))));
   private SyncReportPublisher publisher;
 
+  @BeforeEach
+  void startServer() {
+    mock = ApplyingMockServer.start();
+    server = mock.server();
+    client = server.createClient();
+  }
+
   @AfterEach
   void stop() {
     if (publisher != null) {
       publisher.close();
     }
+    client.close();
+    mock.close();
   }
 
   private static SyncReport reportOf(ProxyStatus... proxies) {
     SyncFixtures.Contents contents = new SyncFixtures.Contents().with(WEB, RDS, "r1", CANARY);
     List<ProxyStatus> list = List.of(proxies);
-    return SyncReport.of(list, ResourceSyncView.of(list, group -> Map.of(RDS, "r1"), contents),
-        SyncReport.Limits.DEFAULT);
+    return SyncReportBuilder.build(list, ResourceSyncView.of(list, group -> Map.of(RDS, "r1"), contents),
+        SyncReportBuilder.Limits.DEFAULT);
   }
 
   private SyncReportPublisher publisher(SyncReportPublisher.Settings settings, Clock publisherClock) {
@@ -75,7 +87,7 @@ class SyncReportPublisherTest {
   }
 
   private JsonNode written() throws Exception {
-    return JSON.readTree(configMap().getData().get(SyncReportPublisher.DATA_KEY));
+    return JSON.readTree(configMap().getData().get(SyncReport.DATA_KEY));
   }
 
   @Test
@@ -97,6 +109,7 @@ class SyncReportPublisherTest {
     });
     assertThat(written.getData()).containsOnlyKeys("report.json");
     JsonNode doc = written();
+    assertThat(doc.get("schemaVersion").asInt()).isEqualTo(1);
     assertThat(doc.get("replica").asText()).isEqualTo(POD);
     assertThat(doc.get("updated").asText()).isEqualTo("2024-05-01T12:00:00Z");
     assertThat(doc.get("heartbeatSeconds").asInt()).isEqualTo(10);
@@ -105,6 +118,33 @@ class SyncReportPublisherTest {
     assertThat(doc.get("resources").get(0).get("acked").asInt()).isEqualTo(1);
     assertThat(client.configMaps().inNamespace(NAMESPACE).withLabel("weft.dev/sync-report", "xds").list().getItems())
         .hasSize(1);
+  }
+
+  @Test
+  void writesWhatTheOperatorsReaderReadsBack() {
+    publisher().tick();
+
+    SyncReportJson.Result read = SyncReportJson.read(configMap().getData().get(SyncReport.DATA_KEY));
+
+    assertThat(read).isEqualTo(new SyncReportJson.Parsed(
+        report.get().stamped(POD, T0, SyncReportPublisher.Settings.DEFAULT_HEARTBEAT)));
+  }
+
+  @Test
+  void writesByServerSideApplyAsItsOwnFieldManagerForcingConflicts() {
+    SyncReportPublisher reporter = publisher();
+    reporter.tick();
+    clock.advance(Duration.ofSeconds(10));
+    reporter.tick();
+
+    assertThat(mock.applies()).hasSize(2).allSatisfy(apply -> {
+      assertThat(apply.getMethod()).isEqualTo("PATCH");
+      assertThat(apply.getHeader("Content-Type")).startsWith("application/apply-patch+yaml");
+      assertThat(apply.getPath()).startsWith("/api/v1/namespaces/" + NAMESPACE + "/configmaps/" + NAME + "?")
+          .contains("fieldManager=weft-xds-sync-report").contains("force=true");
+    });
+    assertThat(mock.applies()).extracting(RecordedRequest::getUtf8Body)
+        .noneMatch(body -> body.contains("resourceVersion"));
   }
 
   @Test

@@ -9,31 +9,40 @@ import static dev.weft.xds.sync.SyncFixtures.acked;
 import static dev.weft.xds.sync.SyncFixtures.nacked;
 import static dev.weft.xds.sync.SyncFixtures.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.weft.sync.report.SyncReport;
+import dev.weft.sync.report.SyncReportJson;
 import dev.weft.xds.server.ProxyStatus;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class SyncReportTest {
+/** The report built from the tracker's proxies, as written (its JSON) and as the operator reads it. */
+class SyncReportBuilderTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static SyncReport report(List<ProxyStatus> proxies, SyncReport.Limits limits) {
+  private static SyncReport report(List<ProxyStatus> proxies, SyncReportBuilder.Limits limits) {
     SyncFixtures.Contents contents = new SyncFixtures.Contents()
         .with(WEB, RDS, "r1", ROUTES)
         .with(WEB, RDS, "r2", CANARY, ROUTES);
     ResourceSyncView view = ResourceSyncView.of(proxies, group -> Map.of(RDS, "r2"), contents);
-    return SyncReport.of(proxies, view, limits);
+    return SyncReportBuilder.build(proxies, view, limits);
+  }
+
+  private static String json(SyncReport report, String replica, Instant updated) {
+    return SyncReportJson.write(report.stamped(replica, updated, Duration.ofSeconds(10)));
   }
 
   private static JsonNode parse(SyncReport report) throws Exception {
-    return JSON.readTree(report.json("weft-xds-0", T0.plusMillis(61_500), Duration.ofSeconds(10)));
+    return JSON.readTree(json(report, "weft-xds-0", T0.plusMillis(61_500)));
   }
 
   @Test
@@ -42,10 +51,12 @@ class SyncReportTest {
         proxy("web-1.shop", WEB, 1, true, acked(RDS, "r2")),
         proxy("web-2.shop", WEB, 2, false, nacked(RDS, "r1", "r2", "missing ): (weft")));
 
-    JsonNode doc = parse(report(proxies, SyncReport.Limits.DEFAULT));
+    JsonNode doc = parse(report(proxies, SyncReportBuilder.Limits.DEFAULT));
 
     assertThat(doc.fieldNames()).toIterable()
-        .containsExactly("replica", "updated", "heartbeatSeconds", "proxies", "resources", "truncated");
+        .containsExactly("schemaVersion", "replica", "updated", "heartbeatSeconds", "proxies", "resources",
+            "truncated");
+    assertThat(doc.get("schemaVersion").asInt()).isEqualTo(SyncReport.SCHEMA_VERSION);
     assertThat(doc.get("replica").asText()).isEqualTo("weft-xds-0");
     assertThat(doc.get("updated").asText()).isEqualTo("2024-05-01T12:01:01Z");
     assertThat(doc.get("heartbeatSeconds").asInt()).isEqualTo(10);
@@ -90,7 +101,7 @@ class SyncReportTest {
         proxy("b-pending.shop", WEB, 2, false, acked(RDS, "r1")),
         proxy("c-rejecting.shop", WEB, 3, false, nacked(RDS, "r1", "r2", "no")));
 
-    JsonNode doc = parse(report(proxies, SyncReport.Limits.DEFAULT));
+    JsonNode doc = parse(report(proxies, SyncReportBuilder.Limits.DEFAULT));
 
     assertThat(doc.get("proxies").findValuesAsText("id"))
         .containsExactly("c-rejecting.shop", "b-pending.shop", "a-synced.shop");
@@ -106,8 +117,8 @@ class SyncReportTest {
     // By kind the TrafficSplit comes first; the VirtualService goes first as a rejected version (r2) held it.
     ResourceSyncView view = ResourceSyncView.of(proxies, group -> Map.of(RDS, "r3"), contents);
 
-    JsonNode doc = JSON.readTree(SyncReport.of(proxies, view, SyncReport.Limits.DEFAULT)
-        .json("r", T0, Duration.ofSeconds(10)));
+    JsonNode doc = JSON.readTree(json(SyncReportBuilder.build(proxies, view, SyncReportBuilder.Limits.DEFAULT),
+        "r", T0));
 
     assertThat(doc.get("resources").findValuesAsText("name")).containsExactly("payments-api", "payments-canary");
   }
@@ -118,7 +129,7 @@ class SyncReportTest {
     for (int i = 0; i < 5; i++) {
       proxies.add(proxy("web-" + i + ".shop", WEB, i, false, nacked(RDS, "r1", "r2", "x".repeat(50))));
     }
-    SyncReport.Limits limits = new SyncReport.Limits(3, 1, 2, 10, 1 << 20);
+    SyncReportBuilder.Limits limits = new SyncReportBuilder.Limits(3, 1, 2, 10, 1 << 20);
 
     SyncReport report = report(proxies, limits);
     JsonNode doc = parse(report);
@@ -138,11 +149,11 @@ class SyncReportTest {
     for (int i = 0; i < 200; i++) {
       proxies.add(proxy("web-" + i + ".shop", WEB, i, false, nacked(RDS, "r1", "r2", "y".repeat(1024))));
     }
-    SyncReport.Limits limits = new SyncReport.Limits(1000, 1000, 20, 1024, 64 * 1024);
+    SyncReportBuilder.Limits limits = new SyncReportBuilder.Limits(1000, 1000, 20, 1024, 64 * 1024);
 
     SyncReport report = report(proxies, limits);
 
-    assertThat(report.json("weft-xds-0", T0, Duration.ofSeconds(10)).getBytes(StandardCharsets.UTF_8).length)
+    assertThat(json(report, "weft-xds-0", T0).getBytes(StandardCharsets.UTF_8).length)
         .isLessThanOrEqualTo(64 * 1024 + 200);
     assertThat(report.truncated()).isTrue();
     assertThat(parse(report).get("proxies").size()).isBetween(1, 199);
@@ -153,7 +164,7 @@ class SyncReportTest {
     String message = "Invalid regex '\"(\\d': missing )\nat line 1\t";
     List<ProxyStatus> proxies = List.of(proxy("web-1.shop", WEB, 1, false, nacked(RDS, "r1", "r2", message)));
 
-    JsonNode doc = parse(report(proxies, SyncReport.Limits.DEFAULT));
+    JsonNode doc = parse(report(proxies, SyncReportBuilder.Limits.DEFAULT));
 
     assertThat(doc.get("proxies").get(0).get("nack").get("message").asText()).isEqualTo(message);
   }
@@ -162,11 +173,33 @@ class SyncReportTest {
   void contentLeavesOutTheTimeSoAnUnchangedStateNeedsNoWrite() {
     List<ProxyStatus> proxies = List.of(proxy("web-1.shop", WEB, 1, true, acked(RDS, "r2")));
 
-    SyncReport first = report(proxies, SyncReport.Limits.DEFAULT);
-    SyncReport second = report(proxies, SyncReport.Limits.DEFAULT);
+    SyncReport first = report(proxies, SyncReportBuilder.Limits.DEFAULT);
+    SyncReport second = report(proxies, SyncReportBuilder.Limits.DEFAULT);
 
-    assertThat(first.content()).isEqualTo(second.content()).doesNotContain("updated");
-    assertThat(first.json("r", T0, Duration.ofSeconds(10))).isNotEqualTo(second.json("r", T0.plusSeconds(10),
-        Duration.ofSeconds(10)));
+    assertThat(first).isEqualTo(second);
+    assertThat(first.updated()).isNull();
+    assertThat(json(first, "r", T0)).isNotEqualTo(json(second, "r", T0.plusSeconds(10)));
+  }
+
+  @Test
+  void roundTripsThroughTheJsonTheOperatorReads() {
+    List<ProxyStatus> proxies = List.of(
+        proxy("web-1.shop", WEB, 1, true, acked(RDS, "r2")),
+        proxy("web-2.shop", WEB, 2, false, nacked(RDS, "r1", "r2", "Invalid regex '\"(\\d': missing )\n")));
+    SyncReport written = report(proxies, SyncReportBuilder.Limits.DEFAULT)
+        .stamped("weft-xds-0", T0, Duration.ofSeconds(10));
+
+    SyncReportJson.Result read = SyncReportJson.read(SyncReportJson.write(written));
+
+    assertThat(read).isEqualTo(new SyncReportJson.Parsed(written));
+    SyncReport report = ((SyncReportJson.Parsed) read).report();
+    assertThat(report.proxies()).extracting(SyncReport.ProxyEntry::id).containsExactly("web-2.shop", "web-1.shop");
+    assertThat(report.proxies().get(0).standingNack()).hasValueSatisfying(nack -> {
+      assertThat(nack.type()).isEqualTo("rds");
+      assertThat(nack.message()).isEqualTo("Invalid regex '\"(\\d': missing )\n");
+    });
+    assertThat(report.resources()).extracting(SyncReport.ResourceEntry::name, SyncReport.ResourceEntry::generation,
+        SyncReport.ResourceEntry::proxies, SyncReport.ResourceEntry::acked)
+        .contains(tuple("payments-canary", 3L, 2, 1));
   }
 }
