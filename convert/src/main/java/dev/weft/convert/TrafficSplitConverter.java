@@ -17,19 +17,19 @@ public final class TrafficSplitConverter {
   /**
    * The split the TrafficSplit asks for; backends keep their declared order.
    *
-   * @throws IllegalArgumentException naming the field, when a required field is missing (possible
+   * @throws InvalidFieldException naming the field, when a required field is missing (possible
    *     only where the CRD's validation did not run)
    */
   public static TrafficSplitRule toRule(TrafficSplit split) {
     TrafficSplitSpec spec = split.getSpec();
     if (spec == null || spec.getService() == null) {
-      throw new IllegalArgumentException("spec.service is required");
+      throw new InvalidFieldException("spec.service", "required");
     }
     List<WeightedService> backends = new ArrayList<>();
     for (int i = 0; i < spec.getBackends().size(); i++) {
       TrafficSplitBackend backend = spec.getBackends().get(i);
       if (backend.getService() == null || backend.getWeight() == null) {
-        throw new IllegalArgumentException("spec.backends[" + i + "] needs both service and weight");
+        throw new InvalidFieldException("spec.backends[" + i + "]", "needs both service and weight");
       }
       backends.add(new WeightedService(backend.getService(), backend.getWeight()));
     }

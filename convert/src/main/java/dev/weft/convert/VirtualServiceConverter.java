@@ -25,13 +25,13 @@ public final class VirtualServiceConverter {
    * The routing the VirtualService asks for. Defaults the schema declares are applied here too, so
    * an object that skipped them (no CRD defaulting, e.g. a client-side dry run) means the same.
    *
-   * @throws IllegalArgumentException naming the field, when a required field is missing or a
+   * @throws InvalidFieldException naming the field, when a required field is missing or a
    *     duration is malformed (possible only where the CRD's validation did not run)
    */
   public static HttpRouting toRouting(VirtualService vs) {
     VirtualServiceSpec spec = vs.getSpec();
     if (spec == null || spec.getService() == null) {
-      throw new IllegalArgumentException("spec.service is required");
+      throw new InvalidFieldException("spec.service", "required");
     }
     String namespace = vs.getMetadata().getNamespace();
     List<HttpRouting.Rule> rules = new ArrayList<>();
@@ -71,7 +71,7 @@ public final class VirtualServiceConverter {
       return null;
     }
     if (path.getValue() == null) {
-      throw new IllegalArgumentException(field + ".value is required");
+      throw new InvalidFieldException(field + ".value", "required");
     }
     PathMatch.Type type = path.getType() == null ? PathMatch.Type.PathPrefix : path.getType();
     HttpRouting.PathKind kind = switch (type) {
@@ -84,7 +84,7 @@ public final class VirtualServiceConverter {
 
   private static HttpRouting.HeaderCondition header(HeaderMatch header, String field) {
     if (header.getName() == null) {
-      throw new IllegalArgumentException(field + ".name is required");
+      throw new InvalidFieldException(field + ".name", "required");
     }
     HeaderMatch.Type type = header.getType() == null ? HeaderMatch.Type.Exact : header.getType();
     HttpRouting.HeaderKind kind = switch (type) {
@@ -97,14 +97,14 @@ public final class VirtualServiceConverter {
       return new HttpRouting.HeaderCondition(header.getName(), kind, null);
     }
     if (header.getValue() == null) {
-      throw new IllegalArgumentException(field + ".value is required for type " + type);
+      throw new InvalidFieldException(field + ".value", "required for type " + type);
     }
     return new HttpRouting.HeaderCondition(header.getName(), kind, header.getValue());
   }
 
   private static WeightedService backend(RouteBackend backend, String field) {
     if (backend.getService() == null) {
-      throw new IllegalArgumentException(field + ".service is required");
+      throw new InvalidFieldException(field + ".service", "required");
     }
     int port = backend.getPort() == null ? 0 : backend.getPort();
     int weight = backend.getWeight() == null ? 1 : backend.getWeight();
@@ -116,7 +116,7 @@ public final class VirtualServiceConverter {
       return null;
     }
     if (retries.getAttempts() == null) {
-      throw new IllegalArgumentException(field + ".attempts is required");
+      throw new InvalidFieldException(field + ".attempts", "required");
     }
     List<String> retryOn = retries.getRetryOn().stream().map(VirtualServiceConverter::envoyName).toList();
     return new HttpRouting.Retries(
@@ -143,7 +143,7 @@ public final class VirtualServiceConverter {
     try {
       return ApiDuration.parse(text);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+      throw new InvalidFieldException(field, e.getMessage(), e);
     }
   }
 }

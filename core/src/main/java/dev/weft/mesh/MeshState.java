@@ -1,27 +1,45 @@
 package dev.weft.mesh;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Everything the translation needs, frozen: Services with their endpoints, TrafficSplits and
  * VirtualServices. Built by the Kubernetes adapter, read by the translators; never changed in place.
+ *
+ * <p>{@code aliases} are the Services that exist only as DNS aliases (Kubernetes type
+ * ExternalName): the mesh does not route to them, so they are not among {@code services}, but a
+ * resource that names one is told what it is rather than that it does not exist.
  */
 public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits,
-    List<HttpRouting> routings) {
+    List<HttpRouting> routings, Set<ServiceKey> aliases) {
 
   public static final MeshState EMPTY = new MeshState(Map.of(), List.of(), List.of());
 
   public MeshState {
     // Sorted, so that everything derived from the state comes out in a stable order.
-    services = java.util.Collections.unmodifiableMap(new TreeMap<>(services));
+    services = Collections.unmodifiableMap(new TreeMap<>(services));
     splits = List.copyOf(splits);
     routings = List.copyOf(routings);
+    aliases = Collections.unmodifiableSet(new TreeSet<>(aliases));
+  }
+
+  /** A state without alias Services. */
+  public MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits, List<HttpRouting> routings) {
+    this(services, splits, routings, Set.of());
   }
 
   public Optional<MeshService> service(ServiceKey key) {
     return Optional.ofNullable(services.get(key));
+  }
+
+  /** The same Services with other TrafficSplits and VirtualServices. */
+  public MeshState withRules(List<TrafficSplitRule> otherSplits, List<HttpRouting> otherRoutings) {
+    return new MeshState(services, otherSplits, otherRoutings, aliases);
   }
 }

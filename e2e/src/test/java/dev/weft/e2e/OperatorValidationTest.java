@@ -157,22 +157,45 @@ class OperatorValidationTest {
 
   @Test
   @Order(3)
-  void splitWhoseBackendIsTheRootOfAnotherSplitIsInvalid(Kubectl kubectl, KubernetesClient client) {
+  void ofTwoSplitsThatWouldNestTheNewerIsConflictedAndTheOlderKeepsServing(Kubectl kubectl, KubernetesClient client) {
+    // The outer split first: a newer split of one of its backends must not knock it out.
     apply(kubectl, service(NS, "web", 80) + service(NS, "web-v1", 80) + service(NS, "web-v2", 80)
-        + service(NS, "web-v2a", 80) + split(NS, "web-canary", "web", "web-v1", "web-v2")
-        + split(NS, "web-v2-split", "web-v2", "web-v2a"));
-
-    Condition nested = awaitCondition(client, TrafficSplit.class, NS, "web-canary", "Accepted",
-        c -> assertThat(c.getReason()).isEqualTo("Invalid"));
-    assertThat(nested.getStatus()).isEqualTo(Condition.Status.False);
-    assertThat(nested.getMessage()).startsWith("spec.backends[1].service: Service opval/web-v2 is the root of "
-        + "TrafficSplit opval/web-v2-split, and splits do not nest");
-    awaitCondition(client, TrafficSplit.class, NS, "web-v2-split", "Accepted",
+        + service(NS, "web-v2a", 80) + split(NS, "web-canary", "web", "web-v1", "web-v2"));
+    Condition live = awaitCondition(client, TrafficSplit.class, NS, "web-canary", "Accepted",
         c -> assertThat(c.getStatus()).isEqualTo(Condition.Status.True));
+    // Created in the same second, the two would tie-break by name, and web-canary would still be older.
+    apply(kubectl, split(NS, "web-v2-split", "web-v2", "web-v2a"));
 
-    kubectl.run("delete", "ts", "web-v2-split", "-n", NS).requireSuccess();
+    Condition inner = awaitCondition(client, TrafficSplit.class, NS, "web-v2-split", "Accepted",
+        c -> assertThat(c.getStatus()).isEqualTo(Condition.Status.False));
+    assertThat(inner.getReason()).isEqualTo("Conflicted");
+    assertThat(inner.getMessage()).isEqualTo("spec.service: Service opval/web-v2 is a backend of the older "
+        + "TrafficSplit opval/web-canary (its spec.backends[1]), and splits do not nest, so the older one applies; "
+        + "put these backends into opval/web-canary in place of web-v2, or delete one of the two splits");
+    Condition outer = awaitCondition(client, TrafficSplit.class, NS, "web-canary", "Accepted",
+        c -> assertThat(c.getMessage()).contains("so the newer TrafficSplit opval/web-v2-split is refused"));
+    assertThat(outer.getStatus()).isEqualTo(Condition.Status.True);
+    assertThat(outer.getLastTransitionTime()).as("the live split never left True")
+        .isEqualTo(live.getLastTransitionTime());
 
-    awaitCondition(client, TrafficSplit.class, NS, "web-canary", "Accepted",
+    // The inner split first: a newer split that names its root as a backend is the one refused.
+    apply(kubectl, service(NS, "img", 80) + service(NS, "img-v1", 80) + service(NS, "img-v2", 80)
+        + service(NS, "img-v2a", 80) + split(NS, "img-a-v2", "img-v2", "img-v2a"));
+    awaitCondition(client, TrafficSplit.class, NS, "img-a-v2", "Accepted",
+        c -> assertThat(c.getStatus()).isEqualTo(Condition.Status.True));
+    apply(kubectl, split(NS, "img-b-canary", "img", "img-v1", "img-v2"));
+
+    Condition nested = awaitCondition(client, TrafficSplit.class, NS, "img-b-canary", "Accepted",
+        c -> assertThat(c.getStatus()).isEqualTo(Condition.Status.False));
+    assertThat(nested.getReason()).isEqualTo("Conflicted");
+    assertThat(nested.getMessage()).startsWith("spec.backends[1].service: Service opval/img-v2 is the root of the "
+        + "older TrafficSplit opval/img-a-v2, and splits do not nest");
+    assertThat(condition(client, TrafficSplit.class, NS, "img-a-v2", "Accepted").orElseThrow().getStatus())
+        .isEqualTo(Condition.Status.True);
+
+    kubectl.run("delete", "ts", "img-a-v2", "-n", NS).requireSuccess();
+
+    awaitCondition(client, TrafficSplit.class, NS, "img-b-canary", "Accepted",
         c -> assertThat(c.getStatus()).isEqualTo(Condition.Status.True));
   }
 

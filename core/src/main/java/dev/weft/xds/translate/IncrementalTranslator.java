@@ -51,7 +51,7 @@ public final class IncrementalTranslator implements Translator {
     Map<ServiceKey, MeshService> services = new HashMap<>();
     state.services().forEach((key, service) ->
         services.put(key, new MeshService(key, service.clusterIp(), service.ports(), List.of())));
-    return new MeshState(services, state.splits(), state.routings());
+    return new MeshState(services, state.splits(), state.routings(), state.aliases());
   }
 
   /** The same translation with new endpoint assignments; configs shared before stay shared. */

@@ -63,7 +63,7 @@ public final class LastGoodTranslator implements Translator {
     Set<Name> substituted = new HashSet<>();
     collectSubstituted(state.splits(), servedSplits, TrafficSplitRule::source, substituted);
     collectSubstituted(state.routings(), servedRoutings, HttpRouting::source, substituted);
-    Translation served = translator.translate(new MeshState(state.services(), servedSplits, servedRoutings), groups);
+    Translation served = translator.translate(state.withRules(servedSplits, servedRoutings), groups);
     // Rejections name what the user wrote: the current generation of a substituted resource, and
     // everything else as the served translation found it. A last good version that no longer
     // translates (its Service is gone) is left out by the served translation too; it stays

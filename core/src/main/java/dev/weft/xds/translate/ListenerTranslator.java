@@ -108,9 +108,9 @@ public final class ListenerTranslator {
         if (owner != null) {
           // Two Services on one cluster IP cannot happen in Kubernetes; two equal filter chain
           // matches would make Envoy refuse the listener, so the first by name keeps it.
-          rejections.add(new Rejection(serviceRef(service), "spec.clusterIP: " + service.clusterIp() + " port "
-              + port.port() + " is also claimed by Service " + owner.key() + "; TCP traffic to it goes to "
-              + owner.key()));
+          rejections.add(new Rejection(serviceRef(service), new FieldError("spec.clusterIP",
+              FieldError.Reason.CONFLICTED, service.clusterIp() + " port " + port.port() + " is also claimed by "
+              + "Service " + owner.key() + "; TCP traffic to it goes to " + owner.key())));
           continue;
         }
         tcpChains.add(tcpChain(service, port, plan.defaultDestination(service.key(), port)));

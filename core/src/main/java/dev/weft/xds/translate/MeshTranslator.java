@@ -1,13 +1,10 @@
 package dev.weft.xds.translate;
 
-import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
-import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
-import dev.weft.mesh.TrafficSplitRule;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -18,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,9 +77,9 @@ public final class MeshTranslator implements Translator {
       rejections.addAll(appPortRejections(group));
       boolean bindable = IpLiteral.isValid(group.inboundAddress());
       if (!bindable) {
-        rejections.add(new Rejection(groupRef(group), "inboundAddress: '" + group.inboundAddress() + "' is not an "
-            + "IP address, so the sidecar's listeners cannot be bound; it gets clusters and endpoints only until "
-            + "its pod has an IP address"));
+        rejections.add(new Rejection(groupRef(group), new FieldError("inboundAddress", FieldError.Reason.INVALID,
+            "'" + group.inboundAddress() + "' is not an IP address, so the sidecar's listeners cannot be bound; it "
+            + "gets clusters and endpoints only until its pod has an IP address")));
       }
       String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts();
       configs.put(group, byContent.computeIfAbsent(key, k -> sidecar(shared, group, bindable)));
@@ -119,9 +115,9 @@ public final class MeshTranslator implements Translator {
     List<Rejection> rejections = new ArrayList<>();
     for (int port : group.appPorts()) {
       if (!kept.contains(port)) {
-        rejections.add(new Rejection(groupRef(group), "appPorts: " + port + (port < 1 || port > 65535
-            ? " is not a port number" : " is a sidecar port (15000, 15001, 15006, 15090)")
-            + ", so inbound traffic to it is not proxied; move the application to another port"));
+        rejections.add(new Rejection(groupRef(group), new FieldError("appPorts", FieldError.Reason.INVALID,
+            port + (port < 1 || port > 65535 ? " is not a port number" : " is a sidecar port (15000, 15001, 15006, "
+            + "15090)") + ", so inbound traffic to it is not proxied; move the application to another port")));
       }
     }
     return rejections;
@@ -147,56 +143,18 @@ public final class MeshTranslator implements Translator {
     final Map<String, List<SourceRef>> byTcpChain = new HashMap<>();
 
     Provenance(MeshState state, TrafficPlan plan) {
-      Set<SourceRef> rejected = new HashSet<>();
-      plan.rejections().forEach(r -> rejected.add(r.source()));
-      // The plan lets the oldest TrafficSplit of a root win and never falls back to a younger one.
-      Map<ServiceKey, SourceRef> oldestSplit = new HashMap<>();
-      for (TrafficSplitRule split : state.splits()) {
-        oldestSplit.merge(split.root(), split.source(), (a, b) -> a.compareTo(b) <= 0 ? a : b);
-      }
-      Map<String, SourceRef> routingsByName = new HashMap<>();
-      for (HttpRouting routing : state.routings()) {
-        routingsByName.put(routing.service() + "|" + routing.source().namespace() + "/" + routing.source().name(),
-            routing.source());
-      }
       for (MeshService service : state.services().values()) {
         for (ServicePort port : service.ports()) {
           List<SourceRef> sources = new ArrayList<>();
-          SourceRef split = oldestSplit.get(service.key());
-          if (split != null && splitApplies(split, plan, service.key(), port, rejected)) {
-            sources.add(split);
-          }
+          plan.split(service.key(), port.port()).ifPresent(sources::add);
           if (port.protocol().isHttp()) {
-            List<TrafficPlan.RoutedRule> rules = plan.rules(service.key(), port.port());
-            if (!rules.isEmpty()) {
-              SourceRef owner = routingsByName.get(service.key() + "|" + owningRouting(rules.get(0).name()));
-              if (owner != null) {
-                sources.add(owner);
-              }
-            }
+            plan.routing(service.key(), port.port()).ifPresent(sources::add);
             byVirtualHost.put(ResourceNames.virtualHost(service.key(), port.port()), sources);
           } else {
             byTcpChain.put(ResourceNames.outboundCluster(service.key(), port.port()), sources);
           }
         }
       }
-    }
-
-    /**
-     * Whether the plan applied the split on this port: its default destination is not the port's
-     * own cluster, or (a split onto the root alone looks like no split) the split was not rejected.
-     */
-    private static boolean splitApplies(SourceRef split, TrafficPlan plan, ServiceKey root, ServicePort port,
-        Set<SourceRef> rejected) {
-      TrafficPlan.Destination own = TrafficPlan.Destination.of(ResourceNames.outboundCluster(root, port.port()));
-      return !plan.defaultDestination(root, port).equals(own) || !rejected.contains(split);
-    }
-
-    /** The {@code namespace/name} of the VirtualService a routed rule came from (rules are named after it). */
-    private static String owningRouting(String ruleName) {
-      int first = ruleName.indexOf('/');
-      int second = first < 0 ? -1 : ruleName.indexOf('/', first + 1);
-      return second < 0 ? ruleName : ruleName.substring(0, second);
     }
 
     /** The user resources in {@code config}, per type URL, sorted; types without any are left out. */

@@ -13,28 +13,41 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
  * Where the traffic of each Service port goes, once the TrafficSplits and VirtualServices of a mesh
  * state are checked against it: the port's default destination (its split as weighted clusters, or
  * its own cluster) and the ordered rules of the VirtualService that owns the port. Everything that
- * cannot be applied is left out with a {@link Rejection}, and the rest keeps serving:
+ * cannot be applied is left out with its {@link FieldError}s, and the rest keeps serving.
+ *
+ * <p>This is also the mesh's validation API: the operator checks a namespace by building its mesh
+ * state as the xds-server does and reading {@link #errors(SourceRef)}, so what status says is what
+ * the translation does. The rules:
  *
  * <ul>
+ *   <li>Resources are taken oldest first ({@link SourceRef} order: creation time, then namespace
+ *       and name).
+ *   <li>Of several TrafficSplits for one root Service the oldest applies and the others are
+ *       refused, even while the oldest cannot be applied itself: a newer split never takes a root
+ *       from an older one.
+ *   <li>TrafficSplits do not nest: where a backend of one split is the root of another, the older
+ *       of the two wins in the same way and the newer one is refused, so creating a split never
+ *       changes what an older one does.
  *   <li>A TrafficSplit whose root Service is missing, or that names a missing backend Service, is
  *       left out; where a backend lacks one of the root's ports, it is left out for that port.
- *       Of several TrafficSplits for one root the oldest wins and the others are rejected.
  *   <li>A VirtualService is applied whole or not at all: a missing Service or port, an invalid
- *       path, header or regex, or a rule backend that does not exist rejects it. Of several for one
- *       Service port the oldest wins on that port.
+ *       path, header or regex, or a rule backend that does not exist leaves it out. On each Service
+ *       port the oldest VirtualService that can be applied there owns it, and newer ones are
+ *       refused on that port; one that cannot be applied blocks nobody.
  * </ul>
  *
  * <p>A split backend (or rule backend without a port) is reached on the port number the request
@@ -42,18 +55,6 @@ import java.util.stream.Collectors;
  * refuses them in TCP proxies, and they carry no traffic anyway).
  */
 public final class TrafficPlan {
-
-  /** Envoy's retry_on names that the mesh passes through (Envoy ignores names it does not know). */
-  static final Set<String> RETRY_ON_NAMES = Set.of("5xx", "gateway-error", "reset", "reset-before-request",
-      "connect-failure", "envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes",
-      "retriable-headers", "http3-post-connect-failure", "cancelled", "deadline-exceeded", "internal",
-      "resource-exhausted", "unavailable");
-  /** Longer timeouts are almost certainly a typo; 0s is how to turn a timeout off. */
-  static final Duration MAX_TIMEOUT = Duration.ofDays(365);
-  static final int MAX_WEIGHT = 10_000;
-
-  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
-  private static final Pattern METHOD = Pattern.compile("[A-Z]+");
 
   /** Requests go to these clusters, spread by weight (one cluster: all of them). */
   public record Destination(List<Backend> backends) {
@@ -95,9 +96,11 @@ public final class TrafficPlan {
 
   private final MeshState state;
   private final Map<PortKey, Destination> splits = new HashMap<>();
+  private final Map<PortKey, SourceRef> splitOwners = new HashMap<>();
   private final Map<PortKey, List<RoutedRule>> rules = new HashMap<>();
   private final Map<PortKey, SourceRef> ruleOwners = new HashMap<>();
-  private final List<Rejection> rejections = new ArrayList<>();
+  private final Map<SourceRef, Set<FieldError>> errors = new LinkedHashMap<>();
+  private final Map<SourceRef, Set<SourceRef>> refusedInFavour = new HashMap<>();
 
   private TrafficPlan(MeshState state) {
     this.state = state;
@@ -117,106 +120,193 @@ public final class TrafficPlan {
     return split != null ? split : Destination.of(ResourceNames.outboundCluster(service, port.port()));
   }
 
+  /** The TrafficSplit whose weights are this Service port's default destination, if one applies there. */
+  public Optional<SourceRef> split(ServiceKey service, int port) {
+    return Optional.ofNullable(splitOwners.get(new PortKey(service, port)));
+  }
+
   /** The rules of the VirtualService that owns this Service port, in declared order; empty if none. */
   public List<RoutedRule> rules(ServiceKey service, int port) {
     return rules.getOrDefault(new PortKey(service, port), List.of());
   }
 
-  /** What was left out and why, sorted, without repeats. */
+  /** The VirtualService whose rules apply on this Service port, if one does. */
+  public Optional<SourceRef> routing(ServiceKey service, int port) {
+    return Optional.ofNullable(ruleOwners.get(new PortKey(service, port)));
+  }
+
+  /**
+   * What is wrong with one TrafficSplit or VirtualService of the state, most fundamental first
+   * (in {@link FieldError.Reason} order, then as found); empty when it applies as written. A
+   * resource with errors is left out, except that a missing port ({@link FieldError.Reason#PORT_MISMATCH})
+   * or, for a VirtualService, an older one's claim leaves it out on that port only.
+   */
+  public List<FieldError> errors(SourceRef source) {
+    return errors.getOrDefault(source, Set.of()).stream()
+        .sorted(Comparator.comparing(FieldError::reason)).toList();
+  }
+
+  /**
+   * The newer resources that are refused, wholly or on some port, because {@code source} is older
+   * and claims the same thing: the same root Service, a split it would nest with, a Service port.
+   * Oldest first.
+   */
+  public List<SourceRef> refusedInFavourOf(SourceRef source) {
+    return List.copyOf(refusedInFavour.getOrDefault(source, Set.of()));
+  }
+
+  /** What was left out and why: one rejection per resource with errors, sorted. */
   public List<Rejection> rejections() {
-    return rejections.stream().distinct().sorted().toList();
+    return errors.keySet().stream().map(source -> new Rejection(source, errors(source))).sorted().toList();
   }
 
   private void resolveSplits() {
-    Map<ServiceKey, List<TrafficSplitRule>> byRoot = new TreeMap<>();
-    for (TrafficSplitRule split : state.splits()) {
-      if (state.service(split.root()).isEmpty()) {
-        reject(split.source(), "spec.service: Service " + split.root() + " does not exist; create it or "
-            + "point spec.service at an existing Service");
+    List<TrafficSplitRule> byAge = new ArrayList<>(state.splits());
+    byAge.sort(Comparator.comparing(TrafficSplitRule::source));
+    Map<ServiceKey, TrafficSplitRule> oldestByRoot = new HashMap<>();
+    for (TrafficSplitRule split : byAge) {
+      TrafficSplitRule winner = oldestByRoot.putIfAbsent(split.root(), split);
+      if (winner != null) {
+        refuse(split.source(), winner.source(), new FieldError("spec.service", FieldError.Reason.CONFLICTED,
+            "conflicts with the older TrafficSplit " + name(winner.source()) + " for Service " + winner.root()
+            + ", and the oldest one wins; delete one of them or merge their backends into one TrafficSplit"));
+      }
+    }
+    for (int newer = 1; newer < byAge.size(); newer++) {
+      for (int older = 0; older < newer; older++) {
+        checkNesting(byAge.get(newer), byAge.get(older));
+      }
+    }
+    for (TrafficSplitRule split : byAge) {
+      checkReferences(split);
+      boolean portsOnly = errors.getOrDefault(split.source(), Set.of()).stream()
+          .allMatch(e -> e.reason() == FieldError.Reason.PORT_MISMATCH);
+      if (oldestByRoot.get(split.root()) == split && portsOnly) {
+        applySplit(split, state.services().get(split.root()));
+      }
+    }
+  }
+
+  /** Refuses {@code newer} where it and {@code older} would nest: one's backend is the other's root. */
+  private void checkNesting(TrafficSplitRule newer, TrafficSplitRule older) {
+    List<WeightedService> backends = newer.backends();
+    for (int i = 0; i < backends.size(); i++) {
+      ServiceKey backend = backendKey(newer, backends.get(i));
+      if (backend != null && backend.equals(older.root())) {
+        refuse(newer.source(), older.source(), new FieldError("spec.backends[" + i + "].service",
+            FieldError.Reason.CONFLICTED, "Service " + backend + " is the root of the older TrafficSplit "
+            + name(older.source()) + ", and splits do not nest, so the older one applies; name the Services behind "
+            + backend.name() + " here instead, or delete one of the two splits"));
+      }
+    }
+    for (int j = 0; j < older.backends().size(); j++) {
+      ServiceKey backend = backendKey(older, older.backends().get(j));
+      if (backend != null && backend.equals(newer.root())) {
+        refuse(newer.source(), older.source(), new FieldError("spec.service", FieldError.Reason.CONFLICTED,
+            "Service " + newer.root() + " is a backend of the older TrafficSplit " + name(older.source())
+            + " (its spec.backends[" + j + "]), and splits do not nest, so the older one applies; put these backends "
+            + "into " + name(older.source()) + " in place of " + newer.root().name()
+            + ", or delete one of the two splits"));
+      }
+    }
+  }
+
+  /** A split backend as a Service, or null when it is the root itself (its own endpoints) or unnamed. */
+  private static ServiceKey backendKey(TrafficSplitRule split, WeightedService backend) {
+    if (backend.service() == null) {
+      return null;
+    }
+    ServiceKey key = split.root().sibling(backend.service());
+    return key.equals(split.root()) ? null : key;
+  }
+
+  private void checkReferences(TrafficSplitRule split) {
+    SourceRef source = split.source();
+    Optional<MeshService> root = state.service(split.root());
+    ServiceRefs.unresolved(state, split.root(), "spec.service", "point spec.service at an existing Service")
+        .ifPresent(e -> add(source, e));
+    List<WeightedService> backends = split.backends();
+    for (int i = 0; i < backends.size(); i++) {
+      WeightedService backend = backends.get(i);
+      String field = "spec.backends[" + i + "]";
+      HttpRuleChecks.weight(backend, field).ifPresent(e -> add(source, e));
+      if (backend.service() == null) {
+        add(source, new FieldError(field + ".service", FieldError.Reason.INVALID, "missing; name a Service"));
+      } else if (backendKey(split, backend) != null) {
+        // The root as its own backend is left to spec.service, so a missing root is reported once.
+        ServiceRefs.unresolved(state, split.root().sibling(backend.service()), field + ".service",
+            "remove the backend").ifPresent(e -> add(source, e));
+      }
+    }
+    if (!backends.isEmpty() && backends.stream().allMatch(b -> b.weight() == 0)) {
+      add(source, new FieldError("spec.backends", FieldError.Reason.INVALID,
+          "every weight is 0; give at least one backend a weight above 0"));
+    }
+    root.ifPresent(r -> checkSplitPorts(split, r));
+  }
+
+  /** A backend is reached on the port number the request came in on, so it needs every port of the root. */
+  private void checkSplitPorts(TrafficSplitRule split, MeshService root) {
+    for (int i = 0; i < split.backends().size(); i++) {
+      ServiceKey key = backendKey(split, split.backends().get(i));
+      MeshService backend = key == null ? null : state.services().get(key);
+      if (backend == null) {
         continue;
       }
-      byRoot.computeIfAbsent(split.root(), k -> new ArrayList<>()).add(split);
-    }
-    for (List<TrafficSplitRule> contenders : byRoot.values()) {
-      contenders.sort(Comparator.comparing(TrafficSplitRule::source));
-      TrafficSplitRule winner = contenders.get(0);
-      for (TrafficSplitRule loser : contenders.subList(1, contenders.size())) {
-        reject(loser.source(), "spec.service: conflicts with the older TrafficSplit " + winner.source().namespace()
-            + "/" + winner.source().name() + " for Service " + winner.root() + ", and the oldest one wins; "
-            + "delete one of them or merge their backends into one TrafficSplit");
+      for (ServicePort port : root.ports()) {
+        if (backend.port(port.port()).isEmpty()) {
+          add(split.source(), new FieldError("spec.backends[" + i + "].service", FieldError.Reason.PORT_MISMATCH,
+              "Service " + key + " has no port " + port.port() + ", which the root Service " + root.key()
+              + " exposes; its ports are " + ServiceRefs.portList(backend) + "; add port " + port.port() + " to "
+              + key.name() + " or remove the backend (until then, port " + port.port() + " of " + root.key()
+              + " serves from its own endpoints)"));
+        }
       }
-      applySplit(winner, state.services().get(winner.root()));
     }
   }
 
   private void applySplit(TrafficSplitRule split, MeshService root) {
-    List<String> problems = new ArrayList<>();
-    for (int i = 0; i < split.backends().size(); i++) {
-      WeightedService backend = split.backends().get(i);
-      String field = "spec.backends[" + i + "]";
-      checkWeight(backend, field, problems);
-      if (backend.service() == null || state.service(root.key().sibling(backend.service())).isEmpty()) {
-        problems.add(field + ".service: Service " + root.key().namespace() + "/" + backend.service()
-            + " does not exist; create it or remove the backend");
-      }
-    }
-    if (!problems.isEmpty()) {
-      reject(split.source(), String.join("; ", problems));
-      return;
-    }
     for (ServicePort port : root.ports()) {
-      List<String> portProblems = new ArrayList<>();
-      Optional<Destination> destination = resolve(root.key(), port, split.backends(), "spec.backends", false,
-          portProblems);
-      if (!portProblems.isEmpty()) {
-        reject(split.source(), String.join("; ", portProblems) + "; until then port " + port.port() + " of "
-            + root.key() + " serves from its own endpoints");
-      } else if (destination.isEmpty()) {
-        reject(split.source(), "spec.backends: every weight is 0; give at least one backend a weight above 0");
-      } else {
-        splits.put(new PortKey(root.key(), port.port()), destination.get());
+      if (!backendsHavePort(root.key(), port, split.backends())) {
+        continue;
       }
+      destination(root.key(), port, split.backends()).ifPresent(destination -> {
+        PortKey key = new PortKey(root.key(), port.port());
+        splits.put(key, destination);
+        splitOwners.put(key, split.source());
+      });
     }
   }
 
-  /**
-   * The backends as clusters for requests that came in on {@code port} of {@code root}; empty when
-   * every weight is 0. Adds a problem for each backend that lacks the port; {@code portSettable}
-   * says whether the fix may be to name a port (VirtualService backends have one, TrafficSplit's do not).
-   */
-  private Optional<Destination> resolve(ServiceKey root, ServicePort port, List<WeightedService> backends,
-      String field, boolean portSettable, List<String> problems) {
-    Map<String, Integer> weights = new LinkedHashMap<>();
-    for (int i = 0; i < backends.size(); i++) {
-      WeightedService backend = backends.get(i);
-      ServiceKey key = root.sibling(backend.service());
+  private boolean backendsHavePort(ServiceKey root, ServicePort port, List<WeightedService> backends) {
+    for (WeightedService backend : backends) {
       int target = backend.port() != 0 ? backend.port() : port.port();
-      MeshService service = state.services().get(key);
-      if (service.port(target).isEmpty()) {
-        String ports = service.ports().stream().map(p -> String.valueOf(p.port())).collect(Collectors.joining(", "));
-        problems.add(field + "[" + i + "]" + (backend.port() != 0 ? ".port" : ".service") + ": Service " + key
-            + " has no port " + target + (backend.port() != 0 ? "" : " (the port requests for " + root
-            + " come in on)") + "; its ports are [" + ports + "]; add the port to " + key.name()
-            + (backend.port() != 0 ? " or name one of its ports"
-            : portSettable ? ", set the backend's port, or remove the backend" : " or remove the backend"));
-        continue;
-      }
-      if (backend.weight() > 0) {
-        weights.merge(ResourceNames.outboundCluster(key, target), backend.weight(), Integer::sum);
+      if (state.services().get(root.sibling(backend.service())).port(target).isEmpty()) {
+        return false;
       }
     }
-    if (!problems.isEmpty() || weights.isEmpty()) {
+    return true;
+  }
+
+  /**
+   * The backends, which exist and have the port, as clusters for requests that came in on
+   * {@code port} of {@code root}; empty when every weight is 0.
+   */
+  private static Optional<Destination> destination(ServiceKey root, ServicePort port, List<WeightedService> backends) {
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    for (WeightedService backend : backends) {
+      int target = backend.port() != 0 ? backend.port() : port.port();
+      if (backend.weight() > 0) {
+        weights.merge(ResourceNames.outboundCluster(root.sibling(backend.service()), target), backend.weight(),
+            Integer::sum);
+      }
+    }
+    if (weights.isEmpty()) {
       return Optional.empty();
     }
     List<Backend> list = new ArrayList<>();
     weights.forEach((cluster, weight) -> list.add(new Backend(cluster, weight)));
     return Optional.of(new Destination(list));
-  }
-
-  private static void checkWeight(WeightedService backend, String field, List<String> problems) {
-    if (backend.weight() < 0 || backend.weight() > MAX_WEIGHT) {
-      problems.add(field + ".weight: " + backend.weight() + " is out of range; use 0 to " + MAX_WEIGHT);
-    }
   }
 
   private void resolveRoutings() {
@@ -229,185 +319,154 @@ public final class TrafficPlan {
 
   private void resolveRouting(HttpRouting routing) {
     SourceRef source = routing.source();
+    for (int i = 0; i < routing.rules().size(); i++) {
+      HttpRuleChecks.rule(routing.rules().get(i), "spec.rules[" + i + "]").forEach(e -> add(source, e));
+    }
     Optional<MeshService> found = state.service(routing.service());
+    ServiceRefs.unresolved(state, routing.service(), "spec.service", "point spec.service at an existing Service")
+        .ifPresent(e -> add(source, e));
+    for (int i = 0; i < routing.rules().size(); i++) {
+      List<WeightedService> backends = routing.rules().get(i).backends();
+      for (int j = 0; j < backends.size(); j++) {
+        String field = "spec.rules[" + i + "].backends[" + j + "].service";
+        if (backends.get(j).service() == null) {
+          add(source, new FieldError(field, FieldError.Reason.INVALID, "missing; name a Service"));
+        } else {
+          ServiceRefs.unresolved(state, routing.service().sibling(backends.get(j).service()), field,
+              "remove the backend").ifPresent(e -> add(source, e));
+        }
+      }
+    }
     if (found.isEmpty()) {
-      reject(source, "spec.service: Service " + routing.service() + " does not exist; create it or point "
-          + "spec.service at an existing Service");
       return;
     }
     MeshService service = found.get();
-    List<ServicePort> ports;
-    if (routing.port() == 0) {
-      ports = service.ports().stream().filter(p -> p.protocol().isHttp()).toList();
-      if (ports.isEmpty()) {
-        reject(source, "spec.service: Service " + service.key() + " has no HTTP port, so HTTP rules cannot "
-            + "apply; declare a port's protocol (appProtocol: http, or a port name starting with http-) or "
-            + "remove this VirtualService");
-        return;
-      }
-    } else {
-      Optional<ServicePort> port = service.port(routing.port());
-      if (port.isEmpty()) {
-        reject(source, "spec.port: Service " + service.key() + " has no port " + routing.port() + "; use one "
-            + "of its ports " + portList(service) + " or leave spec.port unset");
-        return;
-      }
-      if (!port.get().protocol().isHttp()) {
-        reject(source, "spec.port: port " + routing.port() + " of Service " + service.key() + " is TCP, so "
-            + "HTTP rules cannot apply; declare its protocol (appProtocol: http, or a port name starting with "
-            + "http-) or pick an HTTP port");
-        return;
-      }
-      ports = List.of(port.get());
-    }
-    List<String> problems = new ArrayList<>();
-    for (int i = 0; i < routing.rules().size(); i++) {
-      checkRule(service.key(), routing.rules().get(i), "spec.rules[" + i + "]", problems);
-    }
-    if (!problems.isEmpty()) {
-      reject(source, String.join("; ", problems));
-      return;
-    }
+    List<ServicePort> ports = targetPorts(routing, service);
+    List<ServicePort> usable = new ArrayList<>();
     for (ServicePort port : ports) {
-      PortKey key = new PortKey(service.key(), port.port());
-      SourceRef owner = ruleOwners.get(key);
+      if (backendPortsResolve(routing, service, port)) {
+        usable.add(port);
+      }
+    }
+    boolean whole = errors.getOrDefault(source, Set.of()).stream().noneMatch(e ->
+        e.reason() == FieldError.Reason.INVALID || e.reason() == FieldError.Reason.SERVICE_NOT_FOUND);
+    Map<SourceRef, List<Integer>> lostTo = new TreeMap<>();
+    List<ServicePort> claimed = new ArrayList<>();
+    for (ServicePort port : ports) {
+      SourceRef owner = ruleOwners.get(new PortKey(service.key(), port.port()));
       if (owner != null) {
-        reject(source, "spec.service: conflicts on port " + port.port() + " of Service " + service.key()
-            + " with the older VirtualService " + owner.namespace() + "/" + owner.name() + ", and the oldest "
-            + "one wins; merge the rules into one VirtualService");
-        continue;
+        lostTo.computeIfAbsent(owner, k -> new ArrayList<>()).add(port.port());
+      } else if (whole && usable.contains(port)) {
+        claimed.add(port);
       }
-      List<String> portProblems = new ArrayList<>();
-      List<RoutedRule> routed = new ArrayList<>();
-      for (int i = 0; i < routing.rules().size(); i++) {
-        HttpRouting.Rule rule = routing.rules().get(i);
-        String field = "spec.rules[" + i + "].backends";
-        Optional<Destination> destination = Optional.empty();
-        if (!rule.backends().isEmpty()) {
-          int before = portProblems.size();
-          destination = resolve(service.key(), port, rule.backends(), field, true, portProblems);
-          if (destination.isEmpty() && portProblems.size() == before) {
-            portProblems.add(field + ": every weight is 0; give at least one backend a weight above 0, or "
-                + "remove the backends to use the Service itself");
-          }
-        }
-        String name = source.namespace() + "/" + source.name() + "/"
-            + (rule.name().isEmpty() ? "rules[" + i + "]" : rule.name());
-        routed.add(new RoutedRule(name, rule.matches(), destination, rule.timeout(), rule.retries()));
-      }
-      if (!portProblems.isEmpty()) {
-        reject(source, String.join("; ", portProblems) + "; until then port " + port.port() + " of "
-            + service.key() + " is routed as if there were no VirtualService");
-        continue;
-      }
-      rules.put(key, List.copyOf(routed));
+    }
+    String stillApplies = claimed.isEmpty() ? ""
+        : " (on " + portWords(claimed.stream().map(ServicePort::port).toList()) + " its rules still apply)";
+    lostTo.forEach((owner, lost) -> refuse(source, owner, new FieldError("spec.service", FieldError.Reason.CONFLICTED,
+        "conflicts on " + portWords(lost) + " of Service " + service.key() + " with the older VirtualService "
+        + name(owner) + ", and the oldest one wins; merge the rules into one VirtualService" + stillApplies)));
+    for (ServicePort port : claimed) {
+      PortKey key = new PortKey(service.key(), port.port());
+      rules.put(key, routedRules(routing, port));
       ruleOwners.put(key, source);
     }
   }
 
-  private void checkRule(ServiceKey service, HttpRouting.Rule rule, String field, List<String> problems) {
-    for (int i = 0; i < rule.matches().size(); i++) {
-      checkMatch(rule.matches().get(i), field + ".matches[" + i + "]", problems);
-    }
-    for (int i = 0; i < rule.backends().size(); i++) {
-      WeightedService backend = rule.backends().get(i);
-      String backendField = field + ".backends[" + i + "]";
-      checkWeight(backend, backendField, problems);
-      if (backend.service() == null || state.service(service.sibling(backend.service())).isEmpty()) {
-        problems.add(backendField + ".service: Service " + service.namespace() + "/" + backend.service()
-            + " does not exist; create it or remove the backend");
+  /** The HTTP ports of the Service that the rules apply to; an error when there are none. */
+  private List<ServicePort> targetPorts(HttpRouting routing, MeshService service) {
+    SourceRef source = routing.source();
+    if (routing.port() == 0) {
+      List<ServicePort> http = service.ports().stream().filter(p -> p.protocol().isHttp()).toList();
+      if (http.isEmpty()) {
+        add(source, new FieldError("spec.service", FieldError.Reason.UNSUPPORTED_PROTOCOL, "Service " + service.key()
+            + " has no HTTP port, so HTTP rules cannot apply; declare a port's protocol (appProtocol: http, or a "
+            + "port name starting with http-) or remove this VirtualService"));
       }
+      return http;
     }
-    checkDuration(rule.timeout(), field + ".timeout", problems);
-    HttpRouting.Retries retries = rule.retries();
-    if (retries != null) {
-      if (retries.attempts() < 0) {
-        problems.add(field + ".retries.attempts: " + retries.attempts() + " is negative; use 0 (no retries) to 10");
-      }
-      checkDuration(retries.perTryTimeout(), field + ".retries.perTryTimeout", problems);
-      for (int i = 0; i < retries.retryOn().size(); i++) {
-        String name = retries.retryOn().get(i);
-        if (!RETRY_ON_NAMES.contains(name)) {
-          problems.add(field + ".retries.retryOn[" + i + "]: '" + name + "' is not a retry condition Envoy "
-              + "knows; use one of 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream");
+    Optional<ServicePort> port = service.port(routing.port());
+    if (port.isEmpty()) {
+      add(source, new FieldError("spec.port", FieldError.Reason.PORT_MISMATCH, "Service " + service.key()
+          + " has no port " + routing.port() + "; use one of its ports " + ServiceRefs.portList(service)
+          + " or leave spec.port unset"));
+      return List.of();
+    }
+    if (!port.get().protocol().isHttp()) {
+      add(source, new FieldError("spec.port", FieldError.Reason.UNSUPPORTED_PROTOCOL, "port " + routing.port()
+          + " of Service " + service.key() + " is TCP, so HTTP rules cannot apply; declare its protocol "
+          + "(appProtocol: http, or a port name starting with http-) or pick an HTTP port"));
+      return List.of();
+    }
+    return List.of(port.get());
+  }
+
+  /**
+   * Whether every existing rule backend has the port it is reached on for requests on {@code port}:
+   * its own port if set, else the same number. Adds an error for each one that lacks it.
+   */
+  private boolean backendPortsResolve(HttpRouting routing, MeshService service, ServicePort port) {
+    boolean resolved = true;
+    for (int i = 0; i < routing.rules().size(); i++) {
+      List<WeightedService> backends = routing.rules().get(i).backends();
+      for (int j = 0; j < backends.size(); j++) {
+        WeightedService backend = backends.get(j);
+        MeshService target = backend.service() == null ? null
+            : state.services().get(service.key().sibling(backend.service()));
+        if (target == null) {
+          continue; // reported as not found
+        }
+        String field = "spec.rules[" + i + "].backends[" + j + "]";
+        Optional<FieldError> missing;
+        if (backend.port() != 0) {
+          missing = ServiceRefs.missingPort(target, backend.port(), field + ".port", "add the port to "
+              + backend.service() + " or name one of its ports");
+        } else if (target.port(port.port()).isEmpty()) {
+          missing = Optional.of(new FieldError(field + ".service", FieldError.Reason.PORT_MISMATCH, "Service "
+              + target.key() + " has no port " + port.port() + " (the port requests for " + service.key()
+              + " come in on); its ports are " + ServiceRefs.portList(target) + "; add the port to "
+              + backend.service() + ", set the backend's port, or remove the backend (until then, the rules do not "
+              + "apply on that port)"));
+        } else {
+          missing = Optional.empty();
+        }
+        if (missing.isPresent()) {
+          add(routing.source(), missing.get());
+          resolved = false;
         }
       }
     }
+    return resolved;
   }
 
-  private static void checkDuration(Duration duration, String field, List<String> problems) {
-    if (duration == null) {
-      return;
+  private List<RoutedRule> routedRules(HttpRouting routing, ServicePort port) {
+    SourceRef source = routing.source();
+    List<RoutedRule> routed = new ArrayList<>();
+    for (int i = 0; i < routing.rules().size(); i++) {
+      HttpRouting.Rule rule = routing.rules().get(i);
+      Optional<Destination> destination = rule.backends().isEmpty()
+          ? Optional.empty() : destination(routing.service(), port, rule.backends());
+      String name = source.namespace() + "/" + source.name() + "/"
+          + (rule.name().isEmpty() ? "rules[" + i + "]" : rule.name());
+      routed.add(new RoutedRule(name, rule.matches(), destination, rule.timeout(), rule.retries()));
     }
-    if (duration.isNegative()) {
-      problems.add(field + ": " + duration + " is negative; use a positive duration such as 2s, or 0s to turn it off");
-    } else if (duration.compareTo(MAX_TIMEOUT) > 0) {
-      problems.add(field + ": " + duration + " is longer than " + MAX_TIMEOUT.toHours() + "h; use a shorter "
-          + "duration, or 0s to turn the timeout off");
-    }
+    return List.copyOf(routed);
   }
 
-  private static void checkMatch(HttpRouting.Match match, String field, List<String> problems) {
-    HttpRouting.PathCondition path = match.path();
-    if (path != null) {
-      checkPath(path, field + ".path.value", problems);
-    }
-    for (int i = 0; i < match.headers().size(); i++) {
-      checkHeader(match.headers().get(i), field + ".headers[" + i + "]", problems);
-    }
-    if (match.method() != null && !METHOD.matcher(match.method()).matches()) {
-      problems.add(field + ".method: '" + match.method() + "' is not an HTTP method; use GET, HEAD, POST, PUT, "
-          + "DELETE, CONNECT, OPTIONS, TRACE or PATCH");
-    }
+  private static String portWords(List<Integer> ports) {
+    return (ports.size() == 1 ? "port " : "ports ") + ports.stream().map(String::valueOf)
+        .collect(Collectors.joining(", "));
   }
 
-  private static void checkPath(HttpRouting.PathCondition path, String field, List<String> problems) {
-    String value = path.value();
-    if (path.kind() == null || value == null) {
-      problems.add(field + ": a path condition needs a type and a value");
-      return;
-    }
-    if (path.kind() == HttpRouting.PathKind.REGEX) {
-      Re2Syntax.problem(value).ifPresent(p -> problems.add(field + ": " + p));
-      return;
-    }
-    if (!value.startsWith("/")) {
-      problems.add(field + ": '" + value + "' must start with '/', e.g. /api/v2");
-    } else if (value.indexOf('?') >= 0 || value.indexOf('#') >= 0) {
-      problems.add(field + ": '" + value + "' contains '?' or '#', which never match (paths are compared "
-          + "without the query string); remove them, or use a header match for query-like conditions");
-    } else if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-      problems.add(field + ": contains a control character; paths are printable text");
-    } else if (path.kind() == HttpRouting.PathKind.PREFIX && value.length() > 1 && value.endsWith("/")) {
-      problems.add(field + ": the prefix '" + value + "' ends with '/'; a prefix matches whole segments, so write "
-          + value.replaceAll("/+$", "") + " (it matches " + value.replaceAll("/+$", "") + " and everything below)");
-    }
+  private static String name(SourceRef source) {
+    return source.namespace() + "/" + source.name();
   }
 
-  private static void checkHeader(HttpRouting.HeaderCondition header, String field, List<String> problems) {
-    if (header.name() == null || !HEADER_NAME.matcher(header.name()).matches()) {
-      problems.add(field + ".name: '" + header.name() + "' is not a header name; use letters, digits and "
-          + "!#$%&'*+.^_`|~-, e.g. x-canary");
-    }
-    if (header.kind() == null) {
-      problems.add(field + ".type: missing; use Exact, Prefix, RegularExpression or Present");
-      return;
-    }
-    if (header.kind() == HttpRouting.HeaderKind.PRESENT) {
-      return;
-    }
-    if (header.value() == null) {
-      problems.add(field + ".value: required for type " + header.kind() + "; add a value or use type Present");
-    } else if (header.kind() == HttpRouting.HeaderKind.REGEX) {
-      Re2Syntax.problem(header.value()).ifPresent(p -> problems.add(field + ".value: " + p));
-    }
+  private void refuse(SourceRef newer, SourceRef older, FieldError error) {
+    add(newer, error);
+    refusedInFavour.computeIfAbsent(older, k -> new TreeSet<>()).add(newer);
   }
 
-  private static String portList(MeshService service) {
-    return service.ports().stream().map(p -> String.valueOf(p.port())).collect(Collectors.joining(", ", "[", "]"));
-  }
-
-  private void reject(SourceRef source, String reason) {
-    rejections.add(new Rejection(source, reason));
+  private void add(SourceRef source, FieldError error) {
+    errors.computeIfAbsent(source, k -> new LinkedHashSet<>()).add(error);
   }
 }

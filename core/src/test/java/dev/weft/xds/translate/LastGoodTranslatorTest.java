@@ -101,6 +101,43 @@ class LastGoodTranslatorTest {
     assertThat(translator.translate(state, GROUPS)).isEqualTo(plain.translate(state, GROUPS));
   }
 
+  @Test
+  void aNewerSplitThatWouldNestNeverKnocksTheOlderOneOut() {
+    TrafficSplitRule canary = split(1, "payments-v1", 90, "payments-v2", 10);
+    Translation before = translator.translate(withSplits(canary), GROUPS);
+
+    TrafficSplitRule inner = new TrafficSplitRule(new SourceRef("TrafficSplit", SHOP, "v2-split", 1,
+        "2026-02-01T00:00:00Z"), key("payments-v2"), List.of(new WeightedService("payments-v1", 1)));
+    Translation after = translator.translate(withSplits(canary, inner), GROUPS);
+
+    assertThat(weights(after)).containsExactly(90, 10);
+    assertThat(after.configs()).isEqualTo(before.configs());
+    assertThat(after.rejections()).singleElement().satisfies(r -> {
+      assertThat(r.source().name()).isEqualTo("v2-split");
+      assertThat(r.errors()).extracting(FieldError::reason).containsExactly(FieldError.Reason.CONFLICTED);
+    });
+  }
+
+  @Test
+  void aSplitEditedToNestWithAnOlderOneKeepsItsLastGoodVersion() {
+    TrafficSplitRule older = new TrafficSplitRule(new SourceRef("TrafficSplit", SHOP, "v1-split", 1,
+        "2025-12-01T00:00:00Z"), key("payments-v1"), List.of(new WeightedService("payments-v1", 90),
+        new WeightedService("payments-v2", 10)));
+    Translation served = translator.translate(withSplits(older, split(1, "payments", 50, "payments-v2", 50)), GROUPS);
+    assertThat(weights(served)).containsExactly(50, 50);
+
+    // The canary now names payments-v1, the root of the older split.
+    Translation nested = translator.translate(withSplits(older, split(2, "payments", 50, "payments-v1", 50)), GROUPS);
+
+    assertThat(nested.configs()).isEqualTo(served.configs());
+    assertThat(nested.rejections()).singleElement().satisfies(r -> {
+      assertThat(r.source().generation()).isEqualTo(2);
+      assertThat(r.reason()).isEqualTo("spec.backends[1].service: Service shop/payments-v1 is the root of the older "
+          + "TrafficSplit shop/v1-split, and splits do not nest, so the older one applies; name the Services behind "
+          + "payments-v1 here instead, or delete one of the two splits");
+    });
+  }
+
   private static MeshState withSplits(TrafficSplitRule... splits) {
     return state(List.of(PAYMENTS, V1, V2), Arrays.asList(splits), List.of());
   }

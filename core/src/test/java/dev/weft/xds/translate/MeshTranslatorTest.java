@@ -117,7 +117,9 @@ class MeshTranslatorTest {
         "ProxyGroup shop/odd: appPorts: 15001 is a sidecar port (15000, 15001, 15006, 15090), so inbound traffic to "
             + "it is not proxied; move the application to another port",
         "TrafficSplit shop/canary: spec.backends[1].service: Service shop/missing does not exist; create it or "
-            + "remove the backend");
+            + "remove the backend; spec.backends[0].service: Service shop/payments-v2 has no port 9000, which the "
+            + "root Service shop/payments exposes; its ports are [80]; add port 9000 to payments-v2 or remove the "
+            + "backend (until then, port 9000 of shop/payments serves from its own endpoints)");
     assertThat(translation.config(CHECKOUT).routes().get(0).getVirtualHosts(0).getRoutes(0).getRoute().getCluster())
         .isEqualTo("outbound|80|payments.shop.svc.cluster.local");
   }

@@ -12,17 +12,21 @@ import static dev.weft.xds.translate.Meshes.split;
 import static dev.weft.xds.translate.Meshes.state;
 import static dev.weft.xds.translate.Meshes.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.HttpRouting.HeaderKind;
 import dev.weft.mesh.HttpRouting.PathKind;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.TrafficSplitRule;
 import dev.weft.mesh.WeightedService;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class TrafficPlanTest {
@@ -90,7 +94,7 @@ class TrafficPlanTest {
     assertThat(plan.defaultDestination(key("payments"), http(8080)))
         .isEqualTo(TrafficPlan.Destination.of(cluster("payments", 8080)));
     assertThat(onlyReason(plan)).startsWith("spec.backends[1].service: Service shop/payments-v2 has no port 8080")
-        .endsWith("until then port 8080 of shop/payments serves from its own endpoints");
+        .endsWith("(until then, port 8080 of shop/payments serves from its own endpoints)");
   }
 
   @Test
@@ -186,5 +190,156 @@ class TrafficPlanTest {
       assertThat(r.reason()).startsWith("spec.service: conflicts on port 80 of Service shop/payments with the older "
           + "VirtualService shop/port-80");
     });
+  }
+
+  @Test
+  void refusesTheNewerInnerSplitWhenTheOuterOneIsOlder() {
+    TrafficSplitRule outer = split("canary", "2026-01-01T00:00:00Z", "payments",
+        new WeightedService("payments-v1", 90), new WeightedService("payments-v2", 10));
+    TrafficSplitRule inner = split("v2-split", "2026-02-01T00:00:00Z", "payments-v2",
+        new WeightedService("payments-v1", 1));
+
+    TrafficPlan plan = TrafficPlan.of(state(List.of(PAYMENTS, V1, V2), List.of(inner, outer), List.of()));
+
+    assertThat(plan.split(key("payments"), 80)).contains(outer.source());
+    assertThat(plan.defaultDestination(key("payments"), HTTP).backends()).hasSize(2);
+    assertThat(plan.split(key("payments-v2"), 80)).isEmpty();
+    assertThat(plan.errors(outer.source())).extracting(FieldError::reason)
+        .as("the outer split only lacks port 8080 on payments-v2").containsOnly(FieldError.Reason.PORT_MISMATCH);
+    assertThat(plan.errors(inner.source())).containsExactly(new FieldError("spec.service",
+        FieldError.Reason.CONFLICTED, "Service shop/payments-v2 is a backend of the older TrafficSplit shop/canary "
+            + "(its spec.backends[1]), and splits do not nest, so the older one applies; put these backends into "
+            + "shop/canary in place of payments-v2, or delete one of the two splits"));
+    assertThat(plan.refusedInFavourOf(outer.source())).containsExactly(inner.source());
+  }
+
+  @Test
+  void refusesTheNewerOuterSplitWhenTheInnerOneIsOlder() {
+    TrafficSplitRule inner = split("v2-split", "2026-01-01T00:00:00Z", "payments-v2",
+        new WeightedService("payments-v1", 1));
+    TrafficSplitRule outer = split("canary", "2026-02-01T00:00:00Z", "payments",
+        new WeightedService("payments-v1", 90), new WeightedService("payments-v2", 10));
+
+    TrafficPlan plan = TrafficPlan.of(state(List.of(PAYMENTS, V1, V2), List.of(outer, inner), List.of()));
+
+    assertThat(plan.split(key("payments-v2"), 80)).contains(inner.source());
+    assertThat(plan.split(key("payments"), 80)).isEmpty();
+    assertThat(plan.defaultDestination(key("payments"), HTTP))
+        .isEqualTo(TrafficPlan.Destination.of(cluster("payments", 80)));
+    assertThat(plan.errors(inner.source())).isEmpty();
+    assertThat(plan.errors(outer.source())).first().isEqualTo(new FieldError("spec.backends[1].service",
+        FieldError.Reason.CONFLICTED, "Service shop/payments-v2 is the root of the older TrafficSplit shop/v2-split, "
+            + "and splits do not nest, so the older one applies; name the Services behind payments-v2 here instead, "
+            + "or delete one of the two splits"));
+    assertThat(plan.refusedInFavourOf(inner.source())).containsExactly(outer.source());
+  }
+
+  @Test
+  void refusesTheNewerSplitOfACycleOnly() {
+    MeshState state = state(List.of(service("a", "10.0.0.7", HTTP), service("b", "10.0.0.8", HTTP)), List.of(
+        split("b-to-a", "2026-01-01T00:00:00Z", "b", new WeightedService("a", 1)),
+        split("a-to-b", "2026-01-01T00:00:00Z", "a", new WeightedService("b", 1))), List.of());
+
+    // Created in the same second: the name breaks the tie.
+    assertThat(TrafficPlan.of(state).rejections()).extracting(r -> r.source().name()).containsExactly("b-to-a");
+  }
+
+  @Test
+  void anOlderSplitThatCannotBeAppliedStillWinsOverANewerOneItWouldNestWith() {
+    TrafficSplitRule broken = split("broken", "2026-01-01T00:00:00Z", "payments",
+        new WeightedService("payments-v2", 1), new WeightedService("payments-v9", 1));
+    TrafficSplitRule inner = split("v2-split", "2026-02-01T00:00:00Z", "payments-v2",
+        new WeightedService("payments-v1", 1));
+
+    TrafficPlan plan = TrafficPlan.of(state(List.of(PAYMENTS, V1, V2), List.of(broken, inner), List.of()));
+
+    assertThat(plan.errors(inner.source())).extracting(FieldError::reason).containsExactly(FieldError.Reason.CONFLICTED);
+    assertThat(plan.split(key("payments-v2"), 80)).isEmpty();
+  }
+
+  @Test
+  void allowsTheRootAsItsOwnBackendNextToAnotherSplit() {
+    TrafficSplitRule self = split("self", "2026-02-01T00:00:00Z", "payments-v2",
+        new WeightedService("payments-v2", 9), new WeightedService("payments-v1", 1));
+    TrafficSplitRule other = split("other", "2026-01-01T00:00:00Z", "payments-v1",
+        new WeightedService("payments-v1", 1));
+
+    TrafficPlan plan = TrafficPlan.of(state(List.of(V1, V2), List.of(self, other), List.of()));
+
+    assertThat(plan.errors(other.source())).isEmpty();
+    assertThat(plan.errors(self.source())).extracting(FieldError::path).containsExactly("spec.backends[1].service");
+  }
+
+  @Test
+  void listsEveryErrorOfASplitMostFundamentalFirst() {
+    MeshService narrow = service("payments-v1", "10.0.0.2", HTTP);
+    TrafficSplitRule split = split("s", "2026-01-01T00:00:00Z", "payments", new WeightedService("payments-v1", 1),
+        new WeightedService("payments-v3", 1), new WeightedService("payments-v2", 20_000));
+    TrafficSplitRule older = split("older", "2025-01-01T00:00:00Z", "payments", new WeightedService("payments", 1));
+
+    List<FieldError> errors = TrafficPlan.of(state(List.of(PAYMENTS, narrow, V2), List.of(split, older), List.of()))
+        .errors(split.source());
+
+    assertThat(errors).extracting(FieldError::path, FieldError::reason).containsExactly(
+        tuple("spec.backends[2].weight", FieldError.Reason.INVALID),
+        tuple("spec.service", FieldError.Reason.CONFLICTED),
+        tuple("spec.backends[1].service", FieldError.Reason.SERVICE_NOT_FOUND),
+        tuple("spec.backends[0].service", FieldError.Reason.PORT_MISMATCH),
+        tuple("spec.backends[2].service", FieldError.Reason.PORT_MISMATCH));
+  }
+
+  @Test
+  void namesAnExternalNameServiceForWhatItIs() {
+    ServiceKey alias = key("stripe");
+    MeshState state = new MeshState(Map.of(PAYMENTS.key(), PAYMENTS), List.of(split("s", "2026-01-01T00:00:00Z",
+        "payments", new WeightedService("stripe", 1))), List.of(), Set.of(alias));
+
+    assertThat(TrafficPlan.of(state).errors(state.splits().get(0).source())).containsExactly(new FieldError(
+        "spec.backends[0].service", FieldError.Reason.SERVICE_NOT_FOUND, "Service shop/stripe is of type "
+            + "ExternalName, a DNS alias the mesh does not route; make it a Service with endpoints or remove the "
+            + "backend"));
+  }
+
+  @Test
+  void reportsAMissingServiceAndMissingBackendsOfAVirtualServiceTogether() {
+    HttpRouting routing = routing("vs", "t", "nowhere", 0, rule("r", List.of(path(PathKind.EXACT, "relative")),
+        List.of(new WeightedService("payments-v9", 1))));
+
+    assertThat(planWith(routing).errors(routing.source())).extracting(FieldError::toString).containsExactly(
+        "spec.rules[0].matches[0].path.value: 'relative' must start with '/', e.g. /api/v2",
+        "spec.service: Service shop/nowhere does not exist; create it or point spec.service at an existing Service",
+        "spec.rules[0].backends[0].service: Service shop/payments-v9 does not exist; create it or remove the backend");
+  }
+
+  @Test
+  void groupsTheConflictingPortsOfAVirtualServiceAndSaysWhereItStillApplies() {
+    MeshService three = service("payments", "10.0.0.1", HTTP, http(8080), http(9090));
+    HttpRouting older = routing("all-ports", "2026-01-01T00:00:00Z", "payments", 0, rule("a", List.of(), List.of()));
+    HttpRouting only80 = routing("only-80", "2025-01-01T00:00:00Z", "payments", 80, rule("b", List.of(), List.of()));
+    HttpRouting newer = routing("all", "2026-02-01T00:00:00Z", "payments", 0, rule("c", List.of(), List.of()));
+    MeshService nine = service("nine", "10.0.0.9", http(9090));
+    HttpRouting only9090 = routing("only-9090", "2025-06-01T00:00:00Z", "nine", 9090, rule("d", List.of(), List.of()));
+
+    TrafficPlan plan = TrafficPlan.of(state(List.of(three, nine), List.of(), List.of(newer, older, only80, only9090)));
+
+    assertThat(plan.errors(older.source())).extracting(FieldError::message).containsExactly("conflicts on port 80 "
+        + "of Service shop/payments with the older VirtualService shop/only-80, and the oldest one wins; merge the "
+        + "rules into one VirtualService (on ports 8080, 9090 its rules still apply)");
+    assertThat(plan.errors(newer.source())).extracting(FieldError::message).containsExactly(
+        "conflicts on port 80 of Service shop/payments with the older VirtualService shop/only-80, and the oldest one "
+            + "wins; merge the rules into one VirtualService",
+        "conflicts on ports 8080, 9090 of Service shop/payments with the older VirtualService shop/all-ports, and the "
+            + "oldest one wins; merge the rules into one VirtualService");
+    assertThat(plan.routing(key("payments"), 8080)).contains(older.source());
+    assertThat(plan.refusedInFavourOf(older.source())).containsExactly(newer.source());
+    assertThat(plan.refusedInFavourOf(only80.source())).containsExactly(older.source(), newer.source());
+  }
+
+  @Test
+  void checksAnAccessPolicyPathByItsOwnField() {
+    assertThat(HttpRuleChecks.path(new HttpRouting.PathCondition(PathKind.PREFIX, "/api/"), "spec.rules[0].to.paths[1]"))
+        .extracting(FieldError::path, FieldError::reason)
+        .containsExactly(tuple("spec.rules[0].to.paths[1].value",
+            FieldError.Reason.INVALID));
   }
 }

@@ -2,8 +2,8 @@ package dev.weft.operator.reconcile;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.convert.ServiceConverter;
 import dev.weft.operator.validation.NamespaceView;
-import dev.weft.operator.validation.ServiceView;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -14,7 +14,6 @@ import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMap
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
@@ -74,7 +73,7 @@ final class MeshSources<P extends HasMetadata> {
         .withNamespacesInheritedFromController()
         .withSecondaryToPrimaryMapper(service -> primariesAffectedBy(context, service))
         // Only what validation reads: a new ClusterIP or status is no reason to re-check.
-        .withOnUpdateFilter((now, before) -> !ServiceView.of(now).equals(ServiceView.of(before)))
+        .withOnUpdateFilter((now, before) -> !validationView(now).equals(validationView(before)))
         .build(), context);
     sources.add(services);
     if (watchRoutes) {
@@ -99,11 +98,16 @@ final class MeshSources<P extends HasMetadata> {
 
   /** The namespace as the informers see it now. */
   NamespaceView view(String namespace) {
-    Map<String, ServiceView> byName = services.list(namespace, s -> true).map(ServiceView::of)
-        .collect(Collectors.toMap(ServiceView::name, s -> s, (a, b) -> a));
+    List<Service> serviceList = services.list(namespace, s -> true).toList();
     List<TrafficSplit> splitList = watchRoutes ? splits.list(namespace, s -> true).toList() : List.of();
     List<VirtualService> vsList = watchRoutes ? virtualServices.list(namespace, v -> true).toList() : List.of();
-    return new NamespaceView(namespace, byName, splitList, vsList);
+    return new NamespaceView(namespace, serviceList, splitList, vsList);
+  }
+
+  /** What validation reads of a Service: whether the mesh routes to it, and its ports. */
+  private static List<Object> validationView(Service service) {
+    return List.of(ServiceConverter.isMeshed(service), ServiceConverter.isAlias(service),
+        ServiceConverter.ports(service));
   }
 
   private Set<ResourceID> primariesAffectedBy(EventSourceContext<P> context, Service service) {

@@ -2,13 +2,25 @@ package dev.weft.operator.validation;
 
 import dev.weft.api.v1alpha1.AccessPolicy;
 import dev.weft.api.v1alpha1.AccessRule;
+import dev.weft.api.v1alpha1.PathMatch;
+import dev.weft.convert.InvalidFieldException;
+import dev.weft.convert.VirtualServiceConverter;
+import dev.weft.mesh.HttpRouting;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ServiceKey;
+import dev.weft.xds.translate.FieldError;
+import dev.weft.xds.translate.HttpRuleChecks;
+import dev.weft.xds.translate.ServiceRefs;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Checks an AccessPolicy against its namespace: the protected Service exists, the ports its rules
- * name are ports of that Service, and its request paths are ones the translator accepts. Several
- * policies for one Service are normal (Deny first, then any Allow), so there is no conflict to find.
+ * Checks an AccessPolicy against its namespace with the core's checks: the protected Service
+ * exists, the ports its rules name are ports of that Service, and its request paths are ones a
+ * route match accepts. Several policies for one Service are normal (Deny first, then any Allow),
+ * so there is no conflict to find.
  */
 public final class AccessPolicyValidator {
 
@@ -18,39 +30,53 @@ public final class AccessPolicyValidator {
     if (policy.getSpec() == null || policy.getSpec().getService() == null) {
       return Verdict.withoutSpec("an AccessPolicy needs spec.service and spec.rules");
     }
-    Problems invalid = new Problems();
-    RuleSyntax.problems(policy).ifPresent(p -> invalid.add(Reason.INVALID, p));
+    ServiceKey service = new ServiceKey(policy.getMetadata().getNamespace(), policy.getSpec().getService());
+    List<FieldError> errors = new ArrayList<>(pathErrors(policy));
+    errors.addAll(referenceErrors(policy, service, view.state(policy)));
     // Nothing turns AccessPolicies into Envoy RBAC yet; say so rather than let Accepted suggest enforcement.
-    Outcome accepted = invalid.outcome(Reason.ACCEPTED, "the spec is valid; note that this version of Weft does not "
-        + "enforce AccessPolicies on the proxies yet");
-    return new Verdict(accepted, resolvedRefs(policy, view));
+    return new Verdict(Outcomes.accepted(errors, "the spec is valid; note that this version of Weft does not enforce "
+        + "AccessPolicies on the proxies yet"),
+        Outcomes.resolvedRefs(errors, "Service " + service + " exists and has every port the rules name"));
   }
 
-  private static Outcome resolvedRefs(AccessPolicy policy, NamespaceView view) {
-    Problems problems = new Problems();
-    String service = policy.getSpec().getService();
-    Optional<ServiceView> target = view.service(service).filter(ServiceView::routable);
-    if (target.isEmpty()) {
-      problems.add(Reason.BACKEND_NOT_FOUND, "spec.service: " + view.unresolved(service,
-          "point spec.service at an existing Service"));
-    } else {
-      List<AccessRule> rules = policy.getSpec().getRules();
-      for (int i = 0; i < rules.size(); i++) {
-        if (rules.get(i).getTo() == null) {
-          continue;
-        }
-        List<Integer> ports = rules.get(i).getTo().getPorts();
-        for (int j = 0; j < ports.size(); j++) {
-          Integer port = ports.get(j);
-          if (port != null && target.get().port(port).isEmpty()) {
-            problems.add(Reason.PORT_MISMATCH, "spec.rules[" + i + "].to.ports[" + j + "]: Service "
-                + view.qualified(service) + " has no port " + port + "; its ports are " + target.get().portList()
-                + "; use one of them or remove the port");
+  private static List<FieldError> pathErrors(AccessPolicy policy) {
+    List<FieldError> errors = new ArrayList<>();
+    List<AccessRule> rules = policy.getSpec().getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      List<PathMatch> paths = rules.get(i).getTo() == null ? List.of() : rules.get(i).getTo().getPaths();
+      for (int j = 0; j < paths.size(); j++) {
+        String field = "spec.rules[" + i + "].to.paths[" + j + "]";
+        try {
+          HttpRouting.PathCondition path = VirtualServiceConverter.path(paths.get(j), field);
+          if (path != null) {
+            errors.addAll(HttpRuleChecks.path(path, field));
           }
+        } catch (InvalidFieldException e) {
+          errors.add(e.error());
         }
       }
     }
-    return problems.outcome(Reason.RESOLVED_REFS, "Service " + view.qualified(service)
-        + " exists and has every port the rules name");
+    return errors;
+  }
+
+  private static List<FieldError> referenceErrors(AccessPolicy policy, ServiceKey key, MeshState state) {
+    Optional<FieldError> unresolved = ServiceRefs.unresolved(state, key, "spec.service",
+        "point spec.service at an existing Service");
+    if (unresolved.isPresent()) {
+      return List.of(unresolved.get());
+    }
+    MeshService service = state.service(key).orElseThrow();
+    List<FieldError> errors = new ArrayList<>();
+    List<AccessRule> rules = policy.getSpec().getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      List<Integer> ports = rules.get(i).getTo() == null ? List.of() : rules.get(i).getTo().getPorts();
+      for (int j = 0; j < ports.size(); j++) {
+        if (ports.get(j) != null) {
+          ServiceRefs.missingPort(service, ports.get(j), "spec.rules[" + i + "].to.ports[" + j + "]",
+              "use one of them or remove the port").ifPresent(errors::add);
+        }
+      }
+    }
+    return errors;
   }
 }

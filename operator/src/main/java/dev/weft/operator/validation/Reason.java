@@ -1,13 +1,21 @@
 package dev.weft.operator.validation;
 
+import dev.weft.xds.translate.FieldError;
+
 /** The machine-readable reasons of the conditions in {@link ConditionType}; docs/status.md explains each. */
 public final class Reason {
 
   /** Accepted=True. */
   public static final String ACCEPTED = "Accepted";
-  /** Accepted=False: the spec cannot be applied as written (a bad regex, a nested split, ...). */
+  /**
+   * Accepted=False: the spec cannot be applied as written (a bad regex, a timeout above a year, ...).
+   * Also ResolvedRefs=False when the spec cannot be read at all, so no reference was checked.
+   */
   public static final String INVALID = "Invalid";
-  /** Accepted=False: an older resource claims the same Service (or Service port), and the oldest wins. */
+  /**
+   * Accepted=False: an older resource claims the same Service (or Service port), or is a TrafficSplit
+   * this one would nest with, and the oldest wins.
+   */
   public static final String CONFLICTED = "Conflicted";
 
   /** ResolvedRefs=True. */
@@ -23,4 +31,15 @@ public final class Reason {
   public static final String NOT_IMPLEMENTED = "NotImplemented";
 
   private Reason() {}
+
+  /** The condition reason of one of the core's field error reasons. */
+  static String of(FieldError.Reason reason) {
+    return switch (reason) {
+      case INVALID -> INVALID;
+      case CONFLICTED -> CONFLICTED;
+      case SERVICE_NOT_FOUND -> BACKEND_NOT_FOUND;
+      case UNSUPPORTED_PROTOCOL -> UNSUPPORTED_PROTOCOL;
+      case PORT_MISMATCH -> PORT_MISMATCH;
+    };
+  }
 }

@@ -15,10 +15,10 @@ import dev.weft.api.v1alpha1.TrafficSplitBackend;
 import dev.weft.api.v1alpha1.TrafficSplitSpec;
 import dev.weft.api.v1alpha1.VirtualService;
 import dev.weft.api.v1alpha1.VirtualServiceSpec;
-import dev.weft.mesh.Protocol;
-import dev.weft.mesh.ServicePort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,7 +30,7 @@ final class Meshes {
 
   static final String NS = "shop";
 
-  private final Map<String, ServiceView> services = new LinkedHashMap<>();
+  private final Map<String, Service> services = new LinkedHashMap<>();
   private final List<TrafficSplit> splits = new ArrayList<>();
   private final List<VirtualService> virtualServices = new ArrayList<>();
 
@@ -42,21 +42,28 @@ final class Meshes {
 
   /** A Service whose ports all speak HTTP. */
   Meshes http(String name, int... ports) {
-    return service(name, Protocol.HTTP, ports);
+    return service(name, "http", ports);
   }
 
   Meshes tcp(String name, int... ports) {
-    return service(name, Protocol.TCP, ports);
+    return service(name, null, ports);
   }
 
-  Meshes service(String name, Protocol protocol, int... ports) {
-    services.put(name, new ServiceView(name, "ClusterIP",
-        Arrays.stream(ports).mapToObj(p -> new ServicePort("p" + p, p, protocol)).toList()));
+  /** A Service whose ports are named "p" and their number, each declaring {@code appProtocol} (null: TCP). */
+  Meshes service(String name, String appProtocol, int... ports) {
+    ServiceBuilder service = new ServiceBuilder().withNewMetadata().withNamespace(NS).withName(name).endMetadata()
+        .withNewSpec().withClusterIP("10.96.0." + (services.size() + 1)).endSpec();
+    for (int port : ports) {
+      service.editSpec().addNewPort().withName("p" + port).withPort(port).withAppProtocol(appProtocol).endPort()
+          .endSpec();
+    }
+    services.put(name, service.build());
     return this;
   }
 
   Meshes externalName(String name) {
-    services.put(name, new ServiceView(name, "ExternalName", List.of()));
+    services.put(name, new ServiceBuilder().withNewMetadata().withNamespace(NS).withName(name).endMetadata()
+        .withNewSpec().withType("ExternalName").withExternalName(name + ".example.com").endSpec().build());
     return this;
   }
 
@@ -71,7 +78,7 @@ final class Meshes {
   }
 
   NamespaceView view() {
-    return new NamespaceView(NS, services, splits, virtualServices);
+    return new NamespaceView(NS, List.copyOf(services.values()), splits, virtualServices);
   }
 
   /** A split created at minute {@code minute} of a fixed hour, backends as "name=weight". */

@@ -95,29 +95,42 @@ class TrafficSplitValidatorTest {
   }
 
   @Test
-  void refusesBackendThatIsTheRootOfAnotherSplit() {
-    TrafficSplit inner = split("v2-split", 0, "payments-v2", "payments-v2a=1", "payments-v2b=1");
+  void keepsAnOlderSplitAndRefusesANewerSplitOfOneOfItsBackends() {
+    TrafficSplit inner = split("v2-split", 5, "payments-v2", "payments-v2a=1", "payments-v2b=1");
+    NamespaceView view = payments().http("payments-v2a", 80, 8080).http("payments-v2b", 80, 8080).with(CANARY)
+        .with(inner).view();
 
-    Verdict verdict = TrafficSplitValidator.validate(CANARY, payments().http("payments-v2a", 80, 8080)
-        .http("payments-v2b", 80, 8080).with(CANARY).with(inner).view());
-
-    assertThat(verdict.accepted()).isEqualTo(Outcome.failed("Invalid",
-        "spec.backends[1].service: Service shop/payments-v2 is the root of TrafficSplit shop/v2-split, and splits "
-            + "do not nest: the proxies send this backend's share to payments-v2's own endpoints and ignore that "
-            + "split; name the Services behind payments-v2 here instead, or delete one of the two splits"));
-    assertThat(TrafficSplitValidator.validate(inner, payments().http("payments-v2a", 80, 8080)
-        .http("payments-v2b", 80, 8080).with(CANARY).with(inner).view()).accepted().passed())
-        .as("the inner split itself is fine").isTrue();
+    assertThat(TrafficSplitValidator.validate(inner, view).accepted()).isEqualTo(Outcome.failed("Conflicted",
+        "spec.service: Service shop/payments-v2 is a backend of the older TrafficSplit shop/payments-canary (its "
+            + "spec.backends[1]), and splits do not nest, so the older one applies; put these backends into "
+            + "shop/payments-canary in place of payments-v2, or delete one of the two splits"));
+    assertThat(TrafficSplitValidator.validate(CANARY, view).accepted()).as("the live split is not knocked out")
+        .isEqualTo(Outcome.passed("Accepted", "the spec is valid and this is the only TrafficSplit for Service "
+            + "shop/payments; splits do not nest, so the newer TrafficSplit shop/v2-split is refused"));
   }
 
   @Test
-  void refusesBothSplitsOfACycle() {
+  void refusesANewerSplitWhoseBackendIsTheRootOfAnOlderOne() {
+    TrafficSplit inner = split("v2-split", 0, "payments-v2", "payments-v2a=1", "payments-v2b=1");
+    TrafficSplit outer = split("payments-canary", 5, "payments", "payments-v1=90", "payments-v2=10");
+    NamespaceView view = payments().http("payments-v2a", 80, 8080).http("payments-v2b", 80, 8080).with(inner)
+        .with(outer).view();
+
+    assertThat(TrafficSplitValidator.validate(outer, view).accepted()).isEqualTo(Outcome.failed("Conflicted",
+        "spec.backends[1].service: Service shop/payments-v2 is the root of the older TrafficSplit shop/v2-split, "
+            + "and splits do not nest, so the older one applies; name the Services behind payments-v2 here instead, "
+            + "or delete one of the two splits"));
+    assertThat(TrafficSplitValidator.validate(inner, view).accepted().passed()).isTrue();
+  }
+
+  @Test
+  void refusesOnlyTheNewerSplitOfACycle() {
     TrafficSplit ab = split("ab", 0, "a", "b=1");
     TrafficSplit ba = split("ba", 1, "b", "a=1");
     NamespaceView view = namespace().http("a", 80).http("b", 80).with(ab).with(ba).view();
 
-    assertThat(TrafficSplitValidator.validate(ab, view).accepted().reason()).isEqualTo("Invalid");
-    assertThat(TrafficSplitValidator.validate(ba, view).accepted().reason()).isEqualTo("Invalid");
+    assertThat(TrafficSplitValidator.validate(ab, view).accepted().passed()).isTrue();
+    assertThat(TrafficSplitValidator.validate(ba, view).accepted().reason()).isEqualTo("Conflicted");
   }
 
   @Test
@@ -167,6 +180,19 @@ class TrafficSplitValidatorTest {
         + "TrafficSplit for Service shop/payments; VirtualService shop/payments-routes also routes payments and "
         + "comes first: its rules are tried before this split, and requests that match no rule, or a rule "
         + "without backends, are split by these weights"));
+  }
+
+  @Test
+  void reportsASplitTheMeshCannotReadAndChecksNoReference() {
+    TrafficSplit split = split("unweighted", 0, "payments", "payments-v1=1");
+    split.getSpec().getBackends().get(0).setWeight(null);
+
+    Verdict verdict = TrafficSplitValidator.validate(split, payments().view());
+
+    assertThat(verdict.accepted()).isEqualTo(Outcome.failed("Invalid",
+        "spec.backends[0]: needs both service and weight"));
+    assertThat(verdict.resolvedRefs()).isEqualTo(Outcome.failed("Invalid",
+        "not checked, because spec.backends[0] cannot be read; fix it first"));
   }
 
   @Test

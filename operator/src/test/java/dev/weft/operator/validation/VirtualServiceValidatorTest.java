@@ -85,7 +85,7 @@ class VirtualServiceValidatorTest {
     assertThat(VirtualServiceValidator.validate(implicit, view).resolvedRefs()).isEqualTo(Outcome.failed(
         "PortMismatch", "spec.rules[0].backends[0].service: Service shop/payments-v2 has no port 8080 (the port "
             + "requests for shop/payments come in on); its ports are [80]; add the port to payments-v2, set the "
-            + "backend's port, or remove the backend"));
+            + "backend's port, or remove the backend (until then, the rules do not apply on that port)"));
     assertThat(VirtualServiceValidator.validate(explicit, view).resolvedRefs()).isEqualTo(Outcome.failed(
         "PortMismatch", "spec.rules[0].backends[0].port: Service shop/payments-v2 has no port 9090; its ports are "
             + "[80]; add the port to payments-v2 or name one of its ports"));

@@ -2,6 +2,7 @@ package dev.weft.xds.k8s;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.convert.MeshStateBuilder;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import io.fabric8.kubernetes.api.model.HasMetadata;

@@ -1,7 +1,7 @@
 package dev.weft.xds.k8s;
 
-import static dev.weft.xds.k8s.ServiceConverterTest.service;
-import static dev.weft.xds.k8s.ServiceConverterTest.slice;
+import static dev.weft.xds.k8s.KubeObjects.service;
+import static dev.weft.xds.k8s.KubeObjects.slice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.api.v1alpha1.TrafficSplit;

@@ -1,4 +1,4 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -170,11 +170,28 @@ class ServiceConverterTest {
   }
 
   @Test
-  void leavesOutExternalNameServices() {
+  void leavesOutExternalNameServicesAsAliases() {
     Service alias = new ServiceBuilder().withNewMetadata().withNamespace("shop").withName("stripe").endMetadata()
         .withNewSpec().withType("ExternalName").withExternalName("api.stripe.com").endSpec().build();
 
     assertThat(ServiceConverter.isMeshed(alias)).isFalse();
+    assertThat(ServiceConverter.isAlias(alias)).isTrue();
     assertThat(ServiceConverter.isMeshed(service("shop", "payments"))).isTrue();
+    assertThat(ServiceConverter.isAlias(service("shop", "payments"))).isFalse();
+  }
+
+  @Test
+  void readsPortsWithoutProtocolAsTcpAndNamesOrAppProtocolAsHttp() {
+    Service service = new ServiceBuilder().withNewMetadata().withName("payments").withNamespace("shop").endMetadata()
+        .withNewSpec()
+          .addNewPort().withName("http-web").withPort(8080).endPort()
+          .addNewPort().withName("metrics").withPort(9090).withAppProtocol("http").endPort()
+          .addNewPort().withName("db").withPort(5432).endPort()
+        .endSpec().build();
+
+    assertThat(ServiceConverter.ports(service)).containsExactly(
+        new ServicePort("db", 5432, Protocol.TCP),
+        new ServicePort("http-web", 8080, Protocol.HTTP),
+        new ServicePort("metrics", 9090, Protocol.HTTP));
   }
 }

@@ -1,7 +1,7 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
-import static dev.weft.xds.k8s.ServiceConverterTest.service;
-import static dev.weft.xds.k8s.ServiceConverterTest.slice;
+import static dev.weft.convert.ServiceConverterTest.service;
+import static dev.weft.convert.ServiceConverterTest.slice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
@@ -16,6 +16,7 @@ import dev.weft.mesh.TrafficSplitRule;
 import dev.weft.mesh.WeightedService;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -122,6 +123,17 @@ class MeshStateBuilderTest {
     assertThat(state.splits()).extracting(s -> s.source().name()).containsExactly("good");
     assertThat(state.services()).hasSize(1);
     assertThat(problems).containsExactly("TrafficSplit shop/broken (resourceVersion 42) is left out of the mesh:"
-        + " spec.backends[0] needs both service and weight");
+        + " spec.backends[0]: needs both service and weight");
+  }
+
+  @Test
+  void namesExternalNameServicesAsAliasesOnly() {
+    Service alias = new ServiceBuilder().withNewMetadata().withNamespace("shop").withName("stripe").endMetadata()
+        .withNewSpec().withType("ExternalName").withExternalName("api.stripe.com").endSpec().build();
+
+    MeshState state = build(List.of(alias, service("shop", "payments")), List.of(), List.of());
+
+    assertThat(state.services()).containsOnlyKeys(new ServiceKey("shop", "payments"));
+    assertThat(state.aliases()).containsExactly(new ServiceKey("shop", "stripe"));
   }
 }

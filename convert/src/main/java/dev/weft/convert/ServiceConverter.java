@@ -1,4 +1,4 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
 import dev.weft.mesh.Endpoint;
 import dev.weft.mesh.MeshService;
@@ -17,8 +17,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Turns a Service and the EndpointSlices that belong to it into the core's {@link MeshService}. */
-final class ServiceConverter {
+/**
+ * Turns a Service and the EndpointSlices that belong to it into the core's {@link MeshService}: the
+ * one reading of a Service that the xds-server translates and the operator validates.
+ */
+public final class ServiceConverter {
 
   /** Orders endpoints so that equal cluster states give equal (record-equal) mesh states. */
   static final Comparator<Endpoint> ENDPOINT_ORDER = Comparator.comparing(Endpoint::portName)
@@ -28,19 +31,36 @@ final class ServiceConverter {
   private ServiceConverter() {}
 
   /** Whether the mesh routes to this Service; ExternalName Services are DNS aliases with nothing to balance. */
-  static boolean isMeshed(Service service) {
+  public static boolean isMeshed(Service service) {
     ServiceSpec spec = service.getSpec();
-    return spec != null && !"ExternalName".equals(spec.getType());
+    return spec != null && !isAlias(service);
+  }
+
+  /** Whether the Service is only a DNS alias (type ExternalName). */
+  public static boolean isAlias(Service service) {
+    ServiceSpec spec = service.getSpec();
+    return spec != null && "ExternalName".equals(spec.getType());
+  }
+
+  /** The Service's key: its namespace and name. */
+  public static ServiceKey keyOf(Service service) {
+    return new ServiceKey(service.getMetadata().getNamespace(), service.getMetadata().getName());
   }
 
   /** The Service with its TCP ports and the endpoints of {@code slices}, which must be its own. */
-  static MeshService toMeshService(Service service, Collection<EndpointSlice> slices) {
-    ServiceKey key = new ServiceKey(service.getMetadata().getNamespace(), service.getMetadata().getName());
+  public static MeshService toMeshService(Service service, Collection<EndpointSlice> slices) {
+    return new MeshService(keyOf(service), service.getSpec().getClusterIP(), ports(service), endpointsOf(slices));
+  }
+
+  /**
+   * The ports the mesh proxies, by number, with the protocol each declares: TCP only, since UDP and
+   * SCTP ports bypass the sidecar.
+   */
+  public static List<ServicePort> ports(Service service) {
     ServiceSpec spec = service.getSpec();
     List<ServicePort> ports = new ArrayList<>();
-    if (spec.getPorts() != null) {
+    if (spec != null && spec.getPorts() != null) {
       for (io.fabric8.kubernetes.api.model.ServicePort port : spec.getPorts()) {
-        // The sidecar proxies TCP only; UDP and SCTP ports bypass it.
         if (isTcp(port.getProtocol()) && port.getPort() != null) {
           Protocol protocol = Protocol.declaredBy(port.getAppProtocol(), port.getName());
           ports.add(new ServicePort(port.getName(), port.getPort(), protocol));
@@ -48,7 +68,7 @@ final class ServiceConverter {
       }
     }
     ports.sort(Comparator.comparingInt(ServicePort::port));
-    return new MeshService(key, spec.getClusterIP(), ports, endpointsOf(slices));
+    return ports;
   }
 
   /**

@@ -1,9 +1,7 @@
-package dev.weft.xds.k8s;
+package dev.weft.convert;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
-import dev.weft.convert.TrafficSplitConverter;
-import dev.weft.convert.VirtualServiceConverter;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
@@ -17,14 +15,17 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Builds the immutable {@link MeshState} from the Kubernetes objects the adapter watches: a pure
- * function of its inputs, so the same objects in any order give an equal state.
+ * Builds the immutable {@link MeshState} from Kubernetes objects: a pure function of its inputs, so
+ * the same objects in any order give an equal state. The xds-server builds what it translates with
+ * it, and the operator what it validates (without EndpointSlices, which validation does not read).
  */
 public final class MeshStateBuilder {
 
@@ -36,6 +37,7 @@ public final class MeshStateBuilder {
   /**
    * The mesh state of these objects. EndpointSlices join the Service named by their
    * {@value #SERVICE_NAME_LABEL} label in their namespace; slices of unknown Services are ignored.
+   * ExternalName Services are left out, and named among the state's aliases.
    * An object that cannot be converted is left out, and a sentence naming it, the field and the
    * reason goes to {@code problems}; the rest of the state is unaffected.
    */
@@ -51,11 +53,15 @@ public final class MeshStateBuilder {
       }
     }
     Map<ServiceKey, MeshService> meshServices = new HashMap<>();
+    Set<ServiceKey> aliases = new HashSet<>();
     for (Service service : services) {
+      ServiceKey key = ServiceConverter.keyOf(service);
+      if (ServiceConverter.isAlias(service)) {
+        aliases.add(key);
+      }
       if (!ServiceConverter.isMeshed(service)) {
         continue;
       }
-      ServiceKey key = new ServiceKey(service.getMetadata().getNamespace(), service.getMetadata().getName());
       convert(service, s -> ServiceConverter.toMeshService(s, slicesByService.getOrDefault(key, List.of())), problems)
           .forEach(meshService -> meshServices.put(key, meshService));
     }
@@ -70,7 +76,7 @@ public final class MeshStateBuilder {
       routings.addAll(convert(vs, VirtualServiceConverter::toRouting, problems));
     }
     routings.sort(Comparator.comparing(HttpRouting::source));
-    return new MeshState(meshServices, splitRules, routings);
+    return new MeshState(meshServices, splitRules, routings, aliases);
   }
 
   /** The resource as the core names it, for rejections and the oldest-wins rule. */
