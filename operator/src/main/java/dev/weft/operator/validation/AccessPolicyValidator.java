@@ -33,9 +33,8 @@ public final class AccessPolicyValidator {
     ServiceKey service = new ServiceKey(policy.getMetadata().getNamespace(), policy.getSpec().getService());
     List<FieldError> errors = new ArrayList<>(pathErrors(policy));
     errors.addAll(referenceErrors(policy, service, view.state(policy)));
-    // Nothing turns AccessPolicies into Envoy RBAC yet; say so rather than let Accepted suggest enforcement.
-    return new Verdict(Outcomes.accepted(errors, "the spec is valid; note that this version of Weft does not enforce "
-        + "AccessPolicies on the proxies yet"),
+    // Accepted says only that the spec is valid; whether sidecars enforce it is the Enforced condition's to say.
+    return new Verdict(Outcomes.accepted(errors, "the spec is valid (see Enforced for whether the sidecars enforce it)"),
         Outcomes.resolvedRefs(errors, "Service " + service + " exists and has every port the rules name"));
   }
 

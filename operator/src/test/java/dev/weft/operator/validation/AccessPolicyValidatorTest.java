@@ -18,7 +18,7 @@ class AccessPolicyValidatorTest {
     Verdict verdict = AccessPolicyValidator.validate(policy, namespace().http("payments", 80).view());
 
     assertThat(verdict.accepted()).isEqualTo(Outcome.passed("Accepted",
-        "the spec is valid; note that this version of Weft does not enforce AccessPolicies on the proxies yet"));
+        "the spec is valid (see Enforced for whether the sidecars enforce it)"));
     assertThat(verdict.resolvedRefs()).isEqualTo(Outcome.passed("ResolvedRefs",
         "Service shop/payments exists and has every port the rules name"));
   }
