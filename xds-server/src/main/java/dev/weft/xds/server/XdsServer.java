@@ -74,7 +74,8 @@ public final class XdsServer implements AutoCloseable {
     }
     health.enterTerminalState();
     server.shutdown();
-    int drained = proxies.closeAll(Status.UNAVAILABLE.withDescription("xDS server shutting down; reconnect to another replica"));
+    int drained = proxies.closeAll(
+        Status.UNAVAILABLE.withDescription("xDS server shutting down; reconnect to another replica"));
     LOG.info("xDS server on port {} draining: {} ADS streams closed", port, drained);
     try {
       if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
