@@ -15,6 +15,7 @@ import dev.weft.testsupport.KubeApiServer;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
+import dev.weft.xds.sync.NackInjector;
 import dev.weft.xds.sync.SyncReportPublisher;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -37,12 +38,13 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Issue 4's "done when" on real parts: a real kube-apiserver, the xds-server reporting proxy sync
- * state (test hooks on), the operator, and real Envoy sidecars. A TrafficSplit applied with kubectl
- * becomes Programmed and {@code kubectl get meshstatus} shows every proxy synced; the NACK test hook
- * makes the client's Envoy reject its config, which shows on the split (with Envoy's error) and in
- * MeshStatus within seconds; removing the annotation clears both. A replica whose report stops
- * being rewritten drops out of the xDS count. A patch reads Pending, then Programmed: one Event each,
- * and never NoProxies while proxies are connected.
+ * state (with the tests' NACK hook around its translators), the operator, and real Envoy sidecars.
+ * A TrafficSplit applied with kubectl becomes Programmed and {@code kubectl get meshstatus} shows
+ * every proxy synced; the NACK test hook ({@link NackInjector}) makes the client's Envoy reject
+ * its config, which shows on the split (with Envoy's error) and in MeshStatus within seconds;
+ * removing the annotation clears both. A replica whose report stops being rewritten drops out of
+ * the xDS count. A patch reads Pending, then
+ * Programmed: one Event each, and never NoProxies while proxies are connected.
  */
 @KubeApiServerTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -73,6 +75,7 @@ class ProgrammedStatusTest {
 
   static KubernetesClient operatorClient;
   static WeftOperator operator;
+  static NackInjector nackHook;
   static XdsServerApp xds;
   static PaymentsMesh mesh;
 
@@ -81,10 +84,11 @@ class ProgrammedStatusTest {
     WeftCrds.install(kubectl);
     kubectl.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + XDS_NS + "\n").requireSuccess();
     MeshObjects objects = PaymentsMesh.declare(client, NS);
+    nackHook = new NackInjector(client, Set.of(NS));
     xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS))
         .withSyncReport(SyncReportPublisher.Settings.of(XDS_NS, "xds-0")
-            .withTimings(Duration.ofMillis(200), Duration.ofSeconds(1)))
-        .withTestHooks(true));
+            .withTimings(Duration.ofMillis(200), Duration.ofSeconds(1))), nackHook::around);
+    nackHook.start(xds);
     operatorClient = server.newClient();
     operator = WeftOperator.start(operatorClient, new WeftOperator.Config(Set.of(NS),
         new InetSocketAddress("127.0.0.1", 0), Optional.empty()).withXdsNamespaces(Set.of(XDS_NS)));
@@ -94,7 +98,7 @@ class ProgrammedStatusTest {
 
   @AfterAll
   static void stopMesh(KubernetesClient client) {
-    for (AutoCloseable part : new AutoCloseable[] {mesh, operator, xds, operatorClient}) {
+    for (AutoCloseable part : new AutoCloseable[] {mesh, operator, xds, nackHook, operatorClient}) {
       if (part != null) {
         try {
           part.close();

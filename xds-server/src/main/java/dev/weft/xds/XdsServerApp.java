@@ -1,23 +1,22 @@
 package dev.weft.xds;
 
 import dev.weft.mesh.MeshState;
-import dev.weft.mesh.ProxyGroup;
 import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.xds.k8s.MeshStateWatcher;
+import dev.weft.xds.server.ConnectedProxies;
 import dev.weft.xds.server.DebugEndpoint;
 import dev.weft.xds.server.ProxySyncTracker;
 import dev.weft.xds.server.SnapshotPublisher;
 import dev.weft.xds.server.XdsServer;
 import dev.weft.xds.sync.ConfigProvenance;
-import dev.weft.xds.sync.NackInjector;
 import dev.weft.xds.sync.SyncReportBuilder;
 import dev.weft.xds.sync.SyncReportPublisher;
 import dev.weft.xds.translate.IncrementalTranslator;
 import dev.weft.xds.translate.LastGoodTranslator;
 import dev.weft.xds.translate.MeshTranslator;
-import dev.weft.xds.translate.ProxyConfig;
 import dev.weft.xds.translate.Rejection;
 import dev.weft.xds.translate.Translation;
+import dev.weft.xds.translate.Translator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -30,8 +29,10 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,29 +47,24 @@ public final class XdsServerApp implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(XdsServerApp.class);
 
   /**
-   * What to serve on and what to watch, where to report proxy sync state ({@code syncReport};
-   * null: no report) and whether the test hooks are on. Ports 0 pick free ones (tests).
+   * What to serve on and what to watch, and where to report proxy sync state ({@code syncReport};
+   * null: no report). Ports 0 pick free ones (tests).
    */
   public record Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
-      SyncReportPublisher.Settings syncReport, boolean testHooks) {
+      SyncReportPublisher.Settings syncReport) {
 
     public Config {
       namespaces = Set.copyOf(namespaces);
     }
 
-    /** Serving and watching only: no sync report, no test hooks. */
+    /** Serving and watching only: no sync report. */
     public Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces) {
-      this(bindAddress, xdsPort, debugPort, namespaces, null, false);
+      this(bindAddress, xdsPort, debugPort, namespaces, null);
     }
 
     /** The same, reporting sync state as {@code settings} say (null: not at all). */
     public Config withSyncReport(SyncReportPublisher.Settings settings) {
-      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings, testHooks);
-    }
-
-    /** The same, with the test hooks ({@link NackInjector}) on or off. */
-    public Config withTestHooks(boolean on) {
-      return new Config(bindAddress, xdsPort, debugPort, namespaces, syncReport, on);
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings);
     }
 
     /**
@@ -77,7 +73,7 @@ public final class XdsServerApp implements AutoCloseable {
      * ({@code KUBERNETES_SERVICE_HOST} is set); it goes to {@code WEFT_POD_NAMESPACE} (default: the
      * client's namespace) under {@code WEFT_POD_NAME} (default: the host name), every
      * {@code WEFT_SYNC_REPORT_INTERVAL} (2s) when changed and every {@code WEFT_SYNC_REPORT_HEARTBEAT}
-     * (10s) regardless. {@code WEFT_TEST_HOOKS=true} turns the test hooks on.
+     * (10s) regardless.
      */
     public static Config fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -92,8 +88,7 @@ public final class XdsServerApp implements AutoCloseable {
           Integer.parseInt(env.getOrDefault("WEFT_DEBUG_PORT", String.valueOf(DebugEndpoint.DEFAULT_PORT))),
           Arrays.stream(namespaces.split(",")).map(String::strip).filter(s -> !s.isEmpty())
               .collect(Collectors.toSet()),
-          syncReportFrom(env),
-          "true".equalsIgnoreCase(env.getOrDefault("WEFT_TEST_HOOKS", "").strip()));
+          syncReportFrom(env));
     }
 
     private static SyncReportPublisher.Settings syncReportFrom(Map<String, String> env) {
@@ -128,15 +123,17 @@ public final class XdsServerApp implements AutoCloseable {
   private final XdsServer xds;
   private final DebugEndpoint debug;
   private final SyncReportPublisher syncReport;
-  private final NackInjector testHook;
+  private final ConnectedProxies proxies;
+  private final SnapshotPublisher publisher;
 
   private XdsServerApp(MeshStateWatcher watcher, XdsServer xds, DebugEndpoint debug, SyncReportPublisher syncReport,
-      NackInjector testHook) {
+      ConnectedProxies proxies, SnapshotPublisher publisher) {
     this.watcher = watcher;
     this.xds = xds;
     this.debug = debug;
     this.syncReport = syncReport;
-    this.testHook = testHook;
+    this.proxies = proxies;
+    this.publisher = publisher;
   }
 
   /**
@@ -144,36 +141,37 @@ public final class XdsServerApp implements AutoCloseable {
    * built from synced informers, so a restarted replica never serves an empty config.
    */
   public static XdsServerApp start(KubernetesClient client, Config config) throws IOException {
+    return start(client, config, UnaryOperator.identity());
+  }
+
+  /**
+   * Starts serving what {@code decorate} makes of the translators: the configs, rejections and
+   * sources of the translator it returns are what is served, logged and reported. The seam for
+   * what must see or change the translation without a wiring of its own (the end-to-end tests'
+   * NACK hook wraps the translator here); {@link #start(KubernetesClient, Config)} serves the
+   * translators as they are.
+   */
+  public static XdsServerApp start(KubernetesClient client, Config config, UnaryOperator<Translator> decorate)
+      throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // A rejected change keeps the previous version of that resource serving (the last good config);
     // a change of endpoints alone re-translates only the endpoints.
-    LastGoodTranslator translator = new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator()));
+    Translator translator = Objects.requireNonNull(
+        decorate.apply(new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator()))), "translator");
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();
-    AtomicReference<SnapshotPublisher> publisherRef = new AtomicReference<>();
-    NackInjector testHook = !config.testHooks() ? null : new NackInjector(client, config.namespaces(), () -> {
-      // Before the first mesh state there is nothing to republish, and publishing would serve an empty one.
-      SnapshotPublisher served = publisherRef.get();
-      if (served != null && served.isReady()) {
-        served.publish();
-      }
-    });
+    ConnectedProxies proxies = new ConnectedProxies(Clock.systemUTC(), registry);
     SnapshotPublisher publisher = new SnapshotPublisher(groups -> {
       Translation translation = translator.translate(current.get(), groups);
       rejectionLog.report(translation.rejections());
-      Map<ProxyGroup, ProxyConfig> configs = testHook == null
-          ? translation.configs()
-          : testHook.apply(translation.configs());
-      provenance.record(configs, translation);
-      return configs;
-    }, Clock.systemUTC(), registry);
-    publisherRef.set(publisher);
-    ProxySyncTracker tracker = new ProxySyncTracker(Clock.systemUTC(), publisher::servedVersions, registry);
+      provenance.record(translation.configs(), translation);
+      return translation.configs();
+    }, proxies, Clock.systemUTC(), registry);
+    ProxySyncTracker tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
 
-    XdsServer xds = XdsServer.builder(publisher, tracker)
+    XdsServer xds = XdsServer.builder(proxies, publisher)
         .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()))
-        .precedingCallbacks(testHook == null ? List.of() : List.of(testHook))
         .start();
     DebugEndpoint debug = null;
     MeshStateWatcher watcher = null;
@@ -181,9 +179,6 @@ public final class XdsServerApp implements AutoCloseable {
     try {
       debug = DebugEndpoint.start(new InetSocketAddress(config.bindAddress(), config.debugPort()), tracker, publisher,
           registry);
-      if (testHook != null) {
-        testHook.start();
-      }
       watcher = new MeshStateWatcher(client, MeshStateWatcher.Options.defaults().inNamespaces(config.namespaces()),
           state -> {
             current.set(state);
@@ -211,9 +206,6 @@ public final class XdsServerApp implements AutoCloseable {
       if (watcher != null) {
         watcher.close();
       }
-      if (testHook != null) {
-        testHook.close();
-      }
       if (debug != null) {
         debug.close();
       }
@@ -222,7 +214,7 @@ public final class XdsServerApp implements AutoCloseable {
     }
     LOG.info("xds-server serving ADS on {}:{}, debug on {}:{}", config.bindAddress(), xds.port(),
         config.bindAddress(), debug.port());
-    return new XdsServerApp(watcher, xds, debug, syncReport, testHook);
+    return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher);
   }
 
   /** The publisher of this replica's sync report, or null when it does not report. */
@@ -238,9 +230,25 @@ public final class XdsServerApp implements AutoCloseable {
     return debug.port();
   }
 
+  /** The proxies connected to this replica, by stream. */
+  public ConnectedProxies proxies() {
+    return proxies;
+  }
+
+  /**
+   * Translates the current mesh state again for every group and serves what changed; for a
+   * translator decorator whose output changed while the mesh state did not. Before the first
+   * mesh state it does nothing: publishing then would serve an empty config.
+   */
+  public void republish() {
+    if (publisher.isReady()) {
+      publisher.publish();
+    }
+  }
+
   /**
    * Stops watching, then lets proxies go to another replica (GOAWAY), then removes the sync report
-   * (its proxies are gone) and stops the test hook and the debug port.
+   * (its proxies are gone) and stops the debug port.
    */
   @Override
   public void close() {
@@ -253,9 +261,6 @@ public final class XdsServerApp implements AutoCloseable {
         try {
           if (syncReport != null) {
             syncReport.close();
-          }
-          if (testHook != null) {
-            testHook.close();
           }
         } finally {
           debug.stop();

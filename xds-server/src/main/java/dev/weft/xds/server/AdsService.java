@@ -10,7 +10,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -29,16 +28,18 @@ import java.util.function.Function;
  *       java-control-plane answers by its resource-name path.)</li>
  *   <li>Streams can be drained on shutdown: each is closed with a status, so clients reconnect
  *       (to another replica, the connection having had its GOAWAY) instead of waiting for a
- *       forced close.</li>
+ *       forced close. Each stream hands {@link ConnectedProxies} its way to be closed as it opens,
+ *       so draining is {@link ConnectedProxies#closeAll}: there is no second list of streams.</li>
  * </ul>
  */
 final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
   private final AggregatedDiscoveryServiceImplBase upstream;
-  private final Set<Stream<?, ?>> streams = ConcurrentHashMap.newKeySet();
+  private final ConnectedProxies proxies;
 
-  AdsService(AggregatedDiscoveryServiceImplBase upstream) {
+  AdsService(AggregatedDiscoveryServiceImplBase upstream, ConnectedProxies proxies) {
     this.upstream = upstream;
+    this.proxies = proxies;
   }
 
   @Override
@@ -51,16 +52,6 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
   public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> call) {
     return new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call)
         .open(upstream::deltaAggregatedResources);
-  }
-
-  /** Closes every open stream with {@code status}; returns how many were open. */
-  int drain(Status status) {
-    int count = 0;
-    for (Stream<?, ?> stream : streams) {
-      stream.drain(status);
-      count++;
-    }
-    return count;
   }
 
   /** One ADS stream between the gRPC call and java-control-plane's handler for it. */
@@ -79,17 +70,17 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     }
 
     StreamObserver<Q> open(Function<StreamObserver<R>, StreamObserver<Q>> handler) {
-      // Both handlers must be set while the call is being set up, i.e. here.
+      // The handler must be set while the call is being set up, i.e. here.
       call.setOnCloseHandler(() -> {
-        streams.remove(this);
         if (drained) {
           // The call ended from our side, which java-control-plane never hears of: tell it, so its
-          // callbacks (tracker, publisher) see the stream go. CANCELLED keeps it from logging an error.
+          // callbacks (the registry) see the stream go. CANCELLED keeps it from logging an error.
           upstreamRequests.onError(Status.CANCELLED.withDescription("xDS server shutting down").asRuntimeException());
         }
       });
-      upstreamRequests = handler.apply(responses);
-      streams.add(this);
+      // java-control-plane gets a plain observer, so it sets no cancel handler of its own: a client
+      // cancelling reaches it as onError(CANCELLED) from gRPC, which closes its side and the registry's.
+      upstreamRequests = proxies.open(this::drain, () -> handler.apply(responses));
       return new StreamObserver<>() {
         @Override
         public void onNext(Q request) {
@@ -132,7 +123,7 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     }
 
     /** What java-control-plane writes to: the call, minus writes after we closed it. */
-    private final class Responses extends ServerCallStreamObserver<R> {
+    private final class Responses implements StreamObserver<R> {
       @Override
       public void onNext(R value) {
         synchronized (this) {
@@ -161,49 +152,6 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
             call.onCompleted();
           }
         }
-      }
-
-      @Override
-      public void setOnCancelHandler(Runnable onCancel) {
-        call.setOnCancelHandler(() -> {
-          streams.remove(Stream.this);
-          onCancel.run();
-        });
-      }
-
-      @Override
-      public boolean isCancelled() {
-        return call.isCancelled();
-      }
-
-      @Override
-      public void setCompression(String compression) {
-        call.setCompression(compression);
-      }
-
-      @Override
-      public boolean isReady() {
-        return call.isReady();
-      }
-
-      @Override
-      public void setOnReadyHandler(Runnable onReady) {
-        call.setOnReadyHandler(onReady);
-      }
-
-      @Override
-      public void disableAutoInboundFlowControl() {
-        call.disableAutoInboundFlowControl();
-      }
-
-      @Override
-      public void request(int count) {
-        call.request(count);
-      }
-
-      @Override
-      public void setMessageCompression(boolean enable) {
-        call.setMessageCompression(enable);
       }
     }
   }

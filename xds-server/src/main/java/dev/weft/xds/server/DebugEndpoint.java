@@ -1,8 +1,14 @@
 package dev.weft.xds.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.weft.runtime.MonitoringEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,9 +20,10 @@ import java.util.Optional;
  * The xDS server's small HTTP side, for people, probes and Prometheus:
  * <ul>
  *   <li>{@code /debug/proxies}: JSON {@code {"proxies": [...], "recentlyDisconnected": [...]}}
- *       from the {@link ProxySyncTracker}; field names are stable.</li>
+ *       from the {@link ProxySyncTracker}'s view of the {@link ConnectedProxies}; field names are
+ *       stable.</li>
  *   <li>{@code /debug/groups}: JSON {@code {"groups": [...]}}, each group's served versions per
- *       type and the error that kept a newer snapshot back, if any.</li>
+ *       type, its connected streams and the error that kept a newer snapshot back, if any.</li>
  *   <li>{@code /healthz}: 200 while the process serves; {@code /readyz}: 200 once the first
  *       snapshot was published, 503 before.</li>
  *   <li>{@code /metrics}: the registry in Prometheus text format.</li>
@@ -25,6 +32,12 @@ import java.util.Optional;
 public final class DebugEndpoint implements AutoCloseable {
 
   public static final int DEFAULT_PORT = 15014;
+
+  /** Times as RFC 3339 text; the maps below keep their fields in order. */
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .addModule(new JavaTimeModule())
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .build();
 
   private final MonitoringEndpoint endpoint;
 
@@ -39,8 +52,8 @@ public final class DebugEndpoint implements AutoCloseable {
     Objects.requireNonNull(publisher);
     return new DebugEndpoint(MonitoringEndpoint.start("debug", address,
         () -> publisher.isReady() ? Optional.empty() : Optional.of("no mesh state published yet"), registry,
-        Map.of("/debug/proxies", () -> Json.write(proxies(tracker)),
-            "/debug/groups", () -> Json.write(groups(publisher)))));
+        Map.of("/debug/proxies", () -> json(proxies(tracker)),
+            "/debug/groups", () -> json(groups(publisher)))));
   }
 
   public int port() {
@@ -54,6 +67,14 @@ public final class DebugEndpoint implements AutoCloseable {
   @Override
   public void close() {
     stop();
+  }
+
+  private static String json(Object page) {
+    try {
+      return JSON.writeValueAsString(page);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("cannot write a debug page as JSON", e);
+    }
   }
 
   private static Map<String, Object> proxies(ProxySyncTracker tracker) {

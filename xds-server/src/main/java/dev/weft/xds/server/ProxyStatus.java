@@ -15,7 +15,7 @@ import java.util.List;
 public record ProxyStatus(String nodeId, String namespace, String groupId, long streamId, Protocol protocol,
     Instant connectedAt, List<TypeStatus> types, Nack lastNack, boolean synced) {
 
-  /** The two ADS flavours, which differ in what a version means (see {@link ProxySyncTracker}). */
+  /** The two ADS flavours, which differ in what a version means (see {@link ConnectedProxies}). */
   public enum Protocol {
     STATE_OF_THE_WORLD,
     DELTA

@@ -6,12 +6,6 @@ import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.exception.RequestException;
-import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
@@ -24,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the snapshot cache the ADS service answers from: one snapshot per {@link ProxyGroup} that
- * has (or recently had) a connected proxy, computed through a {@link ConfigSource}.
+ * has (or recently had) a connected proxy, computed through a {@link ConfigSource}; which groups
+ * have proxies it learns from the {@link ConnectedProxies} registry.
  *
  * <p>{@link #publish()} recomputes every known group after the wiring has a new mesh state. A proxy
  * of a group not seen before gets its group computed on its first request, before the cache
@@ -42,18 +36,15 @@ import org.slf4j.LoggerFactory;
  * being sent an empty one. A snapshot that fails {@link SnapshotConsistency} is never served; the
  * group keeps its last good one and the error is logged once and shown in {@link #groups()}.
  * Groups whose last proxy left more than the idle retention ago are dropped on the next publish.
- *
- * <p>It is also a {@link DiscoveryServerCallbacks}, which is how it learns which groups have
- * proxies; it must come before any other callbacks that need a group's snapshot.
  */
-public final class SnapshotPublisher implements DiscoveryServerCallbacks {
+public final class SnapshotPublisher {
 
   public static final Duration DEFAULT_IDLE_RETENTION = Duration.ofMinutes(5);
 
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotPublisher.class);
-  private static final int MAX_REPORTED_NODE_ERRORS = 1024;
 
   private final ConfigSource source;
+  private final ConnectedProxies proxies;
   private final Clock clock;
   private final Duration idleRetention;
   private final SimpleCache<String> cache = new SimpleCache<>(new NodeGroups());
@@ -66,24 +57,34 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
   /** Guarded by {@link #lock}: the last failure of the config source, logged once. */
   private String sourceError;
 
-  /** Which group each open stream belongs to; written under the lock, read without. */
-  private final Map<Long, String> streamGroups = new ConcurrentHashMap<>();
   /** The versions of each group's served snapshot, read lock-free by the sync tracker. */
   private final Map<String, Map<String, String>> servedVersions = new ConcurrentHashMap<>();
-  /** Invalid nodes already logged, so a misconfigured proxy reconnecting is not logged each time. */
-  private final Set<String> reportedNodeErrors = ConcurrentHashMap.newKeySet();
 
-  public SnapshotPublisher(ConfigSource source, Clock clock, MeterRegistry registry) {
-    this(source, clock, registry, DEFAULT_IDLE_RETENTION);
+  public SnapshotPublisher(ConfigSource source, ConnectedProxies proxies, Clock clock, MeterRegistry registry) {
+    this(source, proxies, clock, registry, DEFAULT_IDLE_RETENTION);
   }
 
-  public SnapshotPublisher(ConfigSource source, Clock clock, MeterRegistry registry, Duration idleRetention) {
+  /** A publisher for the groups of the proxies in {@code proxies}, which it listens to from now on. */
+  public SnapshotPublisher(ConfigSource source, ConnectedProxies proxies, Clock clock, MeterRegistry registry,
+      Duration idleRetention) {
     this.source = Objects.requireNonNull(source, "source");
+    this.proxies = Objects.requireNonNull(proxies, "proxies");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.idleRetention = Objects.requireNonNull(idleRetention, "idleRetention");
     this.computeTimer = Timer.builder("xds.snapshot.compute")
         .description("Time to compute and check proxy group snapshots")
         .register(registry);
+    proxies.addListener(new ConnectedProxies.Listener() {
+      @Override
+      public void connected(ConnectedProxy proxy) {
+        joined(proxy.group());
+      }
+
+      @Override
+      public void disconnected(ConnectedProxy proxy, Instant at, String reason) {
+        left(proxy.groupId(), at);
+      }
+    });
   }
 
   /** Recomputes every known group from the newest mesh state; the first call makes the publisher ready. */
@@ -115,7 +116,8 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
     synchronized (lock) {
       return groups.values().stream()
           .sorted(Comparator.comparing(g -> g.group.id()))
-          .map(g -> new GroupStatus(g.group, g.streams, servedVersions(g.group.id()), g.idleSince, g.lastError))
+          .map(g -> new GroupStatus(g.group, proxies.streamsOf(g.group.id()), servedVersions(g.group.id()),
+              g.idleSince, g.lastError))
           .toList();
     }
   }
@@ -124,45 +126,13 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
     return cache;
   }
 
-  @Override
-  public void onV3StreamRequest(long streamId, DiscoveryRequest request) throws RequestException {
-    register(streamId, request.hasNode() ? request.getNode() : null);
-  }
-
-  @Override
-  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) throws RequestException {
-    register(streamId, request.hasNode() ? request.getNode() : null);
-  }
-
-  @Override
-  public void onStreamClose(long streamId, String typeUrl) {
-    unregister(streamId);
-  }
-
-  @Override
-  public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
-    unregister(streamId);
-  }
-
-  private void register(long streamId, Node node) throws RequestException {
-    if (streamGroups.containsKey(streamId)) {
-      return;
-    }
-    if (node == null) {
-      throw refuse("the first xDS request on a stream must carry the node");
-    }
-    ProxyGroup group;
-    try {
-      group = NodeGroups.groupOf(node);
-    } catch (IllegalArgumentException e) {
-      throw refuse(e.getMessage());
-    }
+  /**
+   * A proxy of {@code group} connected: the group is no longer idle, and a group not served yet
+   * gets its snapshot now, before the cache opens the proxy's first watch.
+   */
+  private void joined(ProxyGroup group) {
     synchronized (lock) {
-      if (streamGroups.putIfAbsent(streamId, group.id()) != null) {
-        return;
-      }
       Group state = groups.computeIfAbsent(group.id(), id -> new Group(group));
-      state.streams++;
       state.idleSince = null;
       if (state.served == null && ready.isDone()) {
         compute(List.of(state));
@@ -170,22 +140,14 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
     }
   }
 
-  private RequestException refuse(String message) {
-    if (reportedNodeErrors.size() > MAX_REPORTED_NODE_ERRORS) {
-      reportedNodeErrors.clear();
-    }
-    if (reportedNodeErrors.add(message)) {
-      LOG.warn("refusing xDS stream: {}", message);
-    }
-    return new RequestException(Status.INVALID_ARGUMENT.withDescription(message));
-  }
-
-  private void unregister(long streamId) {
+  /** A proxy of group {@code groupId} left at {@code at}; the registry no longer counts it. */
+  private void left(String groupId, Instant at) {
     synchronized (lock) {
-      String groupId = streamGroups.remove(streamId);
-      Group state = groupId == null ? null : groups.get(groupId);
-      if (state != null && --state.streams == 0) {
-        state.idleSince = clock.instant();
+      Group state = groups.get(groupId);
+      // Read under the lock, after the registry's count went down: a proxy of the group that
+      // connects meanwhile either is counted here or clears idleSince when its turn comes.
+      if (state != null && proxies.streamsOf(groupId) == 0) {
+        state.idleSince = at;
       }
     }
   }
@@ -195,7 +157,8 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
     groups.values().removeIf(g -> {
       // clearSnapshot refuses while a watch is still open (a closing stream cancels its watches
       // just after the close callback); such a group goes on a later publish.
-      if (g.streams == 0 && g.idleSince != null && !g.idleSince.isAfter(cutoff) && cache.clearSnapshot(g.group.id())) {
+      if (g.idleSince != null && !g.idleSince.isAfter(cutoff) && proxies.streamsOf(g.group.id()) == 0
+          && cache.clearSnapshot(g.group.id())) {
         servedVersions.remove(g.group.id());
         LOG.info("dropped snapshot of group {}: no proxy since {}", g.group.id(), g.idleSince);
         return true;
@@ -280,7 +243,7 @@ public final class SnapshotPublisher implements DiscoveryServerCallbacks {
   /** The publisher's state for one group. */
   private static final class Group {
     final ProxyGroup group;
-    int streams;
+    /** Since when no proxy of the group is connected; null while one is. */
     Instant idleSince;
     /** The config of the snapshot being served, or null before the first good one. */
     ProxyConfig served;

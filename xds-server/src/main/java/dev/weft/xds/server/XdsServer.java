@@ -1,6 +1,5 @@
 package dev.weft.xds.server;
 
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.InsecureServerCredentials;
@@ -14,7 +13,6 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server proxies talk to: ADS (state of the world and delta on the one service) answered
- * from the {@link SnapshotPublisher}'s cache and followed by the {@link ProxySyncTracker}, plus the
+ * from the {@link SnapshotPublisher}'s cache, every stream kept in {@link ConnectedProxies}, plus the
  * gRPC health service (SERVING once the first snapshot is published) and, if asked, reflection.
  *
  * <p>Connections are kept alive by pings both ways and closed after {@code maxConnectionAge} (with a
@@ -43,22 +41,25 @@ public final class XdsServer implements AutoCloseable {
   private final Server server;
   /** Kept: the server stops answering getPort() once terminated, but logs still want it. */
   private final int port;
-  private final AdsService ads;
+  private final ConnectedProxies proxies;
   private final HealthStatusManager health;
   private final Duration shutdownGrace;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
-  private XdsServer(Server server, AdsService ads, HealthStatusManager health, Duration shutdownGrace) {
+  private XdsServer(Server server, ConnectedProxies proxies, HealthStatusManager health, Duration shutdownGrace) {
     this.server = server;
     this.port = server.getPort();
-    this.ads = ads;
+    this.proxies = proxies;
     this.health = health;
     this.shutdownGrace = shutdownGrace;
   }
 
-  /** A server for {@code publisher}'s snapshots, tracked by {@code tracker}; adjust, then {@link Builder#start()}. */
-  public static Builder builder(SnapshotPublisher publisher, ProxySyncTracker tracker) {
-    return new Builder(publisher, tracker);
+  /**
+   * A server for {@code publisher}'s snapshots whose streams go into {@code proxies} (the registry
+   * the publisher listens to); adjust, then {@link Builder#start()}.
+   */
+  public static Builder builder(ConnectedProxies proxies, SnapshotPublisher publisher) {
+    return new Builder(proxies, publisher);
   }
 
   /** The port the server listens on (the real one when it was started on port 0). */
@@ -73,7 +74,8 @@ public final class XdsServer implements AutoCloseable {
     }
     health.enterTerminalState();
     server.shutdown();
-    int drained = ads.drain(Status.UNAVAILABLE.withDescription("xDS server shutting down; reconnect to another replica"));
+    int drained = proxies.closeAll(
+        Status.UNAVAILABLE.withDescription("xDS server shutting down; reconnect to another replica"));
     LOG.info("xDS server on port {} draining: {} ADS streams closed", port, drained);
     try {
       if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -94,8 +96,8 @@ public final class XdsServer implements AutoCloseable {
 
   /** Settings of an {@link XdsServer}; the defaults are what a replica in a cluster runs with. */
   public static final class Builder {
+    private final ConnectedProxies proxies;
     private final SnapshotPublisher publisher;
-    private final ProxySyncTracker tracker;
     private InetSocketAddress address = new InetSocketAddress(DEFAULT_PORT);
     private ServerCredentials credentials = InsecureServerCredentials.create();
     private boolean reflection;
@@ -105,11 +107,10 @@ public final class XdsServer implements AutoCloseable {
     private Duration maxConnectionAge = Duration.ofMinutes(30);
     private Duration maxConnectionAgeGrace = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(10);
-    private final List<DiscoveryServerCallbacks> preceding = new ArrayList<>();
 
-    private Builder(SnapshotPublisher publisher, ProxySyncTracker tracker) {
+    private Builder(ConnectedProxies proxies, SnapshotPublisher publisher) {
+      this.proxies = Objects.requireNonNull(proxies, "proxies");
       this.publisher = Objects.requireNonNull(publisher, "publisher");
-      this.tracker = Objects.requireNonNull(tracker, "tracker");
     }
 
     /** Listen on every interface at {@code port} (0 picks a free one). */
@@ -165,24 +166,11 @@ public final class XdsServer implements AutoCloseable {
       return this;
     }
 
-    /**
-     * Callbacks that see every request before the publisher does, so they know a proxy before its
-     * group's snapshot is computed (the NACK test hook needs that). They must not throw: a
-     * callback's exception refuses the stream.
-     */
-    public Builder precedingCallbacks(List<? extends DiscoveryServerCallbacks> callbacks) {
-      preceding.addAll(callbacks);
-      return this;
-    }
-
     public XdsServer start() throws IOException {
-      // The publisher goes first (after any preceding callbacks): a new group's snapshot must
-      // exist before the cache opens a watch.
-      List<DiscoveryServerCallbacks> callbacks = new ArrayList<>(preceding);
-      callbacks.add(publisher);
-      callbacks.add(tracker);
-      V3DiscoveryServer discovery = new V3DiscoveryServer(callbacks, publisher.cache());
-      AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl());
+      // The registry is the only callback; what acts on streams (the publisher computing a new
+      // group's snapshot before the cache opens its watch, the sync tracker) listens to it.
+      V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), publisher.cache());
+      AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl(), proxies);
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
       health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
@@ -206,7 +194,7 @@ public final class XdsServer implements AutoCloseable {
         health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       });
       LOG.info("xDS server listening on port {} (ADS state of the world and delta)", server.getPort());
-      return new XdsServer(server, ads, health, shutdownGrace);
+      return new XdsServer(server, proxies, health, shutdownGrace);
     }
   }
 }

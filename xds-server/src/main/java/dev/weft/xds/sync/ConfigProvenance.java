@@ -33,8 +33,8 @@ public final class ConfigProvenance {
   private final Map<String, Map<String, LinkedHashMap<String, Set<SourceRef>>>> byGroup = new HashMap<>();
 
   /**
-   * Records the configs about to be served, whose sources {@code translation} tells; the configs
-   * may differ from the translation's (the test hook rewrites some), their versions are what count.
+   * Records the configs about to be served, whose sources {@code translation} tells; their
+   * versions are what count.
    */
   public synchronized void record(Map<ProxyGroup, ProxyConfig> configs, Translation translation) {
     configs.forEach((group, config) -> {

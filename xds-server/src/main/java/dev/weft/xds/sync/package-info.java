@@ -3,7 +3,6 @@
  * user resources each served config version contains ({@link dev.weft.xds.sync.ConfigProvenance}),
  * per resource how many proxies need it, have accepted it or rejected it
  * ({@link dev.weft.xds.sync.ResourceSyncView}), and the replica's sync report, kept in a
- * ConfigMap for the operator ({@link dev.weft.xds.sync.SyncReportPublisher}). Also the opt-in
- * test hook that makes a real Envoy reject a config ({@link dev.weft.xds.sync.NackInjector}).
+ * ConfigMap for the operator ({@link dev.weft.xds.sync.SyncReportPublisher}).
  */
 package dev.weft.xds.sync;

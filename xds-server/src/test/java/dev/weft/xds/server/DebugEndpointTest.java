@@ -28,18 +28,20 @@ class DebugEndpointTest {
   private final TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private ConnectedProxies proxies;
   private SnapshotPublisher publisher;
   private ProxySyncTracker tracker;
   private DebugEndpoint endpoint;
 
   @BeforeEach
   void start() throws Exception {
+    proxies = new ConnectedProxies(clock, registry);
     publisher = new SnapshotPublisher(groups -> {
       Map<dev.weft.mesh.ProxyGroup, dev.weft.xds.translate.ProxyConfig> result = new HashMap<>();
       groups.forEach(g -> result.put(g, TestConfigs.sidecar(15001, "payments")));
       return result;
-    }, clock, registry);
-    tracker = new ProxySyncTracker(clock, publisher::servedVersions, registry);
+    }, proxies, clock, registry);
+    tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
     endpoint = DebugEndpoint.start(new InetSocketAddress("127.0.0.1", 0), tracker, publisher, registry);
   }
 
@@ -57,11 +59,11 @@ class DebugEndpointTest {
   private void nackingProxy() throws Exception {
     DiscoveryRequest first = DiscoveryRequest.newBuilder().setTypeUrl(CDS)
         .setNode(TestConfigs.sidecarNode("web-1", "shop", "web", "8080")).build();
-    publisher.onV3StreamRequest(1, first);
-    tracker.onV3StreamRequest(1, first);
-    tracker.onV3StreamResponse(1, first, DiscoveryResponse.newBuilder().setTypeUrl(CDS).setVersionInfo("v1")
+    proxies.onStreamOpen(1, "");
+    proxies.onV3StreamRequest(1, first);
+    proxies.onV3StreamResponse(1, first, DiscoveryResponse.newBuilder().setTypeUrl(CDS).setVersionInfo("v1")
         .setNonce("0").build());
-    tracker.onV3StreamRequest(1, DiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce("0")
+    proxies.onV3StreamRequest(1, DiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce("0")
         .setErrorDetail(com.google.rpc.Status.newBuilder().setMessage("cluster \"payments\": bad\nvalue")).build());
   }
 

@@ -26,7 +26,8 @@ class ProxySyncTrackerTest {
   private final TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
   private final Map<String, Map<String, String>> latest = new HashMap<>();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final ProxySyncTracker tracker = new ProxySyncTracker(clock,
+  private final ConnectedProxies proxies = new ConnectedProxies(clock, registry);
+  private final ProxySyncTracker tracker = new ProxySyncTracker(proxies,
       group -> latest.getOrDefault(group, Map.of()), registry);
 
   private static DiscoveryRequest request(String typeUrl, String version, String nonce) {
@@ -44,25 +45,25 @@ class ProxySyncTrackerTest {
   }
 
   /** Opens a SotW stream, subscribes to CDS and LDS, and sends version 1 of both. */
-  private void connectAndSend(long stream) {
-    tracker.onStreamOpen(stream, "");
-    tracker.onV3StreamRequest(stream, request(CDS, "", "").toBuilder().setNode(WEB).build());
-    tracker.onV3StreamResponse(stream, request(CDS, "", ""), response(CDS, "c1", "0"));
-    tracker.onV3StreamRequest(stream, request(LDS, "", ""));
-    tracker.onV3StreamResponse(stream, request(LDS, "", ""), response(LDS, "l1", "1"));
+  private void connectAndSend(long stream) throws Exception {
+    proxies.onStreamOpen(stream, "");
+    proxies.onV3StreamRequest(stream, request(CDS, "", "").toBuilder().setNode(WEB).build());
+    proxies.onV3StreamResponse(stream, request(CDS, "", ""), response(CDS, "c1", "0"));
+    proxies.onV3StreamRequest(stream, request(LDS, "", ""));
+    proxies.onV3StreamResponse(stream, request(LDS, "", ""), response(LDS, "l1", "1"));
   }
 
   @Test
-  void proxyIsSyncedOnceEverySubscribedTypeAckedTheNewestVersion() {
+  void proxyIsSyncedOnceEverySubscribedTypeAckedTheNewestVersion() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c1", LDS, "l1"));
     clock.advance(Duration.ofSeconds(1));
     Instant opened = clock.instant();
     connectAndSend(7);
 
-    tracker.onV3StreamRequest(7, request(CDS, "c1", "0"));
+    proxies.onV3StreamRequest(7, request(CDS, "c1", "0"));
     assertThat(tracker.proxies()).singleElement().satisfies(p -> assertThat(p.synced()).isFalse());
 
-    tracker.onV3StreamRequest(7, request(LDS, "l1", "1"));
+    proxies.onV3StreamRequest(7, request(LDS, "l1", "1"));
 
     assertThat(tracker.proxies()).singleElement().satisfies(p -> {
       assertThat(p.nodeId()).isEqualTo("web-1.shop");
@@ -84,11 +85,11 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void aNewSnapshotMakesTheProxyStaleUntilItAcks() {
+  void aNewSnapshotMakesTheProxyStaleUntilItAcks() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c1", LDS, "l1"));
     connectAndSend(1);
-    tracker.onV3StreamRequest(1, request(CDS, "c1", "0"));
-    tracker.onV3StreamRequest(1, request(LDS, "l1", "1"));
+    proxies.onV3StreamRequest(1, request(CDS, "c1", "0"));
+    proxies.onV3StreamRequest(1, request(LDS, "l1", "1"));
 
     latest.put(WEB_GROUP, Map.of(CDS, "c2", LDS, "l1"));
 
@@ -96,24 +97,24 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void reconnectingProxyThatAlreadyHasTheNewestVersionIsSynced() {
+  void reconnectingProxyThatAlreadyHasTheNewestVersionIsSynced() throws Exception {
     // After a reconnect Envoy names the version it has; the server, seeing it current, sends nothing.
     latest.put(WEB_GROUP, Map.of(CDS, "c1"));
-    tracker.onV3StreamRequest(3, request(CDS, "c1", "").toBuilder().setNode(WEB).build());
+    proxies.onV3StreamRequest(3, request(CDS, "c1", "").toBuilder().setNode(WEB).build());
 
     assertThat(tracker.proxies()).singleElement().satisfies(p -> assertThat(p.synced()).isTrue());
   }
 
   @Test
-  void nackRecordsTheRejectedVersionAndEnvoysMessage() {
+  void nackRecordsTheRejectedVersionAndEnvoysMessage() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c2", LDS, "l1"));
     connectAndSend(1);
-    tracker.onV3StreamRequest(1, request(CDS, "c1", "0"));
-    tracker.onV3StreamRequest(1, request(LDS, "l1", "1"));
-    tracker.onV3StreamResponse(1, request(CDS, "c1", "0"), response(CDS, "c2", "2"));
+    proxies.onV3StreamRequest(1, request(CDS, "c1", "0"));
+    proxies.onV3StreamRequest(1, request(LDS, "l1", "1"));
+    proxies.onV3StreamResponse(1, request(CDS, "c1", "0"), response(CDS, "c2", "2"));
     clock.advance(Duration.ofSeconds(3));
 
-    tracker.onV3StreamRequest(1, nack(CDS, "c1", "2", "cluster payments: invalid lb_policy"));
+    proxies.onV3StreamRequest(1, nack(CDS, "c1", "2", "cluster payments: invalid lb_policy"));
 
     ProxyStatus.Nack expected = new ProxyStatus.Nack(CDS, "c2", "2", "cluster payments: invalid lb_policy",
         clock.instant());
@@ -132,13 +133,13 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void aLaterAckResolvesTheNackButKeepsItForDebugging() {
+  void aLaterAckResolvesTheNackButKeepsItForDebugging() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c3"));
     connectAndSend(1);
-    tracker.onV3StreamRequest(1, nack(CDS, "", "0", "bad"));
-    tracker.onV3StreamResponse(1, request(CDS, "", "0"), response(CDS, "c3", "5"));
+    proxies.onV3StreamRequest(1, nack(CDS, "", "0", "bad"));
+    proxies.onV3StreamResponse(1, request(CDS, "", "0"), response(CDS, "c3", "5"));
 
-    tracker.onV3StreamRequest(1, request(CDS, "c3", "5"));
+    proxies.onV3StreamRequest(1, request(CDS, "c3", "5"));
 
     assertThat(tracker.proxies()).singleElement().satisfies(p -> {
       assertThat(p.nacked()).isFalse();
@@ -147,12 +148,12 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void undoingTheRejectedChangeEndsTheNackWithoutANewResponse() {
+  void undoingTheRejectedChangeEndsTheNackWithoutANewResponse() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c2"));
     connectAndSend(1);
-    tracker.onV3StreamRequest(1, request(CDS, "c1", "0"));
-    tracker.onV3StreamResponse(1, request(CDS, "c1", "0"), response(CDS, "c2", "2"));
-    tracker.onV3StreamRequest(1, nack(CDS, "c1", "2", "bad"));
+    proxies.onV3StreamRequest(1, request(CDS, "c1", "0"));
+    proxies.onV3StreamResponse(1, request(CDS, "c1", "0"), response(CDS, "c2", "2"));
+    proxies.onV3StreamRequest(1, nack(CDS, "c1", "2", "bad"));
 
     // The state goes back to what the proxy kept: the server has nothing new to send.
     latest.put(WEB_GROUP, Map.of(CDS, "c1"));
@@ -165,16 +166,16 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void deltaAcksCountTheSystemVersionOfTheAckedResponse() {
+  void deltaAcksCountTheSystemVersionOfTheAckedResponse() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c1"));
-    tracker.onStreamOpen(4, "");
+    proxies.onStreamOpen(4, "");
     DeltaDiscoveryRequest subscribe = DeltaDiscoveryRequest.newBuilder().setNode(WEB).setTypeUrl(CDS).build();
-    tracker.onV3StreamDeltaRequest(4, subscribe);
-    tracker.onV3StreamDeltaResponse(4, subscribe, DeltaDiscoveryResponse.newBuilder()
+    proxies.onV3StreamDeltaRequest(4, subscribe);
+    proxies.onV3StreamDeltaResponse(4, subscribe, DeltaDiscoveryResponse.newBuilder()
         .setTypeUrl(CDS).setSystemVersionInfo("c1").setNonce("0").build());
     assertThat(tracker.proxies()).singleElement().satisfies(p -> assertThat(p.synced()).isFalse());
 
-    tracker.onV3StreamDeltaRequest(4, DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce("0").build());
+    proxies.onV3StreamDeltaRequest(4, DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce("0").build());
 
     assertThat(tracker.proxies()).singleElement().satisfies(p -> {
       assertThat(p.protocol()).isEqualTo(ProxyStatus.Protocol.DELTA);
@@ -183,14 +184,14 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void deltaNackRecordsTheRejectedSystemVersion() {
+  void deltaNackRecordsTheRejectedSystemVersion() throws Exception {
     latest.put(WEB_GROUP, Map.of(CDS, "c1"));
     DeltaDiscoveryRequest subscribe = DeltaDiscoveryRequest.newBuilder().setNode(WEB).setTypeUrl(CDS).build();
-    tracker.onV3StreamDeltaRequest(4, subscribe);
-    tracker.onV3StreamDeltaResponse(4, subscribe, DeltaDiscoveryResponse.newBuilder()
+    proxies.onV3StreamDeltaRequest(4, subscribe);
+    proxies.onV3StreamDeltaResponse(4, subscribe, DeltaDiscoveryResponse.newBuilder()
         .setTypeUrl(CDS).setSystemVersionInfo("c1").setNonce("0").build());
 
-    tracker.onV3StreamDeltaRequest(4, DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce("0")
+    proxies.onV3StreamDeltaRequest(4, DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce("0")
         .setErrorDetail(com.google.rpc.Status.newBuilder().setMessage("no such filter")).build());
 
     assertThat(tracker.proxies()).singleElement().satisfies(p -> {
@@ -201,11 +202,11 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void disconnectRemovesTheProxyAndRemembersIt() {
+  void disconnectRemovesTheProxyAndRemembersIt() throws Exception {
     connectAndSend(1);
     clock.advance(Duration.ofSeconds(9));
 
-    tracker.onStreamCloseWithError(1, "", Status.UNAVAILABLE.withDescription("connection reset").asException());
+    proxies.onStreamCloseWithError(1, "", Status.UNAVAILABLE.withDescription("connection reset").asException());
 
     assertThat(tracker.proxies()).isEmpty();
     assertThat(tracker.recentlyDisconnected()).singleElement().satisfies(d -> {
@@ -217,10 +218,10 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void remembersOnlyTheMostRecentDisconnects() {
+  void remembersOnlyTheMostRecentDisconnects() throws Exception {
     for (long stream = 0; stream < ProxySyncTracker.RECENTLY_DISCONNECTED + 5; stream++) {
-      tracker.onV3StreamRequest(stream, request(CDS, "", "").toBuilder().setNode(WEB).build());
-      tracker.onStreamClose(stream, "");
+      proxies.onV3StreamRequest(stream, request(CDS, "", "").toBuilder().setNode(WEB).build());
+      proxies.onStreamClose(stream, "");
     }
 
     assertThat(tracker.recentlyDisconnected()).hasSize(ProxySyncTracker.RECENTLY_DISCONNECTED)
@@ -228,8 +229,8 @@ class ProxySyncTrackerTest {
   }
 
   @Test
-  void streamWithoutANodeYetIsNotReported() {
-    tracker.onStreamOpen(1, "");
+  void streamWithoutANodeYetIsNotReported() throws Exception {
+    proxies.onStreamOpen(1, "");
 
     assertThat(tracker.proxies()).isEmpty();
   }

@@ -1,7 +1,6 @@
 package dev.weft.xds.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.xds.translate.ProxyConfig;
@@ -28,7 +27,8 @@ class SnapshotPublisherTest {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<Collection<ProxyGroup>> asked = new ArrayList<>();
   private Function<ProxyGroup, ProxyConfig> configs = group -> TestConfigs.sidecar(15001, "payments");
-  private final SnapshotPublisher publisher = new SnapshotPublisher(this::configsFor, clock, registry,
+  private final ConnectedProxies proxies = new ConnectedProxies(clock, registry);
+  private final SnapshotPublisher publisher = new SnapshotPublisher(this::configsFor, proxies, clock, registry,
       Duration.ofMinutes(5));
 
   private Map<ProxyGroup, ProxyConfig> configsFor(Collection<ProxyGroup> groups) {
@@ -44,8 +44,8 @@ class SnapshotPublisherTest {
   private static final String API_GROUP = NodeGroups.groupOf(API).id();
 
   private void connect(long streamId, Node node) throws RequestException {
-    publisher.onStreamOpen(streamId, "");
-    publisher.onV3StreamRequest(streamId, DiscoveryRequest.newBuilder()
+    proxies.onStreamOpen(streamId, "");
+    proxies.onV3StreamRequest(streamId, DiscoveryRequest.newBuilder()
         .setNode(node).setTypeUrl(Resources.V3.CLUSTER_TYPE_URL).build());
   }
 
@@ -99,6 +99,26 @@ class SnapshotPublisherTest {
   }
 
   @Test
+  void aGroupBecomesIdleOnlyWhenItsLastProxyLeaves() throws Exception {
+    publisher.publish();
+    connect(1, WEB);
+    connect(2, TestConfigs.sidecarNode("web-2", "shop", "web", "8080"));
+
+    proxies.onStreamClose(1, "");
+
+    assertThat(publisher.groups()).singleElement().satisfies(g -> {
+      assertThat(g.connectedStreams()).isEqualTo(1);
+      assertThat(g.idleSince()).isNull();
+    });
+    clock.advance(Duration.ofSeconds(3));
+    proxies.onStreamClose(2, "");
+    assertThat(publisher.groups()).singleElement().satisfies(g -> {
+      assertThat(g.connectedStreams()).isZero();
+      assertThat(g.idleSince()).isEqualTo(clock.instant());
+    });
+  }
+
+  @Test
   void keepsTheLastGoodSnapshotWhenANewOneIsInconsistent() throws Exception {
     connect(1, WEB);
     publisher.publish();
@@ -147,22 +167,10 @@ class SnapshotPublisherTest {
   }
 
   @Test
-  void refusesAStreamWhoseNodeBreaksTheContract() {
-    assertThatThrownBy(() -> connect(1, TestConfigs.node("nameless", "envoy", Map.of())))
-        .isInstanceOfSatisfying(RequestException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("WEFT_NAMESPACE");
-        });
-    assertThatThrownBy(() -> publisher.onV3StreamRequest(2, DiscoveryRequest.getDefaultInstance()))
-        .isInstanceOf(RequestException.class)
-        .hasMessageContaining("must carry the node");
-  }
-
-  @Test
   void dropsAGroupOnlyAfterItWasIdleForTheRetention() throws Exception {
     connect(1, WEB);
     publisher.publish();
-    publisher.onStreamClose(1, "");
+    proxies.onStreamClose(1, "");
     assertThat(publisher.groups()).singleElement()
         .satisfies(g -> assertThat(g.idleSince()).isEqualTo(clock.instant()));
 
@@ -181,7 +189,7 @@ class SnapshotPublisherTest {
   void aReconnectingProxyKeepsItsGroup() throws Exception {
     connect(1, WEB);
     publisher.publish();
-    publisher.onStreamCloseWithError(1, "", Status.UNAVAILABLE.asException());
+    proxies.onStreamCloseWithError(1, "", Status.UNAVAILABLE.asException());
     clock.advance(Duration.ofMinutes(10));
 
     connect(2, WEB);

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A real ADS client over loopback gRPC against the server, publisher and tracker wired as in production. */
+/** A real ADS client over loopback gRPC against the server, registry, publisher and tracker wired as in production. */
 class XdsServerTest {
 
   private static final String CDS = Resources.V3.CLUSTER_TYPE_URL;
@@ -44,6 +44,7 @@ class XdsServerTest {
 
   private final AtomicReference<ProxyConfig> config = new AtomicReference<>(TestConfigs.sidecar(15001, "payments"));
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private ConnectedProxies proxies;
   private SnapshotPublisher publisher;
   private ProxySyncTracker tracker;
   private XdsServer server;
@@ -51,13 +52,14 @@ class XdsServerTest {
 
   @BeforeEach
   void start() throws Exception {
+    proxies = new ConnectedProxies(Clock.systemUTC(), registry);
     publisher = new SnapshotPublisher(groups -> {
       Map<dev.weft.mesh.ProxyGroup, ProxyConfig> result = new HashMap<>();
       groups.forEach(g -> result.put(g, config.get()));
       return result;
-    }, Clock.systemUTC(), registry);
-    tracker = new ProxySyncTracker(Clock.systemUTC(), publisher::servedVersions, registry);
-    server = XdsServer.builder(publisher, tracker)
+    }, proxies, Clock.systemUTC(), registry);
+    tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
+    server = XdsServer.builder(proxies, publisher)
         .address(new InetSocketAddress("127.0.0.1", 0))
         .shutdownGrace(Duration.ofSeconds(2))
         .start();

@@ -16,6 +16,7 @@ import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
 import dev.weft.mesh.TrafficSplitRule;
 import dev.weft.mesh.WeightedService;
+import dev.weft.xds.server.ConnectedProxies;
 import dev.weft.xds.server.NodeGroups;
 import dev.weft.xds.server.SnapshotPublisher;
 import dev.weft.xds.translate.MeshTranslator;
@@ -60,6 +61,7 @@ class NackInjectorTest {
   KubernetesClient client;
 
   private final AtomicInteger republished = new AtomicInteger();
+  private final ConnectedProxies proxies = new ConnectedProxies(Clock.systemUTC(), new SimpleMeterRegistry());
   private NackInjector injector;
 
   @BeforeEach
@@ -83,8 +85,13 @@ class NackInjectorTest {
   }
 
   static Translation translate(ProxyGroup... groups) {
+    return new MeshTranslator().translate(state(), List.of(groups));
+  }
+
+  /** Services payments, payments-v2 and ledger in shop, and the 90/10 canary of payments. */
+  static MeshState state() {
     ServicePort http = new ServicePort("http", 80, Protocol.HTTP);
-    MeshState state = new MeshState(Map.of(
+    return new MeshState(Map.of(
         PAYMENTS, new MeshService(PAYMENTS, "10.0.0.1", List.of(http), List.of()),
         PAYMENTS.sibling("payments-v2"), new MeshService(PAYMENTS.sibling("payments-v2"), "10.0.0.2", List.of(http),
             List.of()),
@@ -92,7 +99,6 @@ class NackInjectorTest {
         List.of(new TrafficSplitRule(CANARY, PAYMENTS,
             List.of(new WeightedService("payments", 90), new WeightedService("payments-v2", 10)))),
         List.of());
-    return new MeshTranslator().translate(state, List.of(groups));
   }
 
   static VirtualHost host(ProxyConfig config, String name) {
@@ -117,13 +123,29 @@ class NackInjectorTest {
   }
 
   private NackInjector started() {
-    injector = new NackInjector(client, Set.of(), republished::incrementAndGet);
-    injector.start();
+    injector = new NackInjector(client, Set.of());
+    injector.start(proxies, republished::incrementAndGet);
     return injector;
   }
 
   private static DiscoveryRequest firstRequest(Node node) {
     return DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Translation.CLUSTER_TYPE_URL).build();
+  }
+
+  private void connect(long streamId, Node node) throws Exception {
+    proxies.onStreamOpen(streamId, "");
+    proxies.onV3StreamRequest(streamId, firstRequest(node));
+  }
+
+  /** A started hook, the canary annotated with {@code annotation} (null: none), web-1.shop connected on stream 1. */
+  private NackInjector startedWithWeb1Connected(String annotation) throws Exception {
+    client.resources(TrafficSplit.class).inNamespace("shop").resource(split(annotation)).create();
+    NackInjector hook = started();
+    connect(1, WEB_1);
+    if (annotation != null) {
+      await("the hook to see the annotated split").until(() -> !hook.targets().isEmpty());
+    }
+    return hook;
   }
 
   @Test
@@ -162,8 +184,8 @@ class NackInjectorTest {
   void rejectedConfigPassesTheServersOwnConsistencyCheck() throws Exception {
     SnapshotPublisher publisher = new SnapshotPublisher(groups -> Map.of(WEB,
         NackInjector.withRejectedRoutes(translate(WEB).config(WEB), List.of(TARGET))),
-        Clock.systemUTC(), new SimpleMeterRegistry());
-    publisher.onV3StreamRequest(1, firstRequest(WEB_1));
+        proxies, Clock.systemUTC(), new SimpleMeterRegistry());
+    connect(1, WEB_1);
 
     publisher.publish();
 
@@ -174,12 +196,9 @@ class NackInjectorTest {
   }
 
   @Test
-  void sendsBadRoutesToTheAnnotatedProxysGroupOnlyWhileTheAnnotationStays() {
-    client.resources(TrafficSplit.class).inNamespace("shop").resource(split("web-1.shop, other.shop")).create();
-    NackInjector hook = started();
-    hook.onV3StreamRequest(1, firstRequest(WEB_1));
-    hook.onV3StreamRequest(2, firstRequest(API_1));
-    await("the hook to see the annotated split").until(() -> !hook.targets().isEmpty());
+  void sendsBadRoutesToTheAnnotatedProxysGroupOnlyWhileTheAnnotationStays() throws Exception {
+    NackInjector hook = startedWithWeb1Connected("web-1.shop, other.shop");
+    connect(2, API_1);
     Translation translation = translate(WEB, API);
 
     Map<ProxyGroup, ProxyConfig> served = hook.apply(translation.configs());
@@ -205,23 +224,33 @@ class NackInjectorTest {
   }
 
   @Test
-  void aProxyThatLeftTakesItsGroupOutOfTheHook() {
-    client.resources(TrafficSplit.class).inNamespace("shop").resource(split("web-1.shop")).create();
-    NackInjector hook = started();
-    hook.onV3StreamRequest(1, firstRequest(WEB_1));
-    await("the hook to see the annotated split").until(() -> !hook.targets().isEmpty());
+  void wrapsTheServersTranslatorKeepingTheSourcesOfWhatItRewrote() throws Exception {
+    NackInjector hook = startedWithWeb1Connected("web-1.shop");
 
-    hook.onStreamClose(1, "");
+    Translation translation = hook.around(new MeshTranslator()).translate(state(), List.of(WEB, API));
 
-    Translation translation = translate(WEB);
-    assertThat(hook.apply(translation.configs()).get(WEB)).isSameAs(translation.config(WEB));
+    assertThat(host(translation.config(WEB), PAYMENTS_HOST).getRoutes(0).getName())
+        .isEqualTo(NackInjector.ROUTE_NAME);
+    assertThat(translation.config(API)).isEqualTo(translate(API).config(API));
+    // The rejected routes version is traced to the split, so the NACK shows on its status.
+    assertThat(translation.sources(WEB, Translation.ROUTE_TYPE_URL)).contains(CANARY);
   }
 
   @Test
-  void ignoresSplitsWithoutTheAnnotation() {
-    client.resources(TrafficSplit.class).inNamespace("shop").resource(split(null)).create();
-    NackInjector hook = started();
-    hook.onV3StreamRequest(1, firstRequest(WEB_1));
+  void aProxyThatLeftTakesItsGroupOutOfTheHook() throws Exception {
+    NackInjector hook = startedWithWeb1Connected("web-1.shop");
+    int before = republished.get();
+
+    proxies.onStreamClose(1, "");
+
+    Translation translation = translate(WEB);
+    assertThat(hook.apply(translation.configs()).get(WEB)).isSameAs(translation.config(WEB));
+    await("a republish restoring the real config").until(() -> republished.get() > before);
+  }
+
+  @Test
+  void ignoresSplitsWithoutTheAnnotation() throws Exception {
+    NackInjector hook = startedWithWeb1Connected(null);
     Translation translation = translate(WEB);
 
     await("the hook to list splits").during(Duration.ofMillis(200)).until(() -> hook.targets().isEmpty());

@@ -54,6 +54,7 @@ class ReplicaSyncReportTest {
   private KubernetesMockServer server;
   private KubernetesClient client;
 
+  private NackInjector nackHook;
   private XdsServerApp app;
   private ManagedChannel channel;
 
@@ -72,10 +73,11 @@ class ReplicaSyncReportTest {
           .build()).create();
     }
     client.resources(TrafficSplit.class).inNamespace("shop").resource(NackInjectorTest.split(null)).create();
+    nackHook = new NackInjector(client, Set.of("shop"));
     app = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of("shop"))
-        .withTestHooks(true)
         .withSyncReport(SyncReportPublisher.Settings.of(REPORT_NAMESPACE, "xds-0")
-            .withTimings(Duration.ofMillis(50), Duration.ofSeconds(1))));
+            .withTimings(Duration.ofMillis(50), Duration.ofSeconds(1))), nackHook::around);
+    nackHook.start(app);
     channel = Grpc.newChannelBuilderForAddress("127.0.0.1", app.xdsPort(), InsecureChannelCredentials.create())
         .build();
   }
@@ -87,6 +89,9 @@ class ReplicaSyncReportTest {
     }
     if (app != null) {
       app.close();
+    }
+    if (nackHook != null) {
+      nackHook.close();
     }
     client.close();
     mock.close();

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The sync report and test hook settings of {@link XdsServerApp.Config#fromEnvironment(Map)}. */
+/** The sync report settings of {@link XdsServerApp.Config#fromEnvironment(Map)}. */
 class XdsServerConfigTest {
 
   private static final Map<String, String> IN_POD = Map.of(
@@ -25,7 +25,6 @@ class XdsServerConfigTest {
     assertThat(config.syncReport()).isEqualTo(SyncReportPublisher.Settings.of("weft-system", "weft-xds-7d9f-abcde"));
     assertThat(config.syncReport().interval()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.syncReport().heartbeat()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(config.testHooks()).isFalse();
   }
 
   @Test
@@ -52,10 +51,7 @@ class XdsServerConfigTest {
   }
 
   @Test
-  void turnsTheTestHooksOnOnlyWhenExplicitlyAsked() {
-    assertThat(XdsServerApp.Config.fromEnvironment(Map.of("WEFT_TEST_HOOKS", "true")).testHooks()).isTrue();
-    assertThat(XdsServerApp.Config.fromEnvironment(Map.of("WEFT_TEST_HOOKS", "yes")).testHooks()).isFalse();
-    assertThat(new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of()).testHooks()).isFalse();
+  void aServingOnlyConfigDoesNotReport() {
     assertThat(new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of()).syncReport()).isNull();
   }
 

@@ -3,18 +3,18 @@ package dev.weft.xds.sync;
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.mesh.ServiceKey;
-import dev.weft.xds.server.NodeGroups;
+import dev.weft.xds.XdsServerApp;
+import dev.weft.xds.server.ConnectedProxies;
+import dev.weft.xds.server.ConnectedProxy;
 import dev.weft.xds.translate.ProxyConfig;
 import dev.weft.xds.translate.ResourceNames;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.envoy.config.core.v3.Node;
+import dev.weft.xds.translate.Translation;
+import dev.weft.xds.translate.Translator;
 import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -35,7 +36,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,8 +43,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Test hook, off unless {@code WEFT_TEST_HOOKS=true}: makes real Envoys reject a config, so tests
- * can watch a NACK travel to the TrafficSplit's status and to MeshStatus.
+ * Test hook, in test code only: makes real Envoys reject a config, so tests can watch a NACK
+ * travel to the TrafficSplit's status and to MeshStatus.
  *
  * <p>A TrafficSplit annotated {@value #ANNOTATION}{@code : <node id>[,<node id>...]} makes the
  * route configurations served to the group of each named proxy (a proxy's node id is
@@ -59,12 +59,19 @@ import org.slf4j.LoggerFactory;
  * (the bad route answers directly, naming no cluster), so the rejection comes from Envoy itself.
  * Every proxy of the named proxy's group gets the bad routes, since a group shares one snapshot.
  *
- * <p>It reads TrafficSplits with its own informer (the mesh state does not carry annotations) and
- * learns which group a node is in from the xDS requests, so it must be registered with
- * {@link dev.weft.xds.server.XdsServer.Builder#precedingCallbacks}; when either changes it asks
- * for a republish, on its own thread.
+ * <p>It plugs into the server through the translator seam: {@link #around} wraps the server's
+ * translators ({@link XdsServerApp#start(KubernetesClient, XdsServerApp.Config,
+ * java.util.function.UnaryOperator)}), so the sync report's provenance sees the rejected version as
+ * the split's, as it would see any other. It reads TrafficSplits with its own informer (the mesh
+ * state does not carry annotations) and which group a node is in from the server's
+ * {@link ConnectedProxies}; when either changes it asks for a republish, on its own thread:
+ * <pre>{@code
+ * NackInjector hook = new NackInjector(client, namespaces);
+ * XdsServerApp app = XdsServerApp.start(client, config, hook::around);
+ * hook.start(app);
+ * }</pre>
  */
-public final class NackInjector implements DiscoveryServerCallbacks, AutoCloseable {
+public final class NackInjector implements AutoCloseable {
 
   public static final String ANNOTATION = "weft.dev/test-reject-on";
   public static final String ROUTE_NAME = "weft-test-reject";
@@ -79,21 +86,16 @@ public final class NackInjector implements DiscoveryServerCallbacks, AutoCloseab
     }
   }
 
-  private record Stream(String nodeId, ProxyGroup group) {}
-
-  private final Runnable republish;
   private final List<SharedIndexInformer<TrafficSplit>> informers = new ArrayList<>();
-  private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
   private final ScheduledThreadPoolExecutor executor;
   private final AtomicBoolean republishPending = new AtomicBoolean();
   private volatile List<Target> targets = List.of();
+  /** Both null until {@link #start}: until then nothing is targeted. */
+  private volatile ConnectedProxies proxies;
+  private volatile Runnable republish;
 
-  /**
-   * A hook that watches TrafficSplits in {@code namespaces} (empty: all) and calls
-   * {@code republish} (recompute and serve every group) when its targets change.
-   */
-  public NackInjector(KubernetesClient client, Set<String> namespaces, Runnable republish) {
-    this.republish = Objects.requireNonNull(republish, "republish");
+  /** A hook for the TrafficSplits in {@code namespaces} (empty: all); it does nothing until {@link #start}. */
+  public NackInjector(KubernetesClient client, Set<String> namespaces) {
     this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
       Thread thread = new Thread(runnable, "weft-test-hook");
       thread.setDaemon(true);
@@ -125,11 +127,49 @@ public final class NackInjector implements DiscoveryServerCallbacks, AutoCloseab
     }
   }
 
-  /** Starts watching TrafficSplits; says loudly that the hook is on. */
-  public void start() {
-    LOG.warn("TEST HOOKS ARE ON (WEFT_TEST_HOOKS=true): a TrafficSplit annotated {} makes the named proxies' "
-        + "groups receive route configurations Envoy rejects. Never run a production mesh like this.", ANNOTATION);
+  /** Starts injecting into {@code app}, whose translators {@link #around} wraps. */
+  public void start(XdsServerApp app) {
+    start(app.proxies(), app::republish);
+  }
+
+  /**
+   * Starts watching TrafficSplits and the proxies in {@code proxies}, calling {@code republish}
+   * (translate and serve every group again) when what it injects changes; says loudly that it is on.
+   */
+  public void start(ConnectedProxies proxies, Runnable republish) {
+    this.republish = Objects.requireNonNull(republish, "republish");
+    this.proxies = Objects.requireNonNull(proxies, "proxies");
+    proxies.addListener(new ConnectedProxies.Listener() {
+      @Override
+      public void connected(ConnectedProxy proxy) {
+        // Its group may already be served without the bad routes (another pod of the group came first).
+        if (targeted(proxy.nodeId())) {
+          requestRepublish();
+        }
+      }
+
+      @Override
+      public void disconnected(ConnectedProxy proxy, Instant at, String reason) {
+        if (targeted(proxy.nodeId())) {
+          requestRepublish();
+        }
+      }
+    });
+    LOG.warn("NACK TEST HOOK IS ON: a TrafficSplit annotated {} makes the named proxies' groups receive route "
+        + "configurations Envoy rejects. Never run a production mesh like this.", ANNOTATION);
     informers.forEach(SharedIndexInformer::start);
+  }
+
+  /** {@code translator}, with the bad routes put into what it returns (see {@link #apply}). */
+  public Translator around(Translator translator) {
+    Objects.requireNonNull(translator, "translator");
+    return (state, groups) -> {
+      Translation translation = translator.translate(state, groups);
+      Map<ProxyGroup, ProxyConfig> configs = apply(translation.configs());
+      return configs == translation.configs()
+          ? translation
+          : new Translation(configs, translation.rejections(), translation.sources());
+    };
   }
 
   /** The annotated TrafficSplits as last seen. */
@@ -139,19 +179,21 @@ public final class NackInjector implements DiscoveryServerCallbacks, AutoCloseab
 
   /**
    * {@code configs} with the bad routes in the configs of the groups that have a targeted proxy
-   * connected; the others are returned as they are. Called by the config source, under the
-   * publisher's lock: it only reads this hook's state.
+   * connected; the others are returned as they are. Called through the translator, under the
+   * publisher's lock: it only reads this hook's state and the registry, which takes no lock of
+   * the publisher's.
    */
   public Map<ProxyGroup, ProxyConfig> apply(Map<ProxyGroup, ProxyConfig> configs) {
     List<Target> current = targets;
-    if (current.isEmpty()) {
+    ConnectedProxies connected = proxies;
+    if (current.isEmpty() || connected == null) {
       return configs;
     }
     Map<ProxyGroup, List<Target>> byGroup = new LinkedHashMap<>();
-    for (Stream stream : streams.values()) {
+    for (ConnectedProxy proxy : connected.proxies()) {
       for (Target target : current) {
-        if (target.nodeIds().contains(stream.nodeId())) {
-          List<Target> ofGroup = byGroup.computeIfAbsent(stream.group(), g -> new ArrayList<>());
+        if (target.nodeIds().contains(proxy.nodeId())) {
+          List<Target> ofGroup = byGroup.computeIfAbsent(proxy.group(), g -> new ArrayList<>());
           if (!ofGroup.contains(target)) {
             ofGroup.add(target);
           }
@@ -214,54 +256,13 @@ public final class NackInjector implements DiscoveryServerCallbacks, AutoCloseab
   }
 
   @Override
-  public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
-    learn(streamId, request.hasNode() ? request.getNode() : null);
-  }
-
-  @Override
-  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-    learn(streamId, request.hasNode() ? request.getNode() : null);
-  }
-
-  @Override
-  public void onStreamClose(long streamId, String typeUrl) {
-    forget(streamId);
-  }
-
-  @Override
-  public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
-    forget(streamId);
-  }
-
-  @Override
   public void close() {
     informers.forEach(SharedIndexInformer::close);
     executor.shutdownNow();
   }
 
-  private void learn(long streamId, Node node) {
-    if (node == null || streams.containsKey(streamId)) {
-      return;
-    }
-    ProxyGroup group;
-    try {
-      group = NodeGroups.groupOf(node);
-    } catch (IllegalArgumentException e) {
-      // the publisher refuses this stream and says why
-      return;
-    }
-    streams.put(streamId, new Stream(node.getId(), group));
-    // Its group may already be served without the bad routes (another pod of the group came first).
-    if (targets.stream().anyMatch(t -> t.nodeIds().contains(node.getId()))) {
-      requestRepublish();
-    }
-  }
-
-  private void forget(long streamId) {
-    Stream gone = streams.remove(streamId);
-    if (gone != null && targets.stream().anyMatch(t -> t.nodeIds().contains(gone.nodeId()))) {
-      requestRepublish();
-    }
+  private boolean targeted(String nodeId) {
+    return targets.stream().anyMatch(t -> t.nodeIds().contains(nodeId));
   }
 
   private void refresh() {
@@ -293,13 +294,14 @@ public final class NackInjector implements DiscoveryServerCallbacks, AutoCloseab
   }
 
   private void requestRepublish() {
+    Runnable action = republish;
     // Coalesced: a burst of changes is one republish, which reads the newest state.
-    if (republishPending.compareAndSet(false, true)) {
+    if (action != null && republishPending.compareAndSet(false, true)) {
       try {
         executor.execute(() -> {
           republishPending.set(false);
           try {
-            republish.run();
+            action.run();
           } catch (RuntimeException e) {
             LOG.error("Test hook: republish failed", e);
           }
