@@ -44,11 +44,13 @@ public final class ProgrammedAggregator {
       boolean accepted, boolean refsResolved, List<SyncReport> liveReports) {
     if (!accepted) {
       return new ConditionState(Condition.Status.False, NOT_ACCEPTED,
-          "not sent to the proxies as written while Accepted is False; fix what Accepted names");
+          "generation " + generation + " is not served as written while Accepted is False; fix what Accepted names "
+              + "(until then the proxies keep the last accepted version where this one cannot apply)");
     }
     if (!refsResolved) {
       return new ConditionState(Condition.Status.False, REFS_NOT_RESOLVED,
-          "not sent to the proxies as written while ResolvedRefs is False; fix what ResolvedRefs names");
+          "generation " + generation + " is not served as written while ResolvedRefs is False; fix what ResolvedRefs names "
+              + "(until then the proxies keep the last accepted version where this one cannot apply)");
     }
     int proxies = 0;
     int acked = 0;

@@ -162,6 +162,7 @@ class ProgrammedAggregatorTest {
         List.of(report("xds-0", T, syncedProxies(2), List.of(split(3, 2, 2)))));
 
     assertThat(state).isEqualTo(new ConditionState(Condition.Status.False, "RefsNotResolved",
-        "not sent to the proxies as written while ResolvedRefs is False; fix what ResolvedRefs names"));
+        "generation 3 is not served as written while ResolvedRefs is False; fix what ResolvedRefs names "
+            + "(until then the proxies keep the last accepted version where this one cannot apply)"));
   }
 }
