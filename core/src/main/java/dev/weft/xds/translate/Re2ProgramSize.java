@@ -6,8 +6,8 @@ import com.google.re2j.PatternSyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An upper bound of the size of the program Envoy's RE2 compiles a valid RE2 pattern to, the number
@@ -43,10 +43,15 @@ final class Re2ProgramSize {
   /** A flag group that may turn case folding on; where it applies is not tracked, which only costs precision. */
   private static final Pattern FOLD_FLAG = Pattern.compile("\\(\\?[imsU-]*i[imsU-]*[:)]");
   private static final String LATIN1 = latin1Alphabet();
+  /**
+   * Class costs by class text: the same few classes recur in every regex and every translation, and
+   * each costs two RE2/J compilations. Cleared when it grows past what real meshes hold.
+   */
+  private static final Map<String, Integer> CLASS_COSTS = new ConcurrentHashMap<>();
+  private static final int CLASS_COSTS_KEPT = 10_000;
 
   private final boolean foldCase;
   private final Deque<Group> groups = new ArrayDeque<>();
-  private final Map<String, Integer> classCosts = new HashMap<>();
 
   private Re2ProgramSize(String regex) {
     this.foldCase = FOLD_FLAG.matcher(regex).find();
@@ -155,11 +160,18 @@ final class Re2ProgramSize {
   }
 
   /** Instructions for a class, class escape or Unicode class: its Latin-1 ranges, folded or not. */
-  private int classCost(String text) {
-    return classCosts.computeIfAbsent(text, t -> {
-      String latin1 = new String(t.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
-      return Math.max(latin1Ranges(latin1, false), latin1Ranges(latin1, true));
-    });
+  private static int classCost(String text) {
+    Integer known = CLASS_COSTS.get(text);
+    if (known != null) {
+      return known;
+    }
+    String latin1 = new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    int cost = Math.max(latin1Ranges(latin1, false), latin1Ranges(latin1, true));
+    if (CLASS_COSTS.size() >= CLASS_COSTS_KEPT) {
+      CLASS_COSTS.clear();
+    }
+    CLASS_COSTS.put(text, cost);
+    return cost;
   }
 
   /**
