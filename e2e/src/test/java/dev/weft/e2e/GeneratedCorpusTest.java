@@ -6,6 +6,8 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.testsupport.Command;
@@ -27,6 +29,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
@@ -37,6 +40,7 @@ import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalD
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,12 +56,16 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Never push what Envoy would reject: a corpus of generated mesh states, valid by the API's schema
- * (and with the mistakes users make: missing backends, conflicting splits, regexes RE2 does not
- * know), goes through the translation, and every resulting {@link ProxyConfig} is loaded into the
- * real Envoy with {@code envoy --mode validate}. None may be refused.
+ * (and with the mistakes users make: missing backends, conflicting splits, regexes RE2 or Envoy
+ * refuse), goes through the translation, and every resulting {@link ProxyConfig} is loaded into the
+ * real Envoy with {@code envoy --mode validate}. None may be refused. The regexes span RE2's syntax
+ * (Unicode classes, quotes, both named-group forms, lazy repetitions) and many are grown to just
+ * under Envoy's program size limit, so this is also the proof that Weft's bound of that size holds.
  *
  * <p>Envoy validates a bootstrap, not an xDS stream, so each config is carried statically: EDS
  * clusters become STATIC clusters with their assignment inline, and each HTTP connection manager
@@ -65,7 +73,7 @@ import org.junit.jupiter.api.Test;
  * names exists). The official Envoy build has no API-listener extension ("missing the API listener
  * extension"), so a proxyless gRPC client's API listener is validated as the same HTTP connection
  * manager in an ordinary listener on a loopback port; what gRPC alone requires of it is covered by
- * the core's unit tests.
+ * the core's unit tests, except its regexes, which are compiled here with RE2/J as grpc-java does.
  */
 class GeneratedCorpusTest {
 
@@ -97,7 +105,7 @@ class GeneratedCorpusTest {
       Translation translation = translator.translate(state, groups);
       translationRejections += translation.rejections().size();
       for (ProxyGroup group : groups) {
-        coverage.add(translation.config(group));
+        coverage.add(translation.config(group), group.kind() == ProxyGroup.Kind.PROXYLESS_GRPC);
         String name = "state-" + i + "-" + group.id().replaceAll("[^A-Za-z0-9.-]", "_");
         bootstraps.put(name, JsonFormat.printer().usingTypeRegistry(TYPES)
             .print(bootstrap(name, translation.config(group))));
@@ -127,6 +135,10 @@ class GeneratedCorpusTest {
     System.out.println("corpus: " + STATES + " mesh states; the translation left out " + translationRejections
         + " pieces of user config, each with a reason; the configs hold " + coverage);
     assertThat(refused).as("configs Envoy refused (bootstraps kept in %s)", dir.toAbsolutePath()).isEmpty();
+    assertThat(coverage.regexesGrpcRefused).as("regexes grpc-java's RE2/J refuses").isEmpty();
+    // A generator that stopped producing these would let the bound or the syntax check go untested.
+    assertThat(coverage.regexesNearTheLimit).isPositive();
+    assertThat(coverage.regexesBeyondTheOldSubset).isPositive();
     assertThat(bootstraps).hasSizeGreaterThanOrEqualTo(STATES * 3);
     // The corpus includes user mistakes; they must have been caught by the translation.
     assertThat(translationRejections).isPositive();
@@ -155,6 +167,37 @@ class GeneratedCorpusTest {
 
     assertThat(problem).contains("no-such-cluster");
     Files.deleteIfExists(dir.resolve("control-broken.json"));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '\t', textBlock = """
+      \\x{100}	invalid escape sequence
+      /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa	RE2 program size of 101 > max program size of 100
+      """)
+  void theHarnessSeesARegexEnvoyRefuses(String regex, String envoySays) throws Exception {
+    // What Weft refuses for Envoy's sake and RE2/J would take: Envoy must be seen refusing it, or the
+    // corpus would prove nothing about regexes.
+    RandomMeshes corpus = new RandomMeshes(SEED);
+    MeshState state = corpus.state();
+    ProxyGroup group = new ProxyGroup(ProxyGroup.Kind.SIDECAR, "shop", "sa", "0.0.0.0", List.of(8080));
+    ProxyConfig config = new MeshTranslator().translate(state, List.of(group)).config(group);
+    String cluster = config.clusters().get(0).getName();
+    RouteConfiguration routes = config.routes().get(0).toBuilder()
+        .addVirtualHosts(VirtualHost.newBuilder()
+            .setName("regex").addDomains("regex.example")
+            .addRoutes(Route.newBuilder()
+                .setMatch(RouteMatch.newBuilder().setSafeRegex(RegexMatcher.newBuilder().setRegex(regex)))
+                .setRoute(RouteAction.newBuilder().setCluster(cluster))))
+        .build();
+    ProxyConfig broken = new ProxyConfig(config.clusters(), "v", config.endpoints(), "v", config.listeners(), "v",
+        List.of(routes), "v");
+    Path dir = Files.createDirectories(Path.of("target", "corpus"));
+
+    String problem = validate(WeftTools.locate().envoy(), dir, "control-regex",
+        JsonFormat.printer().usingTypeRegistry(TYPES).print(bootstrap("control-regex", broken)));
+
+    assertThat(problem).contains(envoySays);
+    Files.deleteIfExists(dir.resolve("control-regex.json"));
   }
 
   /** Null when Envoy accepts the bootstrap; else Envoy's reason. Accepted files are removed. */
@@ -232,22 +275,29 @@ class GeneratedCorpusTest {
   /** Counts what the corpus exercised, so a generator that stopped producing something shows. */
   static final class Coverage {
 
+    /** Unicode classes, quotes, (?<name>...) and \x{...}: RE2 that Weft's own parser used to refuse. */
+    private static final Pattern OLD_SUBSET_REFUSED = Pattern.compile("\\\\[pPQ]|\\(\\?<[A-Za-z]|\\\\x\\{");
+
     private int routes;
     private int weighted;
     private int regexes;
+    private int proxylessRegexes;
+    private int regexesNearTheLimit;
+    private int regexesBeyondTheOldSubset;
+    private final List<String> regexesGrpcRefused = new ArrayList<>();
     private int segmentPrefixes;
     private int retries;
     private int tcpChains;
     private int apiListeners;
     private int drainingEndpoints;
 
-    void add(ProxyConfig config) {
+    void add(ProxyConfig config, boolean proxyless) {
       for (RouteConfiguration routeConfig : config.routes()) {
         for (VirtualHost host : routeConfig.getVirtualHostsList()) {
           for (Route route : host.getRoutesList()) {
             routes++;
             weighted += route.getRoute().hasWeightedClusters() ? 1 : 0;
-            regexes += route.getMatch().hasSafeRegex() ? 1 : 0;
+            regexes(route.getMatch()).forEach(regex -> addRegex(regex, proxyless));
             segmentPrefixes += route.getMatch().hasPathSeparatedPrefix() ? 1 : 0;
             retries += route.getRoute().hasRetryPolicy() ? 1 : 0;
           }
@@ -265,9 +315,39 @@ class GeneratedCorpusTest {
       }
     }
 
+    private static List<String> regexes(RouteMatch match) {
+      List<String> regexes = new ArrayList<>();
+      if (match.hasSafeRegex()) {
+        regexes.add(match.getSafeRegex().getRegex());
+      }
+      for (HeaderMatcher header : match.getHeadersList()) {
+        if (header.getStringMatch().hasSafeRegex()) {
+          regexes.add(header.getStringMatch().getSafeRegex().getRegex());
+        }
+      }
+      return regexes;
+    }
+
+    private void addRegex(String regex, boolean proxyless) {
+      regexes++;
+      regexesNearTheLimit += RandomMeshes.nearEnvoysRegexLimit(regex) ? 1 : 0;
+      regexesBeyondTheOldSubset += OLD_SUBSET_REFUSED.matcher(regex).find() ? 1 : 0;
+      if (proxyless) {
+        proxylessRegexes++;
+        try {
+          // What grpc-java does with a route's or header's safe_regex; it refuses the update if this throws.
+          Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+          regexesGrpcRefused.add(regex + ": " + e.getMessage());
+        }
+      }
+    }
+
     @Override
     public String toString() {
-      return routes + " routes (" + weighted + " weighted, " + regexes + " regex paths, " + segmentPrefixes
+      return routes + " routes (" + weighted + " weighted, " + regexes + " regexes in paths and headers, "
+          + regexesNearTheLimit + " of them near Envoy's program size limit, " + regexesBeyondTheOldSubset
+          + " beyond the RE2 subset Weft used to accept, " + proxylessRegexes + " for proxyless gRPC, " + segmentPrefixes
           + " path prefixes, " + retries + " with retries), " + tcpChains + " TCP/inbound filter chains, "
           + apiListeners + " API listeners, " + drainingEndpoints + " draining endpoints";
     }

@@ -24,8 +24,9 @@ import java.util.Set;
  * Mesh states within the API's schema bounds (docs/api.md), drawn from a seeded {@link Random}:
  * Services with one to three ports of mixed protocols (some headless, some IPv6), endpoints in
  * every readiness state and zone, TrafficSplits (self-backends, zero weights, missing backends,
- * conflicts) and VirtualServices with every match kind, backends on explicit ports, timeouts and
- * retries. Per state three groups: an iptables sidecar, a local-mode sidecar and a proxyless client.
+ * conflicts) and VirtualServices with every match kind (regexes of all RE2 syntax, some grown to just
+ * under Envoy's program size limit, some that Envoy or RE2 refuse), backends on explicit ports,
+ * timeouts and retries. Per state three groups: an iptables sidecar, a local-mode sidecar and a proxyless client.
  */
 public final class RandomMeshes {
 
@@ -40,13 +41,21 @@ public final class RandomMeshes {
   private static final List<String> REGEXES = List.of("/v[0-9]+/.*", "^/(foo|bar)/\\d+$", ".*",
       "(?i)/users/[a-z0-9-]{3,16}", "[^/]+", "/items/\\d{1,6}", "/a\\.b|/c\\?d", "(?P<id>[0-9a-f]{8})",
       "[[:alpha:]]+-[[:digit:]]*", "\\w+@\\w+\\.com", "/é/ü+", "prod|stage|dev", "\\A/x\\z", "(?s:.)+",
-      "[\\x41-\\x5a]{2}", "/" + "z".repeat(90));
+      "[\\x41-\\x5a]{2}", "/" + "z".repeat(90),
+      // RE2 that Weft's own parser used to refuse.
+      "\\pL+", "/\\p{Greek}+/\\d+", "\\Q/api/v1.0/\\E.*", "(?<id>[0-9a-f]{8})", "x{,5}", "[\\p{Lu}\\p{Nd}]+",
+      "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "(?i)^mozilla/5\\.0 .*(iphone|android).*$",
+      "\\x{e9}t\\x{E9}", "/\\012\\377", "(?U)a+b*", "[\\p{^Latin}\\PN]", "日本+", "😀{2}");
   private static final List<String> REGEX_ATOMS = List.of("a", "b", "/", "\\.", "\\d", "\\D", "\\w", "\\W",
       "\\s", "\\S", ".", "é", "[a-z]", "[a-z0-9_-]", "[^/]", "[^a-f0-9]", "[[:alpha:]]", "[[:punct:]]", "[\\w.]",
-      "[é-ü]", "[^é]", "\\x41", "(?i)k", "x", "\\-", "[]a]", "(?s:.)");
-  /** Outside what Weft accepts (some not RE2 at all); they must be rejected before Envoy sees them. */
-  private static final List<String> BAD_REGEXES = List.of("(?=x)", "(a)\\1", "a{2000}", "[z-a]", "\\pL+",
-      "/" + "x".repeat(150), "a**", "(unclosed");
+      "[é-ü]", "[^é]", "\\x41", "(?i)k", "x", "\\-", "[]a]", "(?s:.)",
+      "\\pL", "\\PL", "\\pN", "\\p{Greek}", "\\p{^Latin}", "[\\pL\\pN_-]", "\\p{Lu}", "\\Q.*+\\E", "\\Q日\\E",
+      "\\x{e9}", "\\x{FF}", "\\012", "\\377", "\\v", "[acegikmoqsuwy]", "[^aeiou]", "日", "😀", "(?i:é)",
+      "[[:word:]]", "\\b", "[\\x00-\\xff]");
+  /** Outside what Weft accepts (some not RE2, some not for Envoy); they must be rejected before Envoy sees them. */
+  private static final List<String> BAD_REGEXES = List.of("(?=x)", "(a)\\1", "a{2000}", "[z-a]", "\\x{100}",
+      "\\p{Unknown}", "\\é", "\\400", "/" + "x".repeat(150), "a**", "(unclosed", "(?i)[a-z]{40}[0-9]{60}",
+      "(?:[acegikmoqsuwy]+?){0,8}");
   private static final List<String> PATHS = List.of("/", "/api", "/api/v1", "/a-b_c.d~e", "/%20x",
       "/with space", "/ünïcode", "/x:y", "/api/v1/items", "/" + "p".repeat(1000));
   /** Outside what Envoy can match; they must be rejected. */
@@ -236,12 +245,39 @@ public final class RandomMeshes {
 
   private String regex() {
     int kind = random.nextInt(25);
-    return kind == 0 ? any(BAD_REGEXES) : kind < 10 ? generatedRegex(0) : any(REGEXES);
+    return kind == 0 ? any(BAD_REGEXES) : kind < 8 ? generatedRegex(0) : kind < 12 ? nearTheSizeLimit()
+        : any(REGEXES);
   }
 
   /**
-   * A random regex from the syntax Weft accepts; some come out above Envoy's program size limit
-   * and must be rejected by the translation, the rest must load.
+   * A generated regex grown piece by piece while Weft accepts it, so its size bound ends just under
+   * Envoy's limit: there the bound must still be an upper bound for every shape of regex.
+   */
+  private String nearTheSizeLimit() {
+    String regex = generatedRegex(0);
+    if (Re2Syntax.problem(regex).isPresent()) {
+      return regex;
+    }
+    for (int misses = 0; misses < 8; ) {
+      String longer = regex + generatedRegex(1);
+      if (Re2Syntax.problem(longer).isEmpty()) {
+        regex = longer;
+      } else {
+        misses++;
+      }
+    }
+    return regex;
+  }
+
+  /** Whether Weft's bound of the regex's RE2 program size is within a tenth of Envoy's limit. */
+  public static boolean nearEnvoysRegexLimit(String regex) {
+    return Re2Syntax.problem(regex).isEmpty() && Re2ProgramSize.of(regex) > Re2Syntax.MAX_PROGRAM_SIZE * 9 / 10;
+  }
+
+  /**
+   * A random RE2 regex (named groups of both forms, flag groups, Unicode classes, quotes, escapes,
+   * greedy and lazy repetitions); some come out above Envoy's program size limit and must be
+   * rejected by the translation, the rest must load.
    */
   private String generatedRegex(int depth) {
     StringBuilder regex = new StringBuilder(random.nextInt(6) == 0 ? "^" : "");
@@ -253,21 +289,26 @@ public final class RandomMeshes {
         regex.append("(?:").append(generatedRegex(depth + 1)).append('|').append(generatedRegex(depth + 1))
             .append(')');
       } else if (depth < 2 && kind == 2) {
-        regex.append("(?P<g").append(random.nextInt(100)).append('>').append(generatedRegex(depth + 1)).append(')');
+        regex.append(random.nextBoolean() ? "(?P<g" : "(?<h").append(random.nextInt(100)).append('>')
+            .append(generatedRegex(depth + 1)).append(')');
+      } else if (depth < 2 && kind == 3) {
+        regex.append("(?").append(any(List.of("i", "U", "s-i", "m"))).append(':').append(generatedRegex(depth + 1))
+            .append(')');
       } else {
         regex.append(any(REGEX_ATOMS));
       }
-      regex.append(switch (random.nextInt(12)) {
+      regex.append(switch (random.nextInt(14)) {
         case 0 -> "*";
         case 1 -> "+";
         case 2 -> "?";
-        case 3 -> "*?";
+        case 3 -> random.nextBoolean() ? "*?" : "+?";
         case 4 -> "{" + random.nextInt(6) + "}";
         case 5 -> {
           int min = random.nextInt(4);
           yield "{" + min + "," + (min + random.nextInt(6)) + "}";
         }
         case 6 -> "{" + random.nextInt(4) + ",}";
+        case 7 -> "{" + random.nextInt(3) + "," + (3 + random.nextInt(3)) + "}?";
         default -> "";
       });
     }
