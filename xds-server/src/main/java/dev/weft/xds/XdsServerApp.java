@@ -196,7 +196,7 @@ public final class XdsServerApp implements AutoCloseable {
         String clientNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
         SyncReportPublisher.Settings settings = config.syncReport().orInNamespace(clientNamespace);
         syncReport = new SyncReportPublisher(client, settings, Clock.systemUTC(),
-            SyncReportBuilder.live(tracker, publisher, provenance, settings.limits()));
+            SyncReportBuilder.live(tracker, publisher, provenance, settings.limits(), config.namespaces()));
         syncReport.start();
       }
     } catch (RuntimeException | IOException e) {

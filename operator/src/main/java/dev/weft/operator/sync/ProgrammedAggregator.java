@@ -59,7 +59,13 @@ public final class ProgrammedAggregator {
     // By message, so that one Envoy error shared by many proxies is said once.
     Map<String, List<String>> rejections = new LinkedHashMap<>();
     int rejecting = 0;
+    int watching = 0;
     for (SyncReport report : liveReports) {
+      if (!report.watches(namespace)) {
+        // That replica never sees the resource: its proxies neither need it nor wait for it.
+        continue;
+      }
+      watching++;
       connected += report.proxies().size();
       boolean listed = false;
       for (SyncReport.ResourceEntry entry : report.resources()) {
@@ -85,6 +91,8 @@ public final class ProgrammedAggregator {
     if (proxies + waiting == 0) {
       return new ConditionState(Condition.Status.Unknown, NO_PROXIES, liveReports.isEmpty()
           ? "no live xDS server replica reports proxy sync state, so it is unknown whether proxies applied it"
+          : watching == 0 ? "no live xDS server replica watches namespace " + namespace + ", so no proxy gets it; "
+              + "add the namespace to the xds-server's watched namespaces (helm value watchNamespaces)"
           : connected == 0 ? "no proxy is connected to a live xDS server replica, so none applies generation "
               + generation + " yet"
           : "no connected proxy needs generation " + generation);
@@ -102,7 +110,8 @@ public final class ProgrammedAggregator {
    * resource, or it counts its connected proxies as waiting for it.
    */
   static boolean countsIn(SyncReport report, String kind, String namespace, String name) {
-    return report.lists(kind, namespace, name) || (!report.truncated() && !report.proxies().isEmpty());
+    return report.lists(kind, namespace, name)
+        || (report.watches(namespace) && !report.truncated() && !report.proxies().isEmpty());
   }
 
   private static String pendingMessage(long generation, int proxies, int acked, int waiting) {

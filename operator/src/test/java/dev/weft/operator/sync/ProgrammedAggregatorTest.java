@@ -85,6 +85,29 @@ class ProgrammedAggregatorTest {
   }
 
   @Test
+  void doesNotWaitOnAReplicaThatDoesNotWatchTheNamespace() {
+    // xds-1 watches only "web": it never sees shop's split, so its proxies are not waiting for it.
+    ConditionState state = programmed(2, true,
+        report("xds-0", T, syncedProxies(2), List.of(split(2, 2, 2))),
+        report("xds-1", T, syncedProxies(3), List.of()).watching(List.of("web")));
+
+    assertThat(state).isEqualTo(new ConditionState(Condition.Status.True, "Programmed",
+        "applied by 2 of 2 proxies that need it"));
+  }
+
+  @Test
+  void saysSoWhenNoLiveReplicaWatchesTheNamespace() {
+    ConditionState state = programmed(1, true,
+        report("xds-0", T, syncedProxies(3), List.of()).watching(List.of("web", "billing")));
+
+    assertThat(state).isEqualTo(new ConditionState(Condition.Status.Unknown, "NoProxies",
+        "no live xDS server replica watches namespace shop, so no proxy gets it; add the namespace to the "
+            + "xds-server's watched namespaces (helm value watchNamespaces)"));
+    assertThat(ProgrammedAggregator.countsIn(report("xds-0", T, syncedProxies(3), List.of()).watching(List.of("web")),
+        "TrafficSplit", "shop", "pay")).isFalse();
+  }
+
+  @Test
   void countsTheProxiesOfAReplicaThatHasNotSentTheGenerationYet() {
     ConditionState state = programmed(2, true,
         report("xds-0", T, syncedProxies(2), List.of(split(2, 2, 2))),

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -43,7 +44,8 @@ import java.util.Optional;
  *      "acked": 11,                          // of those, how many applied a config containing it (never one in nacked)
  *      "nacked": [{"proxy": "web-1.shop", "message": "..."}]}   // standing rejections of a config containing it
  *   ],
- *   "truncated": false                       // true when a list or a message was cut to fit the limits
+ *   "truncated": false,                      // true when a list or a message was cut to fit the limits
+ *   "namespaces": ["shop", "web"]            // optional: the namespaces the replica watches; absent = all
  * }
  * }</pre>
  *
@@ -60,9 +62,11 @@ import java.util.Optional;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-@JsonPropertyOrder({"schemaVersion", "replica", "updated", "heartbeatSeconds", "proxies", "resources", "truncated"})
+@JsonPropertyOrder({"schemaVersion", "replica", "updated", "heartbeatSeconds", "proxies", "resources", "truncated",
+    "namespaces"})
 public record SyncReport(int schemaVersion, String replica, String updated, long heartbeatSeconds,
-    List<ProxyEntry> proxies, List<ResourceEntry> resources, boolean truncated) {
+    List<ProxyEntry> proxies, List<ResourceEntry> resources, boolean truncated,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> namespaces) {
 
   /** The version this code writes and the newest it reads. */
   public static final int SCHEMA_VERSION = 1;
@@ -81,6 +85,13 @@ public record SyncReport(int schemaVersion, String replica, String updated, long
     schemaVersion = schemaVersion == 0 ? 1 : schemaVersion;
     proxies = proxies == null ? List.of() : List.copyOf(proxies);
     resources = resources == null ? List.of() : List.copyOf(resources);
+    namespaces = namespaces == null ? List.of() : namespaces.stream().sorted().distinct().toList();
+  }
+
+  /** A report of a replica that watches every namespace. */
+  public SyncReport(int schemaVersion, String replica, String updated, long heartbeatSeconds,
+      List<ProxyEntry> proxies, List<ResourceEntry> resources, boolean truncated) {
+    this(schemaVersion, replica, updated, heartbeatSeconds, proxies, resources, truncated, List.of());
   }
 
   /** A report's content before it is stamped: equal content means nothing to write but a heartbeat. */
@@ -91,7 +102,22 @@ public record SyncReport(int schemaVersion, String replica, String updated, long
   /** This content as written by {@code replica} at {@code updated}, promising a rewrite every {@code heartbeat}. */
   public SyncReport stamped(String replica, Instant updated, Duration heartbeat) {
     return new SyncReport(SCHEMA_VERSION, replica, time(updated), heartbeat.toSeconds(), proxies, resources,
-        truncated);
+        truncated, namespaces);
+  }
+
+  /** This report from a replica that watches only {@code watched} (empty: every namespace). */
+  public SyncReport watching(Collection<String> watched) {
+    return new SyncReport(schemaVersion, replica, updated, heartbeatSeconds, proxies, resources, truncated,
+        List.copyOf(watched));
+  }
+
+  /**
+   * Whether the replica watches {@code namespace}, so that its proxies get the namespace's
+   * TrafficSplits and VirtualServices at all. A report without the field is from a replica that
+   * watches every namespace, or from one written before the field existed.
+   */
+  public boolean watches(String namespace) {
+    return namespaces.isEmpty() || namespaces.contains(namespace);
   }
 
   /** A connected proxy. */

@@ -48,6 +48,19 @@ class SyncReportJsonTest {
   }
 
   @Test
+  void carriesTheWatchedNamespacesStampedOrNotAndLeavesThemOutWhenAllAreWatched() {
+    SyncReport narrow = report().watching(List.of("web", "shop")).stamped("xds-0", T0, Duration.ofSeconds(10));
+
+    String json = SyncReportJson.write(narrow);
+
+    assertThat(json).endsWith(",\"truncated\":false,\"namespaces\":[\"shop\",\"web\"]}");
+    assertThat(SyncReportJson.read(json)).isEqualTo(new SyncReportJson.Parsed(narrow));
+    assertThat(narrow.watches("shop")).isTrue();
+    assertThat(narrow.watches("billing")).isFalse();
+    assertThat(report().watches("billing")).as("a report without the field: every namespace").isTrue();
+  }
+
+  @Test
   void readsAReportWrittenBeforeThereWasASchemaVersionAsVersionOne() {
     String json = """
         {"replica":"xds-0","updated":"2025-05-01T10:00:00Z","heartbeatSeconds":10,

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -68,14 +69,21 @@ public final class SyncReportBuilder {
     }
   }
 
-  /** The live report of this replica: the tracker's proxies and what the served versions contain. */
+  /**
+   * The live report of this replica: the tracker's proxies, what the served versions contain, and
+   * the namespaces it watches (empty: all), so that the operator does not wait on this replica for
+   * resources it never sees. The namespace list is not counted against the byte limit: it is a
+   * handful of names, and the limit leaves room below the ConfigMap's.
+   */
   public static Supplier<SyncReport> live(ProxySyncTracker tracker, SnapshotPublisher publisher,
-      ConfigProvenance provenance, Limits limits) {
+      ConfigProvenance provenance, Limits limits, Set<String> watchedNamespaces) {
     Objects.requireNonNull(limits, "limits");
+    List<String> watched = List.copyOf(watchedNamespaces);
     return () -> {
       provenance.retainGroups(publisher.groups().stream().map(GroupStatus::groupId).toList());
       List<ProxyStatus> proxies = tracker.proxies();
-      return build(proxies, ResourceSyncView.of(proxies, publisher::servedVersions, provenance::sourcesOf), limits);
+      return build(proxies, ResourceSyncView.of(proxies, publisher::servedVersions, provenance::sourcesOf), limits)
+          .watching(watched);
     };
   }
 

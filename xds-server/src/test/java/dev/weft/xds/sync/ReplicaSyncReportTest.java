@@ -125,6 +125,9 @@ class ReplicaSyncReportTest {
         .filter(c -> c.get("proxies").asInt() == 1 && c.get("acked").asInt() == 1 && c.get("nacked").isEmpty())
         .isPresent() && report().orElseThrow().get("proxies").get(0).get("synced").asBoolean());
     assertThat(report().orElseThrow().get("proxies").findValuesAsText("id")).containsExactly("web-1.shop");
+    assertThat(report().orElseThrow().get("namespaces").toString())
+        .as("the namespaces this replica watches, so the operator waits on it only for those")
+        .isEqualTo("[\"shop\"]");
 
     client.resources(TrafficSplit.class).inNamespace("shop").withName("payments-canary")
         .edit(ts -> {
