@@ -234,6 +234,43 @@ class ProxylessGrpcTest {
     assertThat(unretried).contains("UNAVAILABLE");
   }
 
+  @Test
+  @Order(5)
+  void routesByARegexOfTheRe2SyntaxWeftOnceRefused(Kubectl kubectl) throws Exception {
+    // \pL, \Q...\E and (?P<name>...) are RE2 that the old hand parser refused; grpc-java compiles
+    // route regexes with RE2/J and rejects the whole update on one it cannot compile.
+    String pinned = """
+        apiVersion: weft.dev/v1alpha1
+        kind: VirtualService
+        metadata:
+          name: greeter-regex
+          namespace: grpc-canary
+        spec:
+          service: greeter
+          rules:
+          - name: who-am-i-to-v2
+            matches:
+            - path:
+                type: RegularExpression
+                value: '/(?P<package>\\pL+)\\.e2e\\.\\QWhoAmI\\E/\\pL+'
+            backends:
+            - service: greeter-v2
+        """;
+    kubectl.apply(pinned).requireSuccess();
+    try {
+      await("every call goes to greeter-v2 once the regex rule is served")
+          .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+          .until(() -> call(20).count("greeter-v2") == 20);
+      Traffic.Tally tally = call(100);
+      System.out.println("proxyless gRPC, VirtualService path regex with \\pL, \\Q..\\E, (?P<name>..): " + tally);
+      assertThat(tally.answers()).containsOnlyKeys("greeter-v2");
+      assertThat(tally.failures()).isEmpty();
+      assertAcceptedEverything();
+    } finally {
+      kubectl.delete(pinned).requireSuccess();
+    }
+  }
+
   /**
    * The bootstrap grpc-java would read from {@code GRPC_XDS_BOOTSTRAP}: the xds-server over
    * plaintext, and node metadata that puts the client in the proxyless group of its namespace.
