@@ -49,6 +49,11 @@ final class MeshGenerator {
   private final KubernetesClient client;
   private final int services;
   private final String prefix;
+  // Edits alternate from the mesh's current state, which outlives one row of the table: counting
+  // here (not per row) makes every edit a change.
+  private int splitEdits;
+  private int routeEdits;
+  private int endpointEdits;
 
   MeshGenerator(KubernetesClient client, int services) {
     if (services % (NAMESPACES * SPLIT_EVERY) != 0) {
@@ -107,8 +112,8 @@ final class MeshGenerator {
   }
 
   /** Moves the split of Service 0 between 90/10 and 50/50. */
-  void editSplit(int round) {
-    int primary = round % 2 == 0 ? 50 : 90;
+  void editSplit() {
+    int primary = splitEdits++ % 2 == 0 ? 50 : 90;
     client.resources(TrafficSplit.class).inNamespace(namespaceOf(SPLIT_ROOT)).withName(serviceName(SPLIT_ROOT))
         .edit(ts -> {
           ts.getSpec().setBackends(split(SPLIT_ROOT, primary).getSpec().getBackends());
@@ -117,8 +122,8 @@ final class MeshGenerator {
   }
 
   /** Changes the timeout of the VirtualService's one rule. */
-  void editVirtualService(int round) {
-    String timeout = (6 + round % 2) + "s";
+  void editVirtualService() {
+    String timeout = (6 + routeEdits++ % 2) + "s";
     client.resources(VirtualService.class).inNamespace(namespaceOf(ROUTED)).withName(serviceName(ROUTED))
         .edit(vs -> {
           vs.getSpec().getRules().get(0).setTimeout(timeout);
@@ -127,8 +132,8 @@ final class MeshGenerator {
   }
 
   /** Removes the last endpoint of Service 3's slice (even rounds) or puts it back (odd rounds). */
-  void editEndpoints(int round) {
-    int endpoints = round % 2 == 0 ? ENDPOINTS - 1 : ENDPOINTS;
+  void editEndpoints() {
+    int endpoints = endpointEdits++ % 2 == 0 ? ENDPOINTS - 1 : ENDPOINTS;
     client.discovery().v1().endpointSlices().resource(slice(ROUTED, endpoints)).serverSideApply();
   }
 

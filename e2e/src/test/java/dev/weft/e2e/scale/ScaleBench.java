@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -129,14 +128,14 @@ class ScaleBench {
    * a response of {@code kind}: when every proxy has, or (when only some need the change) when
    * no response has come for {@link #SETTLED}.
    */
-  private EditStats edits(ProxyFleet fleet, XdsServerProcess server, Kind kind, IntConsumer edit, long rowDeadline)
+  private EditStats edits(ProxyFleet fleet, XdsServerProcess server, Kind kind, Runnable edit, long rowDeadline)
       throws InterruptedException {
     EditStats stats = new EditStats();
     for (int round = 0; round < edits && server.isAlive() && System.nanoTime() < rowDeadline; round++) {
       ProxyFleet.Totals before = fleet.totals();
       double cpuBefore = server.cpuSeconds();
       long start = System.nanoTime();
-      edit.accept(round);
+      edit.run();
       long deadline = Math.min(rowDeadline, start + EDIT_TIMEOUT.toNanos());
       ProxyFleet.await(() -> fleet.ackedSince(kind, start) == fleet.size()
               || (fleet.ackedSince(kind, start) > 0 && System.nanoTime() - fleet.lastResponseNanos() > SETTLED.toNanos()),
@@ -146,10 +145,15 @@ class ScaleBench {
       long updated = fleet.ackedSince(kind, start);
       if (updated == 0) {
         stats.missed++;
+        System.out.printf("ScaleBench:   %s edit %d: no proxy ACKed a change within %d s%n", kind, round,
+            EDIT_TIMEOUT.toSeconds());
         continue;
       }
       ProxyFleet.Totals pushed = fleet.totals().minus(before);
-      stats.add((fleet.lastAckNanos(kind) - start) / 1e6, updated, pushed, server.cpuSeconds() - cpuBefore);
+      double millis = (fleet.lastAckNanos(kind) - start) / 1e6;
+      stats.add(millis, updated, pushed, server.cpuSeconds() - cpuBefore);
+      System.out.printf("ScaleBench:   %s edit %d: last of %d proxies ACKed after %.0f ms, %.1f MB in %d responses%n",
+          kind, round, updated, millis, pushed.bytes() / 1e6, pushed.responses());
     }
     return stats;
   }
