@@ -8,6 +8,7 @@ import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -134,6 +135,7 @@ class ScaleBench {
     for (int round = 0; round < edits && server.isAlive() && System.nanoTime() < rowDeadline; round++) {
       ProxyFleet.Totals before = fleet.totals();
       double cpuBefore = server.cpuSeconds();
+      double clientCpuBefore = clientCpuSeconds();
       long start = System.nanoTime();
       edit.run();
       long deadline = Math.min(rowDeadline, start + EDIT_TIMEOUT.toNanos());
@@ -151,7 +153,7 @@ class ScaleBench {
       }
       ProxyFleet.Totals pushed = fleet.totals().minus(before);
       double millis = (fleet.lastAckNanos(kind) - start) / 1e6;
-      stats.add(millis, updated, pushed, server.cpuSeconds() - cpuBefore);
+      stats.add(millis, updated, pushed, server.cpuSeconds() - cpuBefore, clientCpuSeconds() - clientCpuBefore);
       System.out.printf("ScaleBench:   %s edit %d: last of %d proxies ACKed after %.0f ms, %.1f MB in %d responses%n",
           kind, round, updated, millis, pushed.bytes() / 1e6, pushed.responses());
     }
@@ -167,14 +169,16 @@ class ScaleBench {
     long bytes;
     long resources;
     double cpuSeconds;
+    double clientCpuSeconds;
 
-    void add(double millis, long updated, ProxyFleet.Totals pushed, double cpu) {
+    void add(double millis, long updated, ProxyFleet.Totals pushed, double cpu, double clientCpu) {
       lastAck.add(millis);
       count++;
       minUpdated = Math.min(minUpdated, updated);
       bytes += pushed.bytes();
       resources += pushed.resources();
       cpuSeconds += cpu;
+      clientCpuSeconds += clientCpu;
     }
 
     String latency() {
@@ -191,7 +195,7 @@ class ScaleBench {
     }
 
     String cpu() {
-      return count == 0 ? "-" : String.format("%.2f", cpuSeconds / count);
+      return count == 0 ? "-" : String.format("%.2f (%.2f)", cpuSeconds / count, clientCpuSeconds / count);
     }
   }
 
@@ -201,7 +205,7 @@ class ScaleBench {
         | Services | proxies | mode | heap | synced (s) | TrafficSplit edit → last ACK p50 / p99 / max (ms) \
         | per TS edit: MB, resources, proxies updated | VirtualService edit p50 / p99 / max (ms) \
         | endpoint change p50 / p99 / max (ms) | per endpoint change: MB, resources, proxies | live heap after sync / after edits (MiB) \
-        | RSS / peak RSS (MiB) | CPU steady (cores) | CPU s per TS / VS / endpoint edit | result |
+        | RSS / peak RSS (MiB) | CPU steady (cores) | CPU s per TS / VS / endpoint edit, server (bench JVM) | result |
         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |""";
 
     final int services;
@@ -232,7 +236,10 @@ class ScaleBench {
         rss = server.rssAndPeakMib();
       }
       died = !server.isAlive();
-      result = died ? "server died: " + server.deathCause() + " (log " + serverLog + ")" : outcome;
+      result = died
+          ? String.format("server died %.0f s after it started, %s: %s (log %s)",
+              (System.nanoTime() - server.startedNanos()) / 1e9, outcome, server.deathCause(), serverLog)
+          : outcome;
       return this;
     }
 
@@ -251,6 +258,12 @@ class ScaleBench {
           split.cpu() + " / " + virtualService.cpu() + " / " + endpoints.cpu(),
           result + " |");
     }
+  }
+
+  /** CPU seconds of this JVM: the simulated proxies, the apiserver client and the bench itself. */
+  private static double clientCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime() / 1e9;
   }
 
   private static List<Integer> ints(String property, String defaults) {
