@@ -51,8 +51,9 @@ class ScaleBench {
   private final String fallbackHeap = System.getProperty("weft.bench.fallbackHeap", "2g").strip();
   private final int edits = Integer.getInteger("weft.bench.edits", 10);
   private final Duration rowTimeout = Duration.ofMinutes(Integer.getInteger("weft.bench.rowMinutes", 10));
-  private final List<String> serverJvmArgs = strings("weft.bench.serverJvmArgs", "").stream()
-      .flatMap(s -> Arrays.stream(s.split(" "))).filter(s -> !s.isBlank()).toList();
+  // Space-separated, as JVM flags hold commas (-XX:StartFlightRecording=delay=60s,filename=...).
+  private final List<String> serverJvmArgs =
+      Arrays.stream(System.getProperty("weft.bench.serverJvmArgs", "").split(" ")).filter(s -> !s.isBlank()).toList();
 
   @Test
   void xdsAtScale(KubeApiServer apiServer, Kubectl kubectl, KubernetesClient client) throws Exception {
