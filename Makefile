@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 MVN ?= mvn -B -ntp
 
-.PHONY: help demo test unit e2e bench tools crds clean
+.PHONY: help demo test unit e2e bench bench-scale tools crds clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,9 +22,13 @@ e2e: tools ## the real end-to-end suite only (after the modules are built)
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e
 
-bench: tools ## benchmarks that print numbers (translation time, propagation to Envoy, sidecar latency); see docs/benchmarks.md
+bench: tools ## benchmarks that print numbers (translation time, propagation to Envoy, sidecar latency, xDS at scale); see docs/benchmarks.md
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e -Dtest='*Bench' -Dsurefire.failIfNoSpecifiedTests=false
+
+bench-scale: tools ## only the xDS scale benchmark (ScaleBench); pick rows with SCALE='-Dweft.bench.services=1000 -Dweft.bench.proxies=2000' (docs/benchmarks.md)
+	$(MVN) -q install -DskipTests
+	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e -Dtest=ScaleBench -Dsurefire.failIfNoSpecifiedTests=false $(SCALE)
 
 tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (pinned, cached)
 	hack/tools.sh

@@ -5,15 +5,15 @@ import java.util.Collections;
 import java.util.List;
 
 /** Samples in milliseconds and their p50/p99/max, for the numbers benchmarks print. */
-final class Percentiles {
+public final class Percentiles {
 
   private final List<Double> samples = new ArrayList<>();
 
-  void add(double millis) {
+  public void add(double millis) {
     samples.add(millis);
   }
 
-  double percentile(double p) {
+  public double percentile(double p) {
     List<Double> sorted = new ArrayList<>(samples);
     Collections.sort(sorted);
     int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;

@@ -1,0 +1,278 @@
+package dev.weft.e2e.scale;
+
+import dev.weft.demo.WeftCrds;
+import dev.weft.e2e.Percentiles;
+import dev.weft.e2e.scale.SimulatedProxy.Kind;
+import dev.weft.testsupport.KubeApiServer;
+import dev.weft.testsupport.KubeApiServerTest;
+import dev.weft.testsupport.Kubectl;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The xds-server at scale: the real server process (as built, at the heap limit given) against a
+ * real apiserver holding a generated mesh, with hundreds to thousands of simulated delta or
+ * state-of-the-world ADS proxies. Prints, per (Services, proxies, mode, heap): time until every
+ * proxy ACKed every type, edit → last proxy ACKed for a TrafficSplit, a VirtualService and an
+ * endpoint, bytes and resources pushed per edit, live heap, RSS and CPU; a server that dies is a
+ * result, not a failure. Asserts nothing about time (run with `make bench`; docs/benchmarks.md).
+ *
+ * <p>System properties (lists are comma-separated): {@code weft.bench.services} (100,1000),
+ * {@code weft.bench.proxies} (100,1000), {@code weft.bench.modes} (delta; or sotw, or both),
+ * {@code weft.bench.heap} (256m), {@code weft.bench.fallbackHeap} (2g: the row again at this heap
+ * when the server died; empty for none), {@code weft.bench.edits} (10 per kind),
+ * {@code weft.bench.rowMinutes} (10), {@code weft.bench.serverJvmArgs} (extra flags, space-separated,
+ * e.g. a JFR recording).
+ */
+@KubeApiServerTest
+class ScaleBench {
+
+  private static final Duration EDIT_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration QUIET = Duration.ofMillis(300);
+  private static final Duration SETTLED = Duration.ofSeconds(2);
+  private static final Duration STEADY_WINDOW = Duration.ofSeconds(10);
+
+  private final List<Integer> servicesList = ints("weft.bench.services", "100,1000");
+  private final List<Integer> proxiesList = ints("weft.bench.proxies", "100,1000");
+  private final List<String> modes = strings("weft.bench.modes", "delta");
+  private final String heap = System.getProperty("weft.bench.heap", "256m");
+  private final String fallbackHeap = System.getProperty("weft.bench.fallbackHeap", "2g").strip();
+  private final int edits = Integer.getInteger("weft.bench.edits", 10);
+  private final Duration rowTimeout = Duration.ofMinutes(Integer.getInteger("weft.bench.rowMinutes", 10));
+  // Space-separated, as JVM flags hold commas (-XX:StartFlightRecording=delay=60s,filename=...).
+  private final List<String> serverJvmArgs =
+      Arrays.stream(System.getProperty("weft.bench.serverJvmArgs", "").split(" ")).filter(s -> !s.isBlank()).toList();
+
+  @Test
+  void xdsAtScale(KubeApiServer apiServer, Kubectl kubectl, KubernetesClient client) throws Exception {
+    WeftCrds.install(kubectl);
+    Path repoRoot = Path.of(System.getProperty("weft.repo.root", "..")).toAbsolutePath().normalize();
+    Path results = repoRoot.resolve("e2e/target/scale-bench.md");
+    List<String> table = new ArrayList<>();
+    table.add(Row.HEADER);
+    for (int services : servicesList) {
+      MeshGenerator mesh = new MeshGenerator(client, services);
+      Duration setup = mesh.create();
+      System.out.printf("ScaleBench: %d Services (%d ports, %d endpoints each, %d TrafficSplits) written in %.1f s%n",
+          services, 2, MeshGenerator.ENDPOINTS, services / MeshGenerator.SPLIT_EVERY, setup.toMillis() / 1000.0);
+      for (String mode : modes) {
+        for (int proxies : proxiesList) {
+          Row row = run(repoRoot, apiServer, mesh, services, proxies, mode, heap);
+          report(table, row, results);
+          if (row.died() && !fallbackHeap.isEmpty() && !fallbackHeap.equals(heap)) {
+            report(table, run(repoRoot, apiServer, mesh, services, proxies, mode, fallbackHeap), results);
+          }
+        }
+      }
+    }
+    System.out.println("ScaleBench results (" + Instant.now() + ", " + Runtime.getRuntime().availableProcessors()
+        + " cores):\n" + String.join("\n", table));
+  }
+
+  private static void report(List<String> table, Row row, Path results) throws IOException {
+    table.add(row.markdown());
+    System.out.println("ScaleBench row: " + Row.HEADER + "\n" + row.markdown());
+    Files.createDirectories(results.getParent());
+    Files.writeString(results, row.markdown() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  private Row run(Path repoRoot, KubeApiServer apiServer, MeshGenerator mesh, int services, int proxies, String mode,
+      String heapLimit) throws Exception {
+    Row row = new Row(services, proxies, mode, heapLimit);
+    long deadline = System.nanoTime() + rowTimeout.toNanos();
+    System.out.printf("ScaleBench: %d Services, %d %s proxies, server -Xmx%s ...%n", services, proxies, mode, heapLimit);
+    try (XdsServerProcess server = XdsServerProcess.start(repoRoot, apiServer.kubeconfig(), heapLimit, serverJvmArgs,
+            mesh.namespaces());
+        ProxyFleet fleet = new ProxyFleet(proxies, mesh.namespaces(), mode.equals("delta"))) {
+      row.serverLog = server.logFile().toString();
+      if (!server.awaitPort(Duration.ofSeconds(60))) {
+        return row.ended(server, "server did not open its port");
+      }
+      fleet.connect(server.xdsPort());
+      if (!ProxyFleet.await(() -> fleet.syncedCount() == proxies, server::isAlive, deadline)) {
+        return row.ended(server, "synced " + fleet.syncedCount() + "/" + proxies + " " + fleet.failures());
+      }
+      row.syncSeconds = (System.nanoTime() - server.startedNanos()) / 1e9;
+      System.out.printf("ScaleBench:   all %d proxies synced %.1f s after the server started%n", proxies, row.syncSeconds);
+
+      // Steady state: nothing changes, so the server should be idle.
+      ProxyFleet.await(() -> System.nanoTime() - fleet.lastResponseNanos() > SETTLED.toNanos(), server::isAlive,
+          deadline);
+      double cpuBefore = server.cpuSeconds();
+      TimeUnit.NANOSECONDS.sleep(STEADY_WINDOW.toNanos());
+      row.steadyCores = (server.cpuSeconds() - cpuBefore) / STEADY_WINDOW.toSeconds();
+      row.heapAfterSync = server.liveHeapMib();
+
+      row.split = edits(fleet, server, Kind.RDS, mesh::editSplit, deadline);
+      row.virtualService = edits(fleet, server, Kind.RDS, mesh::editVirtualService, deadline);
+      row.endpoints = edits(fleet, server, Kind.EDS, mesh::editEndpoints, deadline);
+      row.heapAfterEdits = server.liveHeapMib();
+      row.rss = server.rssAndPeakMib();
+      String failures = fleet.failures();
+      return row.ended(server, failures.isEmpty() ? "ok" : failures);
+    }
+  }
+
+  /**
+   * {@link #edits} edits, each timed from just before the apiserver write until the last proxy ACKed
+   * a response of {@code kind}: when every proxy has, or (when only some need the change) when
+   * no response has come for {@link #SETTLED}.
+   */
+  private EditStats edits(ProxyFleet fleet, XdsServerProcess server, Kind kind, Runnable edit, long rowDeadline)
+      throws InterruptedException {
+    EditStats stats = new EditStats();
+    for (int round = 0; round < edits && server.isAlive() && System.nanoTime() < rowDeadline; round++) {
+      ProxyFleet.Totals before = fleet.totals();
+      double cpuBefore = server.cpuSeconds();
+      double clientCpuBefore = clientCpuSeconds();
+      long start = System.nanoTime();
+      edit.run();
+      long deadline = Math.min(rowDeadline, start + EDIT_TIMEOUT.toNanos());
+      ProxyFleet.await(() -> fleet.ackedSince(kind, start) == fleet.size()
+              || (fleet.ackedSince(kind, start) > 0 && System.nanoTime() - fleet.lastResponseNanos() > SETTLED.toNanos()),
+          server::isAlive, deadline);
+      // Late second pushes of the same edit count too: wait for the stream to fall quiet.
+      ProxyFleet.await(() -> System.nanoTime() - fleet.lastResponseNanos() > QUIET.toNanos(), server::isAlive, deadline);
+      long updated = fleet.ackedSince(kind, start);
+      if (updated == 0) {
+        stats.missed++;
+        System.out.printf("ScaleBench:   %s edit %d: no proxy ACKed a change within %d s%n", kind, round,
+            EDIT_TIMEOUT.toSeconds());
+        continue;
+      }
+      ProxyFleet.Totals pushed = fleet.totals().minus(before);
+      double millis = (fleet.lastAckNanos(kind) - start) / 1e6;
+      stats.add(millis, updated, pushed, server.cpuSeconds() - cpuBefore, clientCpuSeconds() - clientCpuBefore);
+      System.out.printf("ScaleBench:   %s edit %d: last of %d proxies ACKed after %.0f ms, %.1f MB in %d responses%n",
+          kind, round, updated, millis, pushed.bytes() / 1e6, pushed.responses());
+    }
+    return stats;
+  }
+
+  /** Edit → last ACK samples of one kind of edit, and what each edit cost. */
+  static final class EditStats {
+    final Percentiles lastAck = new Percentiles();
+    int count;
+    int missed;
+    long minUpdated = Long.MAX_VALUE;
+    long bytes;
+    long resources;
+    double cpuSeconds;
+    double clientCpuSeconds;
+
+    void add(double millis, long updated, ProxyFleet.Totals pushed, double cpu, double clientCpu) {
+      lastAck.add(millis);
+      count++;
+      minUpdated = Math.min(minUpdated, updated);
+      bytes += pushed.bytes();
+      resources += pushed.resources();
+      cpuSeconds += cpu;
+      clientCpuSeconds += clientCpu;
+    }
+
+    String latency() {
+      if (count == 0) {
+        return missed > 0 ? "no ACK" : "-";
+      }
+      return String.format("%.0f / %.0f / %.0f", lastAck.percentile(50), lastAck.percentile(99),
+          lastAck.percentile(100)) + (missed > 0 ? " (" + missed + " missed)" : "");
+    }
+
+    String pushed() {
+      return count == 0 ? "-" : String.format("%.1f MB, %d res, %d px", bytes / 1e6 / count, resources / count,
+          minUpdated);
+    }
+
+    String cpu() {
+      return count == 0 ? "-" : String.format("%.2f (%.2f)", cpuSeconds / count, clientCpuSeconds / count);
+    }
+  }
+
+  /** One line of the table. */
+  static final class Row {
+    static final String HEADER = """
+        | Services | proxies | mode | heap | synced (s) | TrafficSplit edit → last ACK p50 / p99 / max (ms) \
+        | per TS edit: MB, resources, proxies updated | VirtualService edit p50 / p99 / max (ms) \
+        | endpoint change p50 / p99 / max (ms) | per endpoint change: MB, resources, proxies | live heap after sync / after edits (MiB) \
+        | RSS / peak RSS (MiB) | CPU steady (cores) | CPU s per TS / VS / endpoint edit, server (bench JVM) | result |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |""";
+
+    final int services;
+    final int proxies;
+    final String mode;
+    final String heap;
+    double syncSeconds = Double.NaN;
+    double steadyCores = Double.NaN;
+    Optional<Double> heapAfterSync = Optional.empty();
+    Optional<Double> heapAfterEdits = Optional.empty();
+    double[] rss = {Double.NaN, Double.NaN};
+    EditStats split = new EditStats();
+    EditStats virtualService = new EditStats();
+    EditStats endpoints = new EditStats();
+    String result = "";
+    boolean died;
+    String serverLog = "";
+
+    Row(int services, int proxies, String mode, String heap) {
+      this.services = services;
+      this.proxies = proxies;
+      this.mode = mode;
+      this.heap = heap;
+    }
+
+    Row ended(XdsServerProcess server, String outcome) {
+      if (Double.isNaN(rss[0])) {
+        rss = server.rssAndPeakMib();
+      }
+      died = !server.isAlive();
+      result = died
+          ? String.format("server died %.0f s after it started, %s: %s (log %s)",
+              (System.nanoTime() - server.startedNanos()) / 1e9, outcome, server.deathCause(), serverLog)
+          : outcome;
+      return this;
+    }
+
+    boolean died() {
+      return died;
+    }
+
+    String markdown() {
+      return String.join(" | ", "| " + String.format("%,d", services), String.format("%,d", proxies), mode, heap,
+          Double.isNaN(syncSeconds) ? "-" : String.format("%.1f", syncSeconds),
+          split.latency(), split.pushed(), virtualService.latency(), endpoints.latency(), endpoints.pushed(),
+          heapAfterSync.map(h -> String.format("%.0f", h)).orElse("-") + " / "
+              + heapAfterEdits.map(h -> String.format("%.0f", h)).orElse("-"),
+          Double.isNaN(rss[0]) ? "-" : String.format("%.0f / %.0f", rss[0], rss[1]),
+          Double.isNaN(steadyCores) ? "-" : String.format("%.3f", steadyCores),
+          split.cpu() + " / " + virtualService.cpu() + " / " + endpoints.cpu(),
+          result + " |");
+    }
+  }
+
+  /** CPU seconds of this JVM: the simulated proxies, the apiserver client and the bench itself. */
+  private static double clientCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime() / 1e9;
+  }
+
+  private static List<Integer> ints(String property, String defaults) {
+    return strings(property, defaults).stream().map(s -> Integer.parseInt(s.replace("_", ""))).toList();
+  }
+
+  private static List<String> strings(String property, String defaults) {
+    return Arrays.stream(System.getProperty(property, defaults).split(",")).map(String::strip)
+        .filter(s -> !s.isEmpty()).toList();
+  }
+}

@@ -1,0 +1,174 @@
+package dev.weft.e2e.scale;
+
+import dev.weft.testsupport.FreePort;
+import dev.weft.testsupport.LoggedProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The xds-server as it ships: its own JVM started from the built jar and target/lib (as the image
+ * runs it, with -XX:+ExitOnOutOfMemoryError), watching the given namespaces of a real apiserver;
+ * plus what the benchmark reads from outside: live heap, RSS and CPU time.
+ */
+final class XdsServerProcess implements AutoCloseable {
+
+  private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
+  private static final long CLOCK_TICKS_PER_SECOND = 100;
+
+  private final LoggedProcess process;
+  private final int xdsPort;
+  private final long startedNanos = System.nanoTime();
+
+  private XdsServerProcess(LoggedProcess process, int xdsPort) {
+    this.process = process;
+    this.xdsPort = xdsPort;
+  }
+
+  /** Starts the server with {@code -Xmx<heap>} and {@code extraJvmArgs}, watching {@code namespaces}. */
+  static XdsServerProcess start(Path repoRoot, Path kubeconfig, String heap, List<String> extraJvmArgs,
+      List<String> namespaces) {
+    Path target = repoRoot.resolve("xds-server/target");
+    Path jar = serverJar(target);
+    int xdsPort = FreePort.pick();
+    int debugPort = FreePort.pick();
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
+    command.addAll(extraJvmArgs);
+    command.addAll(List.of("-cp", jar + ":" + target.resolve("lib") + "/*", "dev.weft.xds.XdsServerApp"));
+    LoggedProcess process = LoggedProcess.start("xds-server-" + heap, command, Map.of(
+        "KUBECONFIG", kubeconfig.toString(),
+        "WEFT_BIND_ADDRESS", "127.0.0.1",
+        "WEFT_XDS_PORT", String.valueOf(xdsPort),
+        "WEFT_DEBUG_PORT", String.valueOf(debugPort),
+        "WEFT_WATCH_NAMESPACES", String.join(",", namespaces),
+        "WEFT_SYNC_REPORT", "false"));
+    return new XdsServerProcess(process, xdsPort);
+  }
+
+  private static Path serverJar(Path target) {
+    try (Stream<Path> files = Files.list(target)) {
+      return files.filter(f -> f.getFileName().toString().matches("weft-xds-server-.*(?<!-tests)\\.jar"))
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException("no xds-server jar in " + target
+              + "; build it first (mvn -q package -pl xds-server -am -DskipTests, or make bench)"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + target, e);
+    }
+  }
+
+  /** Waits until the ADS port accepts connections; false when the process died or time ran out. */
+  boolean awaitPort(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && isAlive()) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", xdsPort), 200);
+        return true;
+      } catch (IOException notYet) {
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+    }
+    return false;
+  }
+
+  int xdsPort() {
+    return xdsPort;
+  }
+
+  long startedNanos() {
+    return startedNanos;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Why the process is gone, from its log: the OutOfMemoryError line when there is one. */
+  String deathCause() {
+    String tail = process.logTail();
+    return tail.lines().filter(l -> l.contains("OutOfMemoryError")).findFirst()
+        .map(l -> "OOM (" + l.strip() + ")")
+        .orElse("exited: " + tail.lines().reduce((a, b) -> b).orElse("(no log)"));
+  }
+
+  Path logFile() {
+    return process.logFile();
+  }
+
+  /** Heap in use right after a full GC, in MiB; empty when jcmd could not tell (or the server died). */
+  Optional<Double> liveHeapMib() {
+    if (!isAlive()) {
+      return Optional.empty();
+    }
+    jcmd("GC.run");
+    Matcher used = HEAP_USED.matcher(jcmd("GC.heap_info"));
+    return used.find() ? Optional.of(Long.parseLong(used.group(1)) / 1024.0) : Optional.empty();
+  }
+
+  /** VmRSS and VmHWM (peak) in MiB, from /proc. */
+  double[] rssAndPeakMib() {
+    try {
+      List<String> status = Files.readAllLines(Path.of("/proc", String.valueOf(pid()), "status"));
+      return new double[] {kib(status, "VmRSS:") / 1024.0, kib(status, "VmHWM:") / 1024.0};
+    } catch (IOException gone) {
+      return new double[] {Double.NaN, Double.NaN};
+    }
+  }
+
+  /** User + system CPU seconds the server has used so far (NaN once it is gone). */
+  double cpuSeconds() {
+    try {
+      String stat = Files.readString(Path.of("/proc", String.valueOf(pid()), "stat"));
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS_PER_SECOND;
+    } catch (IOException gone) {
+      return Double.NaN;
+    }
+  }
+
+  private static long kib(List<String> status, String key) {
+    return status.stream().filter(l -> l.startsWith(key)).findFirst()
+        .map(l -> Long.parseLong(l.substring(key.length()).replace("kB", "").strip())).orElse(-1L);
+  }
+
+  private String jcmd(String command) {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Process run = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), command)
+          .redirectErrorStream(true).start();
+      if (!run.waitFor(60, TimeUnit.SECONDS)) {
+        run.destroyForcibly();
+        return "";
+      }
+      return new String(run.getInputStream().readAllBytes());
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  @Override
+  public void close() {
+    process.stop(Duration.ofSeconds(10));
+  }
+}
