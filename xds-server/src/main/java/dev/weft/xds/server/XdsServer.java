@@ -1,6 +1,8 @@
 package dev.weft.xds.server;
 
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
@@ -169,7 +171,10 @@ public final class XdsServer implements AutoCloseable {
     public XdsServer start() throws IOException {
       // The registry is the only callback; what acts on streams (the publisher computing a new
       // group's snapshot before the cache opens its watch, the sync tracker) listens to it.
-      V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), publisher.cache());
+      // Every stream that gets a resource gets the same bytes: serialize it once, not once per
+      // stream (a weight edit at 1,000 proxies spent two thirds of the server's time in Any.pack).
+      V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), publisher.cache(),
+          new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
       AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl(), proxies);
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
