@@ -183,10 +183,36 @@ abstract class SimulatedProxy {
     }
   }
 
+  /** One ADS stream, either protocol: the requests it sends, how it ends, how it is closed. */
+  private abstract static class AdsStream<Q, R> extends SimulatedProxy implements StreamObserver<R> {
+    StreamObserver<Q> requests;
+
+    AdsStream(String podName, String namespace, String serviceAccount, Receipts receipts) {
+      super(podName, namespace, serviceAccount, receipts);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      failed(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      failed(new IllegalStateException("the server ended the stream"));
+    }
+
+    @Override
+    synchronized void close() {
+      markClosed();
+      if (requests != null) {
+        requests.onCompleted();
+      }
+    }
+  }
+
   /** Incremental (delta) ADS, what Weft sidecars use by default. */
-  private static final class Delta extends SimulatedProxy implements StreamObserver<DeltaDiscoveryResponse> {
+  private static final class Delta extends AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
     private final Map<Kind, Set<String>> subscribed = new EnumMap<>(Kind.class);
-    private StreamObserver<DeltaDiscoveryRequest> requests;
     private boolean nodeSent;
 
     Delta(String podName, String namespace, String serviceAccount, Receipts receipts) {
@@ -228,32 +254,13 @@ abstract class SimulatedProxy {
       }
       requests.onNext(request.build());
     }
-
-    @Override
-    public void onError(Throwable t) {
-      failed(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      failed(new IllegalStateException("the server ended the stream"));
-    }
-
-    @Override
-    synchronized void close() {
-      markClosed();
-      if (requests != null) {
-        requests.onCompleted();
-      }
-    }
   }
 
   /** State-of-the-world ADS: every request names all it wants, every response holds all of a type. */
-  private static final class StateOfTheWorld extends SimulatedProxy implements StreamObserver<DiscoveryResponse> {
+  private static final class StateOfTheWorld extends AdsStream<DiscoveryRequest, DiscoveryResponse> {
     private final Map<Kind, List<String>> subscribed = new EnumMap<>(Kind.class);
     private final Map<Kind, String> versions = new EnumMap<>(Kind.class);
     private final Map<Kind, String> nonces = new EnumMap<>(Kind.class);
-    private StreamObserver<DiscoveryRequest> requests;
     private boolean nodeSent;
 
     StateOfTheWorld(String podName, String namespace, String serviceAccount, Receipts receipts) {
@@ -302,24 +309,6 @@ abstract class SimulatedProxy {
         nodeSent = true;
       }
       requests.onNext(request.build());
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      failed(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      failed(new IllegalStateException("the server ended the stream"));
-    }
-
-    @Override
-    synchronized void close() {
-      markClosed();
-      if (requests != null) {
-        requests.onCompleted();
-      }
     }
   }
 }
