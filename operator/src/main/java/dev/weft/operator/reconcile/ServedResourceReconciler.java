@@ -3,6 +3,7 @@ package dev.weft.operator.reconcile;
 import dev.weft.api.v1alpha1.ResourceStatus;
 import dev.weft.operator.OperatorMetrics;
 import dev.weft.operator.sync.SyncReportSource;
+import dev.weft.operator.validation.ConditionType;
 import dev.weft.operator.validation.NamespaceView;
 import dev.weft.operator.validation.Verdict;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -14,7 +15,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
@@ -49,7 +50,7 @@ abstract class ServedResourceReconciler<P extends CustomResource<?, ResourceStat
   @Override
   public final UpdateControl<P> reconcile(P resource, Context<P> context) {
     Verdict verdict = validator.apply(resource, sources.view(resource.getMetadata().getNamespace()));
-    UpdateControl<P> control = status.write(resource, verdict, Optional.of(
+    UpdateControl<P> control = status.write(resource, verdict, Map.of(ConditionType.PROGRAMMED,
         reports.programmed(resource, verdict.accepted().passed(), verdict.resolvedRefs().passed())), context);
     // A replica that dies sends no event: look again when its report would count as dead.
     return reports.recheckAfter(resource).map(control::rescheduleAfter).orElse(control);

@@ -6,7 +6,6 @@ import dev.weft.operator.OperatorMetrics;
 import dev.weft.operator.status.ConditionChange;
 import dev.weft.operator.status.ConditionState;
 import dev.weft.operator.status.StatusConditions;
-import dev.weft.operator.validation.ConditionType;
 import dev.weft.operator.validation.Verdict;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -15,7 +14,6 @@ import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,17 +45,7 @@ final class StatusWriter<P extends CustomResource<?, ResourceStatus>> {
     this.clock = clock;
   }
 
-  UpdateControl<P> write(P resource, Verdict verdict, Context<P> context) {
-    return write(resource, verdict, Optional.empty(), context);
-  }
-
-  /** The same, with the Programmed condition for the kinds proxies apply. */
-  UpdateControl<P> write(P resource, Verdict verdict, Optional<ConditionState> programmed, Context<P> context) {
-    return write(resource, verdict,
-        programmed.map(p -> Map.of(ConditionType.PROGRAMMED, p)).orElse(Map.<String, ConditionState>of()), context);
-  }
-
-  /** The same, with the conditions the kind has beyond Accepted and ResolvedRefs, by type. */
+  /** Writes Accepted and ResolvedRefs from {@code verdict}, and {@code more}: the kind's other conditions, by type. */
   UpdateControl<P> write(P resource, Verdict verdict, Map<String, ConditionState> more, Context<P> context) {
     long generation = resource.getMetadata().getGeneration() == null ? 0 : resource.getMetadata().getGeneration();
     StatusConditions.Update update = StatusConditions.next(resource.getStatus(), verdict, more, generation,

@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * The condition bookkeeping of the Kubernetes API conventions: turns a validation verdict into the
@@ -46,14 +45,7 @@ public final class StatusConditions {
 
   /** The next status for a resource at {@code generation}, given its current status (may be null). */
   public static Update next(ResourceStatus current, Verdict verdict, long generation, Instant now) {
-    return next(current, verdict, Optional.empty(), generation, now);
-  }
-
-  /** The same, with the Programmed condition when the resource's kind has one. */
-  public static Update next(ResourceStatus current, Verdict verdict, Optional<ConditionState> programmed,
-      long generation, Instant now) {
-    return next(current, verdict, programmed.map(p -> Map.of(ConditionType.PROGRAMMED, p)).orElse(Map.of()),
-        generation, now);
+    return next(current, verdict, Map.of(), generation, now);
   }
 
   /**

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.ResourceStatus;
+import dev.weft.operator.validation.ConditionType;
 import dev.weft.operator.validation.Outcome;
 import dev.weft.operator.validation.Verdict;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StatusConditionsTest {
@@ -122,9 +123,9 @@ class StatusConditionsTest {
   void programmedMovesFromUnknownToFalseAndBackWithATransitionEachTimeAndAnEventForEachReason() {
     ConditionState pending = new ConditionState(Condition.Status.Unknown, "Pending", "applied by 1 of 2");
     ConditionState rejected = new ConditionState(Condition.Status.False, "Rejected", "web.shop: Envoy says: bad");
-    ResourceStatus before = StatusConditions.next(null, GOOD, Optional.of(pending), 1, T0).status();
+    ResourceStatus before = StatusConditions.next(null, GOOD, Map.of(ConditionType.PROGRAMMED, pending), 1, T0).status();
 
-    StatusConditions.Update update = StatusConditions.next(before, GOOD, Optional.of(rejected), 1, T1);
+    StatusConditions.Update update = StatusConditions.next(before, GOOD, Map.of(ConditionType.PROGRAMMED, rejected), 1, T1);
 
     assertThat(update.changed()).isTrue();
     assertThat(update.status().condition("Programmed").orElseThrow()).isEqualTo(
@@ -134,7 +135,7 @@ class StatusConditionsTest {
       assertThat(change.type()).isEqualTo("Programmed");
       assertThat(change.isWarning()).isTrue();
     });
-    assertThat(StatusConditions.next(update.status(), GOOD, Optional.of(rejected), 1, T1).changed())
+    assertThat(StatusConditions.next(update.status(), GOOD, Map.of(ConditionType.PROGRAMMED, rejected), 1, T1).changed())
         .isFalse();
   }
 }
