@@ -2,6 +2,8 @@ package dev.weft.xds.translate;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.io.IOException;
@@ -25,7 +27,8 @@ import java.util.function.Function;
  * <p>One instance serves one translation: it remembers the digest of each resource object it has
  * seen, so the resources shared by every group are serialized once, not once per group. A route
  * configuration is digested from the digests of its virtual hosts, so the hosts that every
- * namespace's configuration shares are serialized once too.
+ * namespace's configuration shares are serialized once too; likewise a listener from the digests
+ * of its filter chains.
  */
 final class ContentVersion {
 
@@ -56,7 +59,13 @@ final class ContentVersion {
   private byte[] digestOf(Message resource) {
     byte[] known = digests.get(resource);
     if (known == null) {
-      known = resource instanceof RouteConfiguration routes ? routesDigest(routes) : serializedDigest(resource);
+      if (resource instanceof RouteConfiguration routes) {
+        known = routesDigest(routes);
+      } else if (resource instanceof Listener listener) {
+        known = listenerDigest(listener);
+      } else {
+        known = serializedDigest(resource);
+      }
       digests.put(resource, known);
     }
     return known;
@@ -68,6 +77,19 @@ final class ContentVersion {
     sha.update(serializedDigest(routes.toBuilder().clearVirtualHosts().build()));
     for (VirtualHost host : routes.getVirtualHostsList()) {
       sha.update(digestOf(host));
+    }
+    return sha.digest();
+  }
+
+  /**
+   * The listener without its filter chains, then each chain's digest: the chains every namespace's
+   * outbound listener shares (one per Service port) are serialized once per translation.
+   */
+  private byte[] listenerDigest(Listener listener) {
+    MessageDigest sha = sha256();
+    sha.update(serializedDigest(listener.toBuilder().clearFilterChains().build()));
+    for (FilterChain chain : listener.getFilterChainsList()) {
+      sha.update(digestOf(chain));
     }
     return sha.digest();
   }

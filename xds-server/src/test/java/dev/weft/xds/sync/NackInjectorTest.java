@@ -102,8 +102,8 @@ class NackInjectorTest {
   }
 
   static VirtualHost host(ProxyConfig config, String name) {
-    return config.routes().get(0).getVirtualHostsList().stream().filter(h -> h.getName().equals(name)).findFirst()
-        .orElseThrow();
+    return config.routes().stream().flatMap(r -> r.getVirtualHostsList().stream())
+        .filter(h -> h.getName().equals(name)).findFirst().orElseThrow();
   }
 
   static TrafficSplit split(String annotation) {
