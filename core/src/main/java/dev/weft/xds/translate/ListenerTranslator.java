@@ -33,6 +33,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * LDS: how traffic enters a proxy.
@@ -46,7 +47,9 @@ import java.util.Set;
  * with a cluster IP, matched the same way, whose HTTP connection manager takes that port's own
  * route configuration ({@link ResourceNames#serviceRoutes}) over RDS; then a filter chain without
  * conditions for everything else, an HTTP connection manager that routes by Host header with the
- * route configuration of the client's namespace. In local mode (a pod address, no iptables:
+ * route configuration of the client's namespace, preceded by the same catch-all matching only the
+ * destination port for each port the chains above use (Envoy picks the port before the address, so
+ * without it an unknown address on such a port would match no chain and be reset). In local mode (a pod address, no iptables:
  * applications call the sidecar itself) the catch-all is the only HTTP path, so it names every
  * HTTP Service port; in capture mode it names only those without a chain (headless Services).
  * Routing by destination address is what keeps a weight edit small: it changes one Service port's
@@ -154,10 +157,22 @@ public final class ListenerTranslator {
     if (isCaptureMode(bindAddress)) {
       listener.addAllFilterChains(httpChains);
     }
+    // Envoy narrows the chains by destination port before it looks at the address, and never
+    // widens again: a connection to an address no chain matches, on a port some chain uses, would
+    // match nothing and be reset. So each such port gets a catch-all of its own.
+    Filter byHost = httpConnectionManager(routeConfigName);
+    Set<Integer> ports = new TreeSet<>();
+    listener.getFilterChainsList().forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
+    for (int port : ports) {
+      listener.addFilterChains(FilterChain.newBuilder()
+          .setName("http|" + port)
+          .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
+          .addFilters(byHost));
+    }
     return listener
         .addFilterChains(FilterChain.newBuilder()
             .setName("http")
-            .addFilters(httpConnectionManager(routeConfigName)))
+            .addFilters(byHost))
         .build();
   }
 

@@ -68,8 +68,9 @@ class ListenerTranslatorTest {
   void proxiesTcpPortsMatchedByClusterIpAndPort() throws Exception {
     Listener outbound = translator(state(DB, HEADLESS)).outbound("0.0.0.0", "outbound|shop");
 
-    // db's TCP port, db's HTTP port, the catch-all; the headless Service has no address to match.
-    assertThat(outbound.getFilterChainsList()).hasSize(3);
+    // db's TCP port, db's HTTP port, the catch-alls; the headless Service has no address to match.
+    assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
     FilterChain db = outbound.getFilterChains(0);
     assertThat(db.getFilterChainMatch()).isEqualTo(TextProtos.parse("""
         destination_port { value: 5432 }
@@ -85,7 +86,7 @@ class ListenerTranslatorTest {
     Listener outbound = translator.outbound("0.0.0.0", "outbound|shop");
 
     assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http");
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
     FilterChain db = outbound.getFilterChains(1);
     assertThat(db.getFilterChainMatch()).isEqualTo(TextProtos.parse("""
         destination_port { value: 8080 }
@@ -96,6 +97,11 @@ class ListenerTranslatorTest {
     assertThat(hcm.getNormalizePath().getValue()).isTrue();
     // The headless Service has no address to match: it stays with the Host-header catch-all.
     assertThat(translator.capturedHosts()).containsExactly("db.shop.svc.cluster.local:8080");
+    // An unknown address on a port a chain uses still reaches the catch-all, not a reset.
+    FilterChain port8080 = outbound.getFilterChains(3);
+    assertThat(port8080.getFilterChainMatch()).isEqualTo(TextProtos.parse("destination_port { value: 8080 }",
+        FilterChainMatch.getDefaultInstance()));
+    assertThat(port8080.getFilters(0)).isEqualTo(outbound.getFilterChains(4).getFilters(0));
   }
 
   @Test
@@ -104,7 +110,7 @@ class ListenerTranslatorTest {
 
     // Applications call a local-mode sidecar itself: the destination address names no Service.
     assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly(cluster("db", 5432), "http");
+        .containsExactly(cluster("db", 5432), "http|5432", "http");
   }
 
   @Test
@@ -195,7 +201,7 @@ class ListenerTranslatorTest {
     ListenerTranslator translator = translator(state);
 
     assertThat(translator.outbound("0.0.0.0", "outbound|shop").getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http");
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
     assertThat(translator.rejections()).singleElement().satisfies(r -> {
       assertThat(r.source().toString()).isEqualTo("Service shop/zz-clash");
       assertThat(r.reason()).contains("also claimed by Service shop/db");
