@@ -256,6 +256,24 @@ class CaptureModeTest {
   }
 
   /**
+   * Envoy picks a filter chain in stages, most specific first, and does not go back: once a chain
+   * matches the destination port (a cluster IP chain on 8080 or 9000), chains without a port, like
+   * the catch-all, are out of the running, and an unknown address on that port matches nothing and
+   * is reset. The catch-all must therefore be the listener's {@code default_filter_chain} (or each
+   * such port needs a chain of its own without addresses). Fails before issue 10's translator for
+   * port 9000, where today's TCP chain already claims the port.
+   */
+  @Test
+  @Order(7)
+  void answersUnknownAddressesOnPortsOtherServicesUseFromTheCatchAll() {
+    Tally httpPort = curl(NOWHERE, null, 3);
+    Tally tcpPort = curl("198.19.0.99:9000", null, 3);
+
+    assertThat(httpPort.count("HTTP 404 from envoy")).as(httpPort.toString()).isEqualTo(3);
+    assertThat(tcpPort.count("HTTP 404 from envoy")).as(tcpPort.toString()).isEqualTo(3);
+  }
+
+  /**
    * {@code count} requests from inside the namespace to {@code http://<address>/1..count} on one
    * keep-alive connection, with {@code host} as Host header (curl's own, the address, when null).
    * A 200 counts as the name of the backend that answered, anything else as its status.
