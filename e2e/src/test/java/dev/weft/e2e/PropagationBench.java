@@ -16,7 +16,11 @@ import dev.weft.xds.XdsServerApp;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -69,6 +73,8 @@ class PropagationBench {
           .until(() -> mesh.traffic.sendOne("payments").equals("payments-v2"));
 
       Percentiles latency = new Percentiles();
+      Percentiles writes = new Percentiles();
+      double[] computeBefore = snapshotCompute(xds.debugPort());
       for (int round = 0; round < ROUNDS; round++) {
         long before = rdsUpdates(mesh.web.sidecar());
         int canary = round % 2 == 0 ? 50 : 10;
@@ -78,6 +84,7 @@ class PropagationBench {
         long start = System.nanoTime();
         client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
             .patch(PatchContext.of(PatchType.JSON_MERGE), weights);
+        writes.add((System.nanoTime() - start) / 1e6);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
             .until(() -> rdsUpdates(mesh.web.sidecar()) > before);
         latency.add((System.nanoTime() - start) / 1e6);
@@ -85,7 +92,28 @@ class PropagationBench {
       System.out.println("TrafficSplit patch -> applied by a real Envoy (apiserver write, informer, "
           + "debounce, translation, ADS delta push, Envoy RDS update), " + EXTRA_SERVICES
           + " Services added: " + latency);
+      double[] computeAfter = snapshotCompute(xds.debugPort());
+      double publishes = computeAfter[0] - computeBefore[0];
+      System.out.printf("  of which: the write (patch returned) %s; the server translated %.0f times,"
+          + " %.1f ms each on average (xds_snapshot_compute_seconds)%n", writes, publishes,
+          publishes == 0 ? 0 : (computeAfter[1] - computeBefore[1]) * 1000 / publishes);
     }
+  }
+
+  /** The server's snapshot computations so far: count and seconds, from its /metrics. */
+  private static double[] snapshotCompute(int debugPort) throws Exception {
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    double[] countAndSum = new double[2];
+    for (String line : metrics.body().split("\n")) {
+      if (line.startsWith("xds_snapshot_compute_seconds_count")) {
+        countAndSum[0] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      } else if (line.startsWith("xds_snapshot_compute_seconds_sum")) {
+        countAndSum[1] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return countAndSum;
   }
 
   /** Route configuration updates the sidecar's outbound HTTP connection manager has applied. */
