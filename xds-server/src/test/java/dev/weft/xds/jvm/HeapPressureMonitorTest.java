@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.xds.jvm.HeapPressure.Reading;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Set;
 import org.awaitility.Awaitility;
@@ -27,6 +29,16 @@ class HeapPressureMonitorTest {
     assertThat(gauge("xds.heap.after.gc.ratio")).isZero();
     assertThat(gauge("xds.gc.pause.share")).isZero();
     assertThat(registry.get("xds.heap.pressure.episodes").counter().count()).isZero();
+  }
+
+  @Test
+  void exposesItsMetricsUnderTheDocumentedNames() {
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new HeapPressureMonitor(new HeapPressure(HeapPressure.Settings.defaults()), Set.of("old"), MAX, prometheus);
+
+    assertThat(prometheus.scrape().lines().filter(line -> !line.startsWith("#")))
+        .containsExactlyInAnyOrder("xds_gc_pause_share 0.0", "xds_heap_after_gc_ratio 0.0", "xds_heap_pressure 0.0",
+            "xds_heap_pressure_episodes_total 0.0");
   }
 
   @Test
