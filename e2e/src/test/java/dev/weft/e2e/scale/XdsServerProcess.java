@@ -100,10 +100,13 @@ final class XdsServerProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** Why the process is gone, from its log: the OutOfMemoryError line when there is one. */
+  /**
+   * Why the process is gone, from its log: the JVM's OutOfMemoryError line when there is one (not
+   * the server's heap pressure warning, which names the error as what may come).
+   */
   String deathCause() {
     String tail = process.logTail();
-    return tail.lines().filter(l -> l.contains("OutOfMemoryError")).findFirst()
+    return tail.lines().filter(l -> l.contains("java.lang.OutOfMemoryError")).findFirst()
         .map(l -> "OOM (" + l.strip() + ")")
         .orElse("exited: " + tail.lines().reduce((a, b) -> b).orElse("(no log)"));
   }
