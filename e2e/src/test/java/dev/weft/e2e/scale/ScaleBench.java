@@ -111,8 +111,12 @@ class ScaleBench {
       if (!server.awaitPort(Duration.ofSeconds(60))) {
         return row.ended(server, "server did not open its port");
       }
-      if (connectWhenReady && !server.awaitReady(Duration.ofMinutes(2))) {
-        return row.ended(server, "server did not become ready");
+      if (connectWhenReady) {
+        if (!server.awaitReady(Duration.ofMinutes(2))) {
+          return row.ended(server, "server did not become ready");
+        }
+        System.out.printf("ScaleBench:   server ready %.1f s after it started; the proxies connect now%n",
+            (System.nanoTime() - server.startedNanos()) / 1e9);
       }
       fleet.connect(server.xdsPort());
       if (!ProxyFleet.await(() -> fleet.syncedCount() == proxies, server::isAlive, deadline)) {
