@@ -216,7 +216,13 @@ public final class SnapshotPublisher {
         batch = joining.stream().filter(g -> g.served == null && groups.get(g.group.id()) == g).toList();
         joining.clear();
       }
-      compute(batch);
+      try {
+        compute(batch);
+      } catch (RuntimeException e) {
+        // Nothing else would report it on this thread; the groups get their snapshots on the next publish.
+        LOG.error("computing the snapshots of {} joined group(s) failed; they wait for the next publish",
+            batch.size(), e);
+      }
     }
   }
 
