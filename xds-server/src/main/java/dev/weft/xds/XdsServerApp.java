@@ -165,11 +165,16 @@ public final class XdsServerApp implements AutoCloseable {
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();
     ConnectedProxies proxies = new ConnectedProxies(Clock.systemUTC(), registry);
-    SnapshotPublisher publisher = new SnapshotPublisher(groups -> {
-      Translation translation = translator.translate(current.get(), groups);
-      rejectionLog.report(translation.rejections());
-      provenance.record(translation.configs(), translation);
-      return translation.configs();
+    // Each publish binds the state it translates; groups that join until the next publish are
+    // translated from that same instance, so the translator can reuse its shared part for them.
+    SnapshotPublisher publisher = new SnapshotPublisher(() -> {
+      MeshState state = current.get();
+      return groups -> {
+        Translation translation = translator.translate(state, groups);
+        rejectionLog.report(translation.rejections());
+        provenance.record(translation.configs(), translation);
+        return translation.configs();
+      };
     }, proxies, Clock.systemUTC(), registry);
     ProxySyncTracker tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
 

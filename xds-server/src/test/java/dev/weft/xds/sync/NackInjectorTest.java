@@ -182,7 +182,7 @@ class NackInjectorTest {
 
   @Test
   void rejectedConfigPassesTheServersOwnConsistencyCheck() throws Exception {
-    SnapshotPublisher publisher = new SnapshotPublisher(groups -> Map.of(WEB,
+    SnapshotPublisher publisher = new SnapshotPublisher(() -> groups -> Map.of(WEB,
         NackInjector.withRejectedRoutes(translate(WEB).config(WEB), List.of(TARGET))),
         proxies, Clock.systemUTC(), new SimpleMeterRegistry());
     connect(1, WEB_1);
