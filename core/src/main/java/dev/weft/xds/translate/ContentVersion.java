@@ -2,10 +2,8 @@ package dev.weft.xds.translate;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -60,9 +58,9 @@ final class ContentVersion {
     byte[] known = digests.get(resource);
     if (known == null) {
       if (resource instanceof RouteConfiguration routes) {
-        known = routesDigest(routes);
+        known = compositeDigest(routes.toBuilder().clearVirtualHosts().build(), routes.getVirtualHostsList());
       } else if (resource instanceof Listener listener) {
-        known = listenerDigest(listener);
+        known = compositeDigest(listener.toBuilder().clearFilterChains().build(), listener.getFilterChainsList());
       } else {
         known = serializedDigest(resource);
       }
@@ -71,25 +69,17 @@ final class ContentVersion {
     return known;
   }
 
-  /** The configuration without its virtual hosts, then each host's digest: equal content, equal digest. */
-  private byte[] routesDigest(RouteConfiguration routes) {
-    MessageDigest sha = sha256();
-    sha.update(serializedDigest(routes.toBuilder().clearVirtualHosts().build()));
-    for (VirtualHost host : routes.getVirtualHostsList()) {
-      sha.update(digestOf(host));
-    }
-    return sha.digest();
-  }
-
   /**
-   * The listener without its filter chains, then each chain's digest: the chains every namespace's
-   * outbound listener shares (one per Service port) are serialized once per translation.
+   * A resource digested as its shell (the resource without its repeated parts), then each part's
+   * digest: equal content, equal digest, and parts shared between resources (the virtual hosts of
+   * every namespace's route configuration, the filter chains of every namespace's outbound
+   * listener) are serialized once per translation.
    */
-  private byte[] listenerDigest(Listener listener) {
+  private byte[] compositeDigest(Message shell, List<? extends Message> parts) {
     MessageDigest sha = sha256();
-    sha.update(serializedDigest(listener.toBuilder().clearFilterChains().build()));
-    for (FilterChain chain : listener.getFilterChainsList()) {
-      sha.update(digestOf(chain));
+    sha.update(serializedDigest(shell));
+    for (Message part : parts) {
+      sha.update(digestOf(part));
     }
     return sha.digest();
   }
