@@ -30,7 +30,7 @@ bench-scale: tools ## only the xDS scale benchmark (ScaleBench); pick rows with 
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e -Dtest=ScaleBench -Dsurefire.failIfNoSpecifiedTests=false $(SCALE)
 
-tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (pinned, cached)
+tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (pinned, cached), and iptables (apt-get, as root)
 	hack/tools.sh
 
 crds: ## regenerate crds/manifests from the Java types in dev.weft.api.v1alpha1

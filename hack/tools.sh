@@ -7,6 +7,8 @@
 #   .tools/bin/kubectl         built from k8s.io/kubernetes   (pinned in hack/tools/k8s/go.mod)
 #   .tools/bin/etcd            built from go.etcd.io/etcd     (pinned in hack/tools/etcd/go.mod)
 #   .tools/bin/helm            built from helm.sh/helm/v3     (pinned in hack/tools/helm/go.mod)
+#   iptables, curl             Debian's packages, installed system-wide with apt-get when
+#                              missing (needs root); not pinned, iptables' version is recorded
 #   .tools/env.sh              source it: WEFT_TOOLS_BIN, PATH, ENVOY_BIN, WEFT_*_VERSION
 #   .tools/versions.txt        "name version", one per line
 #
@@ -14,7 +16,8 @@
 # version (and the hash of its go.mod/go.sum), so a second run only checks the
 # stamps and prints the versions; bumping a pin rebuilds that tool alone.
 # Needs: Go (PATH or /usr/local/go/bin), python3 with venv+pip, network access
-# to the Go module proxy and PyPI on a cold run. The Go module and build caches
+# to the Go module proxy and PyPI on a cold run, and root with apt-get when
+# iptables or curl is missing. The Go module and build caches
 # stay at Go's defaults, so they are reused between runs.
 #
 # Usage: hack/tools.sh            provision (if needed) and print the versions
@@ -269,6 +272,42 @@ if ! up_to_date helm "$KEY" "$BIN/helm"; then
 	write_stamp helm "$KEY"
 fi
 
+# ---- iptables, curl ----------------------------------------------------------
+# CaptureModeTest redirects a network namespace's outbound TCP to Envoy with
+# iptables, as a pod's init container will, and sends requests with curl from
+# inside it. Not pinned: Debian's packages, installed system-wide when missing.
+# Debian's iptables is iptables-nft; the tests put rules only into namespaces
+# they create (nf_tables state is per network namespace). The stamp records the
+# version in use; --force does not reinstall a system package.
+find_iptables() { PATH=$PATH:/usr/sbin:/sbin command -v iptables; }
+iptables_key() {
+	local bin
+	bin=$(find_iptables) || return 1
+	printf 'iptables %s %s\n' "$("$bin" --version 2>&1 | sed -n 1p)" "$bin"
+}
+# apt_install PKG...: Debian packages, quietly; needs root.
+apt_install() {
+	[[ $(id -u) == 0 ]] ||
+		die "$*: not installed, and installing needs root (run 'make tools' as root, or apt-get install $*)"
+	command -v apt-get >/dev/null 2>&1 ||
+		die "$*: not installed and there is no apt-get; install your distribution's packages"
+	log "$*: installing Debian's package(s)"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+KEY=$(iptables_key) || KEY=
+if [[ -z $KEY ]]; then
+	timed iptables apt_install iptables
+	KEY=$(iptables_key) || die "iptables: still not found after installing Debian's iptables package"
+fi
+if [[ ! -f $STAMPS/iptables || $(cat "$STAMPS/iptables") != "$KEY" ]]; then
+	write_stamp iptables "$KEY"
+fi
+IPTABLES=$(find_iptables)
+if ! command -v curl >/dev/null 2>&1; then
+	timed curl apt_install curl
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -292,6 +331,7 @@ export WEFT_K8S_VERSION='${K8S_VERSION#v}'
 export WEFT_ETCD_VERSION='${ETCD_VERSION#v}'
 export WEFT_ENVOY_VERSION='${ENVOY_VERSION#v}'
 export WEFT_HELM_VERSION='${HELM_VERSION#v}'
+export WEFT_IPTABLES='$IPTABLES'
 EOF
 
 write_if_changed "$TOOLS_DIR/versions.txt" <<EOF
@@ -300,6 +340,7 @@ kube-apiserver ${K8S_VERSION#v}
 kubectl ${K8S_VERSION#v}
 etcd ${ETCD_VERSION#v}
 helm ${HELM_VERSION#v}
+iptables $("$IPTABLES" --version 2>&1 | sed -n 's/^iptables v\{0,1\}//p')
 EOF
 
 # ---- report ------------------------------------------------------------------
@@ -317,3 +358,4 @@ report kube-apiserver "$BIN/kube-apiserver" --version
 report etcd "$BIN/etcd" --version
 report kubectl "$BIN/kubectl" version --client
 report helm "$BIN/helm" version --short
+report iptables "$IPTABLES" --version

@@ -144,6 +144,16 @@ class GeneratedCorpusTest {
     assertThat(translationRejections).isPositive();
   }
 
+  /** The Host-header route configuration of the shop namespace's sidecars. */
+  private static RouteConfiguration hostRoutes(ProxyConfig config) {
+    return config.routes().stream().filter(r -> r.getName().equals("outbound|shop")).findFirst().orElseThrow();
+  }
+
+  /** The config's route configurations with {@code routes} in place of the one of its name. */
+  private static List<RouteConfiguration> withHostRoutes(ProxyConfig config, RouteConfiguration routes) {
+    return config.routes().stream().map(r -> r.getName().equals(routes.getName()) ? routes : r).toList();
+  }
+
   @Test
   void theHarnessSeesWhatEnvoyRefuses() throws Exception {
     // Without this, a harness that never reached Envoy's checks would pass the corpus vacuously.
@@ -151,7 +161,7 @@ class GeneratedCorpusTest {
     MeshState state = corpus.state();
     ProxyGroup group = new ProxyGroup(ProxyGroup.Kind.SIDECAR, "shop", "sa", "0.0.0.0", List.of(8080));
     ProxyConfig config = new MeshTranslator().translate(state, List.of(group)).config(group);
-    RouteConfiguration routes = config.routes().get(0).toBuilder()
+    RouteConfiguration routes = hostRoutes(config).toBuilder()
         .addVirtualHosts(VirtualHost.newBuilder()
             .setName("broken").addDomains("broken.example")
             .addRoutes(Route.newBuilder()
@@ -159,7 +169,7 @@ class GeneratedCorpusTest {
                 .setRoute(RouteAction.newBuilder().setCluster("no-such-cluster"))))
         .build();
     ProxyConfig broken = new ProxyConfig(config.clusters(), "v", config.endpoints(), "v", config.listeners(), "v",
-        List.of(routes), "v");
+        withHostRoutes(config, routes), "v");
     Path dir = Files.createDirectories(Path.of("target", "corpus"));
 
     String problem = validate(WeftTools.locate().envoy(), dir, "control-broken",
@@ -182,7 +192,7 @@ class GeneratedCorpusTest {
     ProxyGroup group = new ProxyGroup(ProxyGroup.Kind.SIDECAR, "shop", "sa", "0.0.0.0", List.of(8080));
     ProxyConfig config = new MeshTranslator().translate(state, List.of(group)).config(group);
     String cluster = config.clusters().get(0).getName();
-    RouteConfiguration routes = config.routes().get(0).toBuilder()
+    RouteConfiguration routes = hostRoutes(config).toBuilder()
         .addVirtualHosts(VirtualHost.newBuilder()
             .setName("regex").addDomains("regex.example")
             .addRoutes(Route.newBuilder()
@@ -190,7 +200,7 @@ class GeneratedCorpusTest {
                 .setRoute(RouteAction.newBuilder().setCluster(cluster))))
         .build();
     ProxyConfig broken = new ProxyConfig(config.clusters(), "v", config.endpoints(), "v", config.listeners(), "v",
-        List.of(routes), "v");
+        withHostRoutes(config, routes), "v");
     Path dir = Files.createDirectories(Path.of("target", "corpus"));
 
     String problem = validate(WeftTools.locate().envoy(), dir, "control-regex",

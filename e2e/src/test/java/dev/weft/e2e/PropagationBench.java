@@ -8,34 +8,72 @@ import dev.weft.api.v1alpha1.TrafficSplitSpec;
 import dev.weft.demo.MeshObjects;
 import dev.weft.demo.PaymentsMesh;
 import dev.weft.demo.WeftCrds;
+import dev.weft.e2e.scale.MeshGenerator;
 import dev.weft.testsupport.EnvoyProcess;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
+import dev.weft.xds.server.ConnectedProxy;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * How fast a TrafficSplit change reaches a real Envoy: from the moment the apiserver accepted the
- * patch until the client sidecar reports the new route configuration applied (its RDS
- * update_success counter moves), through informers, debounce, translation and ADS. Prints
+ * How fast a TrafficSplit change reaches a real Envoy: from just before the weights are written
+ * (one merge patch to the apiserver) until the client sidecar has applied the new route
+ * configuration (it ACKs it to the server; or its RDS update_success counter moves), through
+ * informers, debounce, translation and ADS. Prints
  * p50/p99; asserts nothing about time (run with `make bench`).
+ *
+ * <p>{@code -Dweft.bench.propagation.services=1000} adds that many Services (ScaleBench's
+ * generated mesh: 2 ports and 10 endpoints each, in 20 more namespaces, a TrafficSplit on every
+ * 5th) that the server watches too, so each edit is translated and applied against a large mesh.
  */
 @KubeApiServerTest
 class PropagationBench {
 
   static final String NS = "bench";
   static final int ROUNDS = 50;
+  /** The outbound listener's RDS update_success counters, URL-encoded: ^http\.outbound_http\.rds\..*\.update_success$ */
+  static final String RDS_UPDATES = URLEncoder.encode("^http\\.outbound_http\\.rds\\..*\\.update_success$",
+      StandardCharsets.UTF_8);
+  /**
+   * How an edit counts as applied: by default when the server sees the client sidecar ACK the new
+   * route configuration; {@code -Dweft.bench.propagation.doneBy=stats} polls the sidecar's RDS
+   * update_success counter every 2 ms instead, which with 1,000 Services costs Envoy enough to
+   * slow the update it waits for (its stats filter runs over every stat of 2,000 clusters).
+   */
+  static final boolean DONE_BY_STATS = "stats".equals(System.getProperty("weft.bench.propagation.doneBy", "ack"));
+  /** Services added to the small mesh (0: none); a multiple of 100. */
+  static final int EXTRA_SERVICES = Integer.getInteger("weft.bench.propagation.services", 0);
 
   @Test
   void trafficSplitPatchToEnvoy(Kubectl kubectl, KubernetesClient client) throws Exception {
     WeftCrds.install(kubectl);
     MeshObjects objects = PaymentsMesh.declare(client, NS);
-    try (XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS)));
+    Set<String> watched = new HashSet<>(Set.of(NS));
+    if (EXTRA_SERVICES > 0) {
+      MeshGenerator generated = new MeshGenerator(client, EXTRA_SERVICES);
+      Duration took = generated.create();
+      watched.addAll(generated.namespaces());
+      System.out.printf("PropagationBench: wrote %d more Services in %d namespaces in %d s%n",
+          EXTRA_SERVICES, generated.namespaces().size(), took.toSeconds());
+    }
+    try (XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, watched));
         PaymentsMesh mesh = PaymentsMesh.start(objects, NS, 12, xds.xdsPort())) {
       TrafficSplit split = new TrafficSplit();
       split.getMetadata().setName("payments-canary");
@@ -43,35 +81,113 @@ class PropagationBench {
       split.setSpec(new TrafficSplitSpec("payments", List.of(
           new TrafficSplitBackend("payments-v1", 90), new TrafficSplitBackend("payments-v2", 10))));
       client.resource(split).create();
-      await("the split is served").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+      await("the split is served").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
           .until(() -> mesh.traffic.sendOne("payments").equals("payments-v2"));
 
       Percentiles latency = new Percentiles();
+      Percentiles writes = new Percentiles();
+      double[] computeBefore = snapshotCompute(xds.debugPort());
+      double envoyCpuBefore = cpuSeconds(mesh.web.sidecar());
+      String webNode = mesh.web.name() + "." + NS;
+      long updatesBefore = rdsUpdates(mesh.web.sidecar());
       for (int round = 0; round < ROUNDS; round++) {
         long before = rdsUpdates(mesh.web.sidecar());
+        String appliedBefore = rdsApplied(xds, webNode);
         int canary = round % 2 == 0 ? 50 : 10;
+        String weights = String.format("{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":%d},"
+            + "{\"service\":\"payments-v2\",\"weight\":%d}]}}", 100 - canary, canary);
+        // One request (a merge patch), so the clock starts at the write, not at a read before it.
         long start = System.nanoTime();
         client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
-            .edit(ts -> {
-              ts.getSpec().setBackends(List.of(new TrafficSplitBackend("payments-v1", 100 - canary),
-                  new TrafficSplitBackend("payments-v2", canary)));
-              return ts;
-            });
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
-            .until(() -> rdsUpdates(mesh.web.sidecar()) > before);
+            .patch(PatchContext.of(PatchType.JSON_MERGE), weights);
+        writes.add((System.nanoTime() - start) / 1e6);
+        if (DONE_BY_STATS) {
+          await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
+              .until(() -> rdsUpdates(mesh.web.sidecar()) > before);
+        } else {
+          await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+              .until(() -> !rdsApplied(xds, webNode).equals(appliedBefore));
+        }
         latency.add((System.nanoTime() - start) / 1e6);
       }
       System.out.println("TrafficSplit patch -> applied by a real Envoy (apiserver write, informer, "
-          + "debounce 20-100 ms, translation, ADS delta push, Envoy RDS update): " + latency);
+          + "debounce, translation, ADS delta push, Envoy RDS update), " + EXTRA_SERVICES
+          + " Services added, done by " + (DONE_BY_STATS ? "stats" : "ACK") + ": " + latency);
+      // Each edit was one route configuration update that Envoy counted as applied.
+      System.out.printf("  RDS updates the client sidecar counted as applied: %d for %d edits%n",
+          rdsUpdates(mesh.web.sidecar()) - updatesBefore, ROUNDS);
+      double[] computeAfter = snapshotCompute(xds.debugPort());
+      double publishes = computeAfter[0] - computeBefore[0];
+      System.out.printf("  of which: the write (patch returned) %s; the server translated %.0f times,"
+          + " %.1f ms each on average (xds_snapshot_compute_seconds)%n", writes, publishes,
+          publishes == 0 ? 0 : (computeAfter[1] - computeBefore[1]) * 1000 / publishes);
+      System.out.printf("  the client sidecar's CPU: %.1f ms per edit%n",
+          (cpuSeconds(mesh.web.sidecar()) - envoyCpuBefore) * 1000 / ROUNDS);
     }
+  }
+
+  /**
+   * The route configuration version the proxy last acknowledged, as the server saw it: Envoy ACKs a
+   * response once it applied it, so this moves when the sidecar's RDS update_success does, without
+   * asking Envoy anything.
+   */
+  private static String rdsApplied(XdsServerApp xds, String nodeId) {
+    return xds.proxies().proxies().stream()
+        .filter(proxy -> proxy.nodeId().equals(nodeId))
+        .flatMap(proxy -> proxy.subscriptions().stream())
+        .filter(subscription -> subscription.typeUrl().endsWith(".RouteConfiguration"))
+        .map(ConnectedProxy.Subscription::ackedVersion)
+        .findFirst()
+        .orElse("");
+  }
+
+  /** The server's snapshot computations so far: count and seconds, from its /metrics. */
+  private static double[] snapshotCompute(int debugPort) throws Exception {
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    double[] countAndSum = new double[2];
+    for (String line : metrics.body().split("\n")) {
+      if (line.startsWith("xds_snapshot_compute_seconds_count")) {
+        countAndSum[0] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      } else if (line.startsWith("xds_snapshot_compute_seconds_sum")) {
+        countAndSum[1] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return countAndSum;
+  }
+
+  /** User + system CPU seconds of an Envoy process (from /proc), NaN where there is no /proc. */
+  private static double cpuSeconds(EnvoyProcess envoy) {
+    String bootstrap = envoy.bootstrapFile().toString();
+    return ProcessHandle.current().descendants()
+        .filter(p -> p.info().arguments().map(args -> List.of(args).contains(bootstrap)).orElse(false))
+        .findFirst()
+        .map(p -> {
+          try {
+            String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+            // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+          } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+          }
+        })
+        .orElse(Double.NaN);
   }
 
   /** Route configuration updates the sidecar's outbound HTTP connection manager has applied. */
   private static long rdsUpdates(EnvoyProcess envoy) {
-    return envoy.stats().entrySet().stream()
-        .filter(e -> e.getKey().startsWith("http.outbound_http.rds.") && e.getKey().endsWith(".update_success"))
-        .map(Map.Entry::getValue)
-        .mapToLong(Long::parseLong)
-        .sum();
+    // Only these counters: with 1,000 Services the whole /stats page is thousands of lines, and
+    // polling it every 2 ms kept Envoy busy enough to slow the very update being timed.
+    String lines = envoy.admin("/stats?usedonly&filter=" + RDS_UPDATES);
+    long sum = 0;
+    for (String line : lines.split("\n")) {
+      int colon = line.indexOf(": ");
+      if (colon > 0) {
+        sum += Long.parseLong(line.substring(colon + 2).strip());
+      }
+    }
+    return sum;
   }
 }

@@ -101,6 +101,11 @@ public final class EnvoyProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The operating system's id of the Envoy process. */
+  public long pid() {
+    return process.pid();
+  }
+
   /** GET on the admin API; fails on a non-2xx answer. */
   public String admin(String pathAndQuery) {
     return adminCall("GET", pathAndQuery);
@@ -258,6 +263,7 @@ public final class EnvoyProcess implements AutoCloseable {
     private final Map<String, String> variables = new LinkedHashMap<>();
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final List<String> extraArgs = new ArrayList<>();
+    private final List<String> launcher = new ArrayList<>();
     private String bootstrap;
     private WeftTools tools;
     private String logLevel = "info";
@@ -349,6 +355,16 @@ public final class EnvoyProcess implements AutoCloseable {
       return this;
     }
 
+    /**
+     * A command that runs Envoy, e.g. {@link NetworkNamespace#enter()} for an Envoy inside a network
+     * namespace; it must exec Envoy (as nsenter does), so stopping the process stops Envoy.
+     */
+    public Builder launcher(List<String> prefix) {
+      launcher.clear();
+      launcher.addAll(prefix);
+      return this;
+    }
+
     /** Starts Envoy and waits until it is LIVE (or its admin answers); fails with its log tail. */
     public EnvoyProcess start() {
       if (bootstrap == null) {
@@ -372,7 +388,8 @@ public final class EnvoyProcess implements AutoCloseable {
         throw new UncheckedIOException("cannot write bootstrap for Envoy " + name, e);
       }
 
-      List<String> command = new ArrayList<>(List.of(
+      List<String> command = new ArrayList<>(launcher);
+      command.addAll(List.of(
           resolvedTools.envoy().toString(),
           "-c", bootstrapFile.toString(),
           "--admin-address-path", adminAddressFile.toString(),

@@ -2,6 +2,7 @@ package dev.weft.xds;
 
 import dev.weft.mesh.MeshState;
 import dev.weft.api.v1alpha1.ApiDuration;
+import dev.weft.xds.jvm.HeapPressureMonitor;
 import dev.weft.xds.k8s.MeshStateWatcher;
 import dev.weft.xds.server.ConnectedProxies;
 import dev.weft.xds.server.DebugEndpoint;
@@ -125,15 +126,17 @@ public final class XdsServerApp implements AutoCloseable {
   private final SyncReportPublisher syncReport;
   private final ConnectedProxies proxies;
   private final SnapshotPublisher publisher;
+  private final HeapPressureMonitor heap;
 
   private XdsServerApp(MeshStateWatcher watcher, XdsServer xds, DebugEndpoint debug, SyncReportPublisher syncReport,
-      ConnectedProxies proxies, SnapshotPublisher publisher) {
+      ConnectedProxies proxies, SnapshotPublisher publisher, HeapPressureMonitor heap) {
     this.watcher = watcher;
     this.xds = xds;
     this.debug = debug;
     this.syncReport = syncReport;
     this.proxies = proxies;
     this.publisher = publisher;
+    this.heap = heap;
   }
 
   /**
@@ -162,17 +165,24 @@ public final class XdsServerApp implements AutoCloseable {
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();
     ConnectedProxies proxies = new ConnectedProxies(Clock.systemUTC(), registry);
-    SnapshotPublisher publisher = new SnapshotPublisher(groups -> {
-      Translation translation = translator.translate(current.get(), groups);
-      rejectionLog.report(translation.rejections());
-      provenance.record(translation.configs(), translation);
-      return translation.configs();
+    // Each publish binds the state it translates; groups that join until the next publish are
+    // translated from that same instance, so the translator can reuse its shared part for them.
+    SnapshotPublisher publisher = new SnapshotPublisher(() -> {
+      MeshState state = current.get();
+      return groups -> {
+        Translation translation = translator.translate(state, groups);
+        rejectionLog.report(translation.rejections());
+        provenance.record(translation.configs(), translation);
+        return translation.configs();
+      };
     }, proxies, Clock.systemUTC(), registry);
     ProxySyncTracker tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
 
     XdsServer xds = XdsServer.builder(proxies, publisher)
         .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()))
         .start();
+    // A heap too small for the mesh is said in the log and on /metrics, not left to thrash silently.
+    HeapPressureMonitor heap = HeapPressureMonitor.start(registry);
     DebugEndpoint debug = null;
     MeshStateWatcher watcher = null;
     SyncReportPublisher syncReport = null;
@@ -210,11 +220,12 @@ public final class XdsServerApp implements AutoCloseable {
         debug.close();
       }
       xds.close();
+      heap.close();
       throw e;
     }
     LOG.info("xds-server serving ADS on {}:{}, debug on {}:{}", config.bindAddress(), xds.port(),
         config.bindAddress(), debug.port());
-    return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher);
+    return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher, heap);
   }
 
   /** The publisher of this replica's sync report, or null when it does not report. */
@@ -264,6 +275,7 @@ public final class XdsServerApp implements AutoCloseable {
           }
         } finally {
           debug.stop();
+          heap.close();
         }
       }
     }

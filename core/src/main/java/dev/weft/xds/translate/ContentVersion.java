@@ -2,8 +2,8 @@ package dev.weft.xds.translate;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,8 @@ import java.util.function.Function;
  * <p>One instance serves one translation: it remembers the digest of each resource object it has
  * seen, so the resources shared by every group are serialized once, not once per group. A route
  * configuration is digested from the digests of its virtual hosts, so the hosts that every
- * namespace's configuration shares are serialized once too.
+ * namespace's configuration shares are serialized once too; likewise a listener from the digests
+ * of its filter chains.
  */
 final class ContentVersion {
 
@@ -56,18 +57,29 @@ final class ContentVersion {
   private byte[] digestOf(Message resource) {
     byte[] known = digests.get(resource);
     if (known == null) {
-      known = resource instanceof RouteConfiguration routes ? routesDigest(routes) : serializedDigest(resource);
+      if (resource instanceof RouteConfiguration routes) {
+        known = compositeDigest(routes.toBuilder().clearVirtualHosts().build(), routes.getVirtualHostsList());
+      } else if (resource instanceof Listener listener) {
+        known = compositeDigest(listener.toBuilder().clearFilterChains().build(), listener.getFilterChainsList());
+      } else {
+        known = serializedDigest(resource);
+      }
       digests.put(resource, known);
     }
     return known;
   }
 
-  /** The configuration without its virtual hosts, then each host's digest: equal content, equal digest. */
-  private byte[] routesDigest(RouteConfiguration routes) {
+  /**
+   * A resource digested as its shell (the resource without its repeated parts), then each part's
+   * digest: equal content, equal digest, and parts shared between resources (the virtual hosts of
+   * every namespace's route configuration, the filter chains of every namespace's outbound
+   * listener) are serialized once per translation.
+   */
+  private byte[] compositeDigest(Message shell, List<? extends Message> parts) {
     MessageDigest sha = sha256();
-    sha.update(serializedDigest(routes.toBuilder().clearVirtualHosts().build()));
-    for (VirtualHost host : routes.getVirtualHostsList()) {
-      sha.update(digestOf(host));
+    sha.update(serializedDigest(shell));
+    for (Message part : parts) {
+      sha.update(digestOf(part));
     }
     return sha.digest();
   }

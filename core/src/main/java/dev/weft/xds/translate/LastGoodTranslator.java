@@ -47,6 +47,32 @@ public final class LastGoodTranslator implements Translator {
    */
   @Override
   public synchronized Translation translate(MeshState state, Collection<ProxyGroup> groups) {
+    // A join translates the last publish's state instance again: the same substitution applies,
+    // and handing the inner translator the same served instance lets it reuse what it built.
+    if (last == null || last.input != state) {
+      last = substitute(state);
+    }
+    if (last.substituted.isEmpty()) {
+      return translator.translate(state, groups);
+    }
+    Translation served = translator.translate(last.served, groups);
+    // Rejections name what the user wrote: the current generation of a substituted resource, and
+    // everything else as the served translation found it. A last good version that no longer
+    // translates (its Service is gone) is left out by the served translation too; it stays
+    // remembered, as it may translate again once the Service is back.
+    List<Rejection> rejections = new ArrayList<>();
+    served.rejections().stream().filter(r -> !last.substituted.contains(Name.of(r.source())))
+        .forEach(rejections::add);
+    last.planned.stream().filter(r -> last.substituted.contains(Name.of(r.source()))).forEach(rejections::add);
+    return new Translation(served.configs(), rejections.stream().distinct().sorted().toList(), served.sources());
+  }
+
+  /** What to serve for one input state: itself, or a copy with rejected resources swapped for their last good versions. */
+  private record Substitution(MeshState input, MeshState served, List<Rejection> planned, Set<Name> substituted) {}
+
+  private Substitution last;
+
+  private Substitution substitute(MeshState state) {
     // Only the plan rejects TrafficSplits and VirtualServices; the listener and group rejections
     // name Services and proxy groups, which no substitution changes.
     List<Rejection> planned = TrafficPlan.of(state).rejections();
@@ -58,20 +84,12 @@ public final class LastGoodTranslator implements Translator {
     List<TrafficSplitRule> servedSplits = remember(splits, state.splits(), TrafficSplitRule::source, rejected);
     List<HttpRouting> servedRoutings = remember(routings, state.routings(), HttpRouting::source, rejected);
     if (servedSplits.equals(state.splits()) && servedRoutings.equals(state.routings())) {
-      return translator.translate(state, groups);
+      return new Substitution(state, state, planned, Set.of());
     }
     Set<Name> substituted = new HashSet<>();
     collectSubstituted(state.splits(), servedSplits, TrafficSplitRule::source, substituted);
     collectSubstituted(state.routings(), servedRoutings, HttpRouting::source, substituted);
-    Translation served = translator.translate(state.withRules(servedSplits, servedRoutings), groups);
-    // Rejections name what the user wrote: the current generation of a substituted resource, and
-    // everything else as the served translation found it. A last good version that no longer
-    // translates (its Service is gone) is left out by the served translation too; it stays
-    // remembered, as it may translate again once the Service is back.
-    List<Rejection> rejections = new ArrayList<>();
-    served.rejections().stream().filter(r -> !substituted.contains(Name.of(r.source()))).forEach(rejections::add);
-    planned.stream().filter(r -> substituted.contains(Name.of(r.source()))).forEach(rejections::add);
-    return new Translation(served.configs(), rejections.stream().distinct().sorted().toList(), served.sources());
+    return new Substitution(state, state.withRules(servedSplits, servedRoutings), planned, substituted);
   }
 
   private static <T> void collectSubstituted(List<T> current, List<T> served, Function<T, SourceRef> source,

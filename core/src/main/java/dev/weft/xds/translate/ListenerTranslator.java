@@ -26,11 +26,14 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * LDS: how traffic enters a proxy.
@@ -40,8 +43,17 @@ import java.util.Set;
  * connections redirected by iptables are matched on the address the application dialled): one
  * filter chain per TCP Service port, matching the destination port and the Service's cluster IP
  * (/32 or /128) and proxying bytes to the port's default destination (its TrafficSplit, if any);
- * then a filter chain without conditions for everything else, an HTTP connection manager that
- * routes by Host header with the route configuration of the client's namespace over RDS (ADS).
+ * in capture mode (inbound address 0.0.0.0, iptables) also one filter chain per HTTP Service port
+ * with a cluster IP, matched the same way, whose HTTP connection manager takes that port's own
+ * route configuration ({@link ResourceNames#serviceRoutes}) over RDS; then a filter chain without
+ * conditions for everything else, an HTTP connection manager that routes by Host header with the
+ * route configuration of the client's namespace, preceded by the same catch-all matching only the
+ * destination port for each port the chains above use (Envoy picks the port before the address, so
+ * without it an unknown address on such a port would match no chain and be reset). In local mode (a pod address, no iptables:
+ * applications call the sidecar itself) the catch-all is the only HTTP path, so it names every
+ * HTTP Service port; in capture mode it names only those without a chain (headless Services).
+ * Routing by destination address is what keeps a weight edit small: it changes one Service port's
+ * route configuration, not one holding every Service of the mesh.
  * The catch-all is a filter chain rather than {@code default_filter_chain}: Envoy treats them the
  * same, and java-control-plane's snapshot consistency check only looks at filter chains. TCP ports
  * of headless Services have no cluster IP to match and are not proxied; their HTTP ports are
@@ -90,7 +102,12 @@ public final class ListenerTranslator {
       .build();
 
   private final MeshState state;
+  /** TCP chains, in Service order; every sidecar's outbound listener has them. */
   private final List<FilterChain> tcpChains = new ArrayList<>();
+  /** HTTP chains by destination, in Service order; only capture-mode listeners have them. */
+  private final List<FilterChain> httpChains = new ArrayList<>();
+  /** The virtual hosts (HTTP Service ports) that {@link #httpChains} route, so the catch-all can leave them out. */
+  private final Set<String> capturedHosts = new LinkedHashSet<>();
   private final List<Rejection> rejections = new ArrayList<>();
 
   public ListenerTranslator(MeshState state, TrafficPlan plan) {
@@ -101,19 +118,21 @@ public final class ListenerTranslator {
         continue;
       }
       for (ServicePort port : service.ports()) {
-        if (port.protocol().isHttp()) {
-          continue;
-        }
         MeshService owner = claimed.putIfAbsent(service.clusterIp() + "|" + port.port(), service);
         if (owner != null) {
           // Two Services on one cluster IP cannot happen in Kubernetes; two equal filter chain
           // matches would make Envoy refuse the listener, so the first by name keeps it.
           rejections.add(new Rejection(serviceRef(service), new FieldError("spec.clusterIP",
               FieldError.Reason.CONFLICTED, service.clusterIp() + " port " + port.port() + " is also claimed by "
-              + "Service " + owner.key() + "; TCP traffic to it goes to " + owner.key())));
+              + "Service " + owner.key() + "; traffic sent to that address goes to " + owner.key())));
           continue;
         }
-        tcpChains.add(tcpChain(service, port, plan.defaultDestination(service.key(), port)));
+        if (port.protocol().isHttp()) {
+          httpChains.add(httpChain(service, port));
+          capturedHosts.add(ResourceNames.virtualHost(service.key(), port.port()));
+        } else {
+          tcpChains.add(tcpChain(service, port, plan.defaultDestination(service.key(), port)));
+        }
       }
     }
   }
@@ -123,26 +142,56 @@ public final class ListenerTranslator {
     return List.copyOf(rejections);
   }
 
-  /** The outbound listener bound on {@code bindAddress}:15001, routing HTTP with {@code routeConfigName}. */
+  /**
+   * The outbound listener bound on {@code bindAddress}:15001, with the catch-all routing HTTP by
+   * Host header with {@code routeConfigName}. In capture mode ({@code bindAddress} 0.0.0.0) it
+   * also has a chain per HTTP Service port with a cluster IP, routing by destination address.
+   */
   public Listener outbound(String bindAddress, String routeConfigName) {
-    HttpConnectionManager http = HttpConnectionManager.newBuilder()
-        .setStatPrefix("outbound_http")
-        .setCodecType(HttpConnectionManager.CodecType.AUTO)
-        .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(routeConfigName))
-        // Paths are matched after normalisation, so /api/../admin cannot sneak past a prefix rule.
-        .setNormalizePath(BoolValue.of(true))
-        .addHttpFilters(ROUTER_FILTER)
-        .build();
-    return Listener.newBuilder()
+    Listener.Builder listener = Listener.newBuilder()
         .setName(ResourceNames.OUTBOUND_LISTENER)
         .setAddress(EndpointTranslator.socketAddress(bindAddress, OUTBOUND_PORT))
         .setTrafficDirection(TrafficDirection.OUTBOUND)
         .addListenerFilters(ORIGINAL_DST_FILTER)
-        .addAllFilterChains(tcpChains)
+        .addAllFilterChains(tcpChains);
+    if (isCaptureMode(bindAddress)) {
+      listener.addAllFilterChains(httpChains);
+    }
+    // Envoy narrows the chains by destination port before it looks at the address, and never
+    // widens again: a connection to an address no chain matches, on a port some chain uses, would
+    // match nothing and be reset. So each such port gets a catch-all of its own.
+    Filter byHost = httpConnectionManager(routeConfigName);
+    Set<Integer> ports = new TreeSet<>();
+    listener.getFilterChainsList().forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
+    for (int port : ports) {
+      listener.addFilterChains(FilterChain.newBuilder()
+          .setName("http|" + port)
+          .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
+          .addFilters(byHost));
+    }
+    return listener
         .addFilterChains(FilterChain.newBuilder()
             .setName("http")
-            .addFilters(Filter.newBuilder().setName(HTTP_CONNECTION_MANAGER).setTypedConfig(Any.pack(http))))
+            .addFilters(byHost))
         .build();
+  }
+
+  /**
+   * True when the sidecar's traffic is redirected to it by iptables, so the original destination
+   * is the address the application dialled; otherwise (a pod address, local mode) applications
+   * call the sidecar itself and only the Host header names the Service.
+   */
+  public static boolean isCaptureMode(String inboundAddress) {
+    return ProxyGroup.ANY_ADDRESS.equals(inboundAddress);
+  }
+
+  /**
+   * The virtual hosts (named as {@link ResourceNames#virtualHost}) that capture-mode listeners
+   * route by destination address, each with a route configuration of its own; the others (headless
+   * Services, a port whose cluster IP another Service claimed) are reached by Host header only.
+   */
+  public Set<String> capturedHosts() {
+    return Collections.unmodifiableSet(capturedHosts);
   }
 
   /** The inbound listener(s) of a sidecar group, for the ports {@link #proxiedAppPorts} keeps. */
@@ -152,7 +201,7 @@ public final class ListenerTranslator {
       // Envoy refuses a listener without filter chains.
       return List.of();
     }
-    if (group.inboundAddress().equals(ProxyGroup.ANY_ADDRESS)) {
+    if (isCaptureMode(group.inboundAddress())) {
       Listener.Builder listener = Listener.newBuilder()
           .setName(ResourceNames.INBOUND_LISTENER)
           .setAddress(EndpointTranslator.socketAddress(ProxyGroup.ANY_ADDRESS, INBOUND_PORT))
@@ -217,13 +266,43 @@ public final class ListenerTranslator {
     String cluster = ResourceNames.outboundCluster(service.key(), port.port());
     return FilterChain.newBuilder()
         .setName(cluster)
-        .setFilterChainMatch(FilterChainMatch.newBuilder()
-            .setDestinationPort(UInt32Value.of(port.port()))
-            .addPrefixRanges(CidrRange.newBuilder()
-                .setAddressPrefix(service.clusterIp())
-                .setPrefixLen(UInt32Value.of(IpLiteral.hostPrefixLength(service.clusterIp())))))
+        .setFilterChainMatch(destinationMatch(service, port))
         .addFilters(tcpProxy(cluster, destination))
         .build();
+  }
+
+  /**
+   * The chain for one HTTP Service port in capture mode: its own route configuration, so a weight
+   * or rule change re-sends that small resource and not every Service's routes.
+   */
+  private static FilterChain httpChain(MeshService service, ServicePort port) {
+    return FilterChain.newBuilder()
+        .setName(ResourceNames.outboundCluster(service.key(), port.port()))
+        .setFilterChainMatch(destinationMatch(service, port))
+        .addFilters(httpConnectionManager(ResourceNames.serviceRoutes(service.key(), port.port())))
+        .build();
+  }
+
+  /** The Service's cluster IP (/32 or /128) and port, as the original destination of a connection. */
+  private static FilterChainMatch destinationMatch(MeshService service, ServicePort port) {
+    return FilterChainMatch.newBuilder()
+        .setDestinationPort(UInt32Value.of(port.port()))
+        .addPrefixRanges(CidrRange.newBuilder()
+            .setAddressPrefix(service.clusterIp())
+            .setPrefixLen(UInt32Value.of(IpLiteral.hostPrefixLength(service.clusterIp()))))
+        .build();
+  }
+
+  private static Filter httpConnectionManager(String routeConfigName) {
+    HttpConnectionManager http = HttpConnectionManager.newBuilder()
+        .setStatPrefix("outbound_http")
+        .setCodecType(HttpConnectionManager.CodecType.AUTO)
+        .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(routeConfigName))
+        // Paths are matched after normalisation, so /api/../admin cannot sneak past a prefix rule.
+        .setNormalizePath(BoolValue.of(true))
+        .addHttpFilters(ROUTER_FILTER)
+        .build();
+    return Filter.newBuilder().setName(HTTP_CONNECTION_MANAGER).setTypedConfig(Any.pack(http)).build();
   }
 
   private static Filter inboundProxy(int port) {

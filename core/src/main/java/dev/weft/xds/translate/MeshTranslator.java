@@ -21,17 +21,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The whole translation: a mesh state and the proxy groups that need config in, a
  * {@link ProxyConfig} per group and the rejected user configuration out.
  *
- * <p>The shared part is built once per call: clusters and endpoint assignments (the same for every
- * group), the traffic plan (splits and VirtualServices, checked once), the sidecar route
- * configuration per client namespace, and the proxyless listeners and routes. Per group only
- * what depends on it is added: a sidecar's inbound clusters and listeners and the outbound
- * listener on its address. Groups whose config would be equal (they differ only in service
- * account) share one {@link ProxyConfig} instance.
+ * <p>The shared part is built once per mesh state: clusters and endpoint assignments (the same for
+ * every group), the traffic plan (splits and VirtualServices, checked once), the per-Service-port
+ * route configurations of capture-mode sidecars, the Host-header route configuration per client
+ * namespace, and the proxyless listeners and routes. Per group only what depends on it is added:
+ * a sidecar's inbound clusters and listeners and the outbound listener on its address. Groups
+ * whose config would be equal (they differ only in service account) share one {@link ProxyConfig}
+ * instance, also across calls with the same state instance.
  *
  * <p>Each group's config is consistent on its own: every cluster a route or TCP proxy names is in
  * it, every EDS cluster has its assignment (possibly empty) and no assignment is left over, every
@@ -51,27 +53,24 @@ public final class MeshTranslator implements Translator {
   private final ClusterTranslator clusterTranslator = new ClusterTranslator();
   private final EndpointTranslator endpointTranslator = new EndpointTranslator();
 
-  /** Translates {@code state} for each of {@code groups}; pure, so equal input gives equal output. */
+  /** The shared part of the last translation, reused while the same state instance comes back. */
+  private Shared last;
+
+  /**
+   * Translates {@code state} for each of {@code groups}; pure, so equal input gives equal output.
+   * Called again with the same {@code state} instance (a proxy group joined), it reuses the shared
+   * part and returns the very config instances it returned before for groups with equal configs,
+   * so a new group costs only its own part and holds no copy of the mesh.
+   */
   @Override
   public Translation translate(MeshState state, Collection<ProxyGroup> groups) {
-    TrafficPlan plan = TrafficPlan.of(state);
-    Shared shared = new Shared(
-        clusterTranslator.outbound(state),
-        endpointTranslator.translate(state),
-        new RouteTranslator(state, plan),
-        new ListenerTranslator(state, plan),
-        new ContentVersion());
-    List<Rejection> rejections = new ArrayList<>(plan.rejections());
-    rejections.addAll(shared.listeners.rejections());
-
-    Map<String, ProxyConfig> byContent = new HashMap<>();
+    Shared shared = sharedFor(state);
+    List<Rejection> rejections = new ArrayList<>(shared.rejections);
     Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>();
-    Provenance provenance = new Provenance(state, plan);
-    Map<ProxyConfig, Map<String, Set<SourceRef>>> sourcesByConfig = new IdentityHashMap<>();
     Map<ProxyGroup, Map<String, Set<SourceRef>>> sources = new LinkedHashMap<>();
     for (ProxyGroup group : new TreeSet<>(groups)) {
       if (group.kind() == ProxyGroup.Kind.PROXYLESS_GRPC) {
-        configs.put(group, byContent.computeIfAbsent("proxyless", k -> proxyless(shared)));
+        configs.put(group, shared.configFor("proxyless", () -> proxyless(shared)));
         continue;
       }
       rejections.addAll(appPortRejections(group));
@@ -82,11 +81,24 @@ public final class MeshTranslator implements Translator {
             + "gets clusters and endpoints only until its pod has an IP address")));
       }
       String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts();
-      configs.put(group, byContent.computeIfAbsent(key, k -> sidecar(shared, group, bindable)));
+      configs.put(group, shared.configFor(key, () -> sidecar(shared, group, bindable)));
     }
     // Groups that share a config share its provenance: computed once per distinct config.
-    configs.forEach((group, config) -> sources.put(group, sourcesByConfig.computeIfAbsent(config, provenance::of)));
+    configs.forEach((group, config) -> sources.put(group, shared.sourcesOf(config)));
     return new Translation(configs, rejections.stream().distinct().sorted().toList(), sources);
+  }
+
+  private synchronized Shared sharedFor(MeshState state) {
+    if (last == null || last.state != state) {
+      TrafficPlan plan = TrafficPlan.of(state);
+      last = new Shared(state, plan,
+          clusterTranslator.outbound(state),
+          endpointTranslator.translate(state),
+          new RouteTranslator(state, plan),
+          new ListenerTranslator(state, plan),
+          new ContentVersion());
+    }
+    return last;
   }
 
   private ProxyConfig sidecar(Shared shared, ProxyGroup group, boolean bindable) {
@@ -97,11 +109,16 @@ public final class MeshTranslator implements Translator {
     List<Listener> listeners = new ArrayList<>();
     List<RouteConfiguration> routes = new ArrayList<>();
     if (bindable) {
-      RouteConfiguration outboundRoutes = shared.outboundRoutes(group.namespace());
+      boolean capture = ListenerTranslator.isCaptureMode(group.inboundAddress());
+      RouteConfiguration outboundRoutes = shared.outboundRoutes(group.namespace(), capture);
       listeners.addAll(shared.listeners.inbound(group));
       listeners.add(shared.outboundListener(group.inboundAddress(), outboundRoutes.getName()));
       listeners.sort(Comparator.comparing(Listener::getName));
+      if (capture) {
+        routes.addAll(shared.routes.byService(shared.listeners.capturedHosts()));
+      }
       routes.add(outboundRoutes);
+      routes.sort(Comparator.comparing(RouteConfiguration::getName));
     }
     return shared.config(clusters, listeners, routes);
   }
@@ -182,9 +199,16 @@ public final class MeshTranslator implements Translator {
     }
   }
 
-  /** What every group's config is built from, computed once per translation. */
+  /**
+   * What every group's config is built from, computed once per mesh state; the configs built from
+   * it are kept by content key, so groups with equal configs share one instance across calls.
+   * Guarded by its own monitor: a join may translate while a publish does.
+   */
   private static final class Shared {
 
+    final MeshState state;
+    final List<Rejection> rejections;
+    final Provenance provenance;
     final List<Cluster> clusters;
     final List<ClusterLoadAssignment> endpoints;
     final RouteTranslator routes;
@@ -197,9 +221,16 @@ public final class MeshTranslator implements Translator {
     final Map<String, String> sharedClusterVersions;
     final Map<String, RouteConfiguration> outboundRoutes = new HashMap<>();
     final Map<String, Listener> outboundListeners = new HashMap<>();
+    final Map<String, ProxyConfig> byContent = new HashMap<>();
+    final Map<ProxyConfig, Map<String, Set<SourceRef>>> sourcesByConfig = new IdentityHashMap<>();
 
-    Shared(List<Cluster> clusters, List<ClusterLoadAssignment> endpoints, RouteTranslator routes,
-        ListenerTranslator listeners, ContentVersion versions) {
+    Shared(MeshState state, TrafficPlan plan, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
+        RouteTranslator routes, ListenerTranslator listeners, ContentVersion versions) {
+      this.state = state;
+      List<Rejection> all = new ArrayList<>(plan.rejections());
+      all.addAll(listeners.rejections());
+      this.rejections = List.copyOf(all);
+      this.provenance = new Provenance(state, plan);
       this.clusters = clusters;
       this.endpoints = endpoints;
       this.routes = routes;
@@ -211,8 +242,22 @@ public final class MeshTranslator implements Translator {
       this.sharedClusterVersions = versions.byName(clusters, Cluster::getName);
     }
 
-    RouteConfiguration outboundRoutes(String namespace) {
-      return outboundRoutes.computeIfAbsent(namespace, routes::outbound);
+    synchronized ProxyConfig configFor(String contentKey, Supplier<ProxyConfig> build) {
+      ProxyConfig config = byContent.get(contentKey);
+      if (config == null) {
+        config = build.get();
+        byContent.put(contentKey, config);
+      }
+      return config;
+    }
+
+    synchronized Map<String, Set<SourceRef>> sourcesOf(ProxyConfig config) {
+      return sourcesByConfig.computeIfAbsent(config, provenance::of);
+    }
+
+    RouteConfiguration outboundRoutes(String namespace, boolean capture) {
+      return outboundRoutes.computeIfAbsent(namespace + (capture ? "|capture" : ""),
+          k -> routes.outbound(namespace, capture ? listeners.capturedHosts() : Set.of()));
     }
 
     /** One instance per address and route configuration, so its digest is computed once. */

@@ -14,8 +14,10 @@ import dev.weft.mesh.ServiceKey;
  *   <tr><td>cluster (STATIC, 127.0.0.1:port) in front of a local application port</td>
  *       <td>{@code inbound|<port>}</td></tr>
  *   <tr><td>outbound listener of a sidecar, port 15001</td><td>{@code outbound}</td></tr>
- *   <tr><td>its route configuration, one per client namespace</td>
+ *   <tr><td>its route configuration by Host header, one per client namespace</td>
  *       <td>{@code outbound|<client namespace>}</td></tr>
+ *   <tr><td>route configuration of one HTTP Service port, reached by destination address in
+ *       capture mode</td><td>{@code <service>.<namespace>.svc.cluster.local:<port>}</td></tr>
  *   <tr><td>virtual host, per HTTP Service port</td>
  *       <td>{@code <service>.<namespace>.svc.cluster.local:<port>}</td></tr>
  *   <tr><td>inbound listener under iptables redirection, 0.0.0.0:15006</td><td>{@code inbound}</td></tr>
@@ -55,6 +57,14 @@ public final class ResourceNames {
   /** The route configuration of the outbound listener for clients in {@code clientNamespace}. */
   public static String outboundRoutes(String clientNamespace) {
     return "outbound|" + clientNamespace;
+  }
+
+  /**
+   * The route configuration of one HTTP Service port, for a capture-mode sidecar's filter chain of
+   * that port and for a proxyless client's API listener (the two never share a config).
+   */
+  public static String serviceRoutes(ServiceKey service, int port) {
+    return service.fqdn(CLUSTER_DOMAIN) + ":" + port;
   }
 
   /** The virtual host of one HTTP Service port. */

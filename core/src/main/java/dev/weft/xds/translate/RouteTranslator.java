@@ -32,8 +32,14 @@ import java.util.TreeSet;
 /**
  * RDS: the HTTP routes of every HTTP Service port.
  *
- * <p>For sidecars there is one route configuration per client namespace
- * ({@link ResourceNames#outboundRoutes}), with a virtual host per HTTP Service port that answers
+ * <p>For sidecars in capture mode, each HTTP Service port that the outbound listener matches by
+ * destination address has a route configuration of its own ({@link ResourceNames#serviceRoutes}),
+ * with one virtual host for {@code *}: the address already chose the Service, and a weight edit
+ * changes only this small resource. The same configuration serves every namespace.
+ *
+ * <p>The rest is routed by Host header: one route configuration per client namespace
+ * ({@link ResourceNames#outboundRoutes}), with a virtual host per HTTP Service port (in capture mode
+ * only those no destination chain matches, e.g. headless Services) that answers
  * every name a client may put in the Host header: {@code svc.ns}, {@code svc.ns.svc},
  * {@code svc.ns.svc.cluster.local} and the cluster IP, each with {@code :port}; the same names
  * without a port only for the Service's primary port (80 if it is an HTTP port, else its lowest
@@ -74,19 +80,28 @@ public final class RouteTranslator {
   private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
   /** Virtual hosts with every name but the short one, shared by every namespace's configuration. */
   private Map<String, VirtualHost> foreignHosts;
+  /** The per-Service-port route configurations of capture-mode sidecars, once built. */
+  private List<RouteConfiguration> serviceRoutes;
 
   public RouteTranslator(MeshState state, TrafficPlan plan) {
     this.state = state;
     this.plan = plan;
   }
 
-  /**
-   * The route configuration of the outbound listener of sidecars in {@code clientNamespace}. The
-   * virtual hosts of other namespaces' Services are the same objects in every namespace's
-   * configuration (built once, {@link #foreignHosts()}); only the caller's own Services get a copy
-   * with their short names, so a change costs Services + namespaces, not Services × namespaces.
-   */
+  /** The route configuration of a local-mode sidecar in {@code clientNamespace}: every HTTP Service port by Host. */
   public RouteConfiguration outbound(String clientNamespace) {
+    return outbound(clientNamespace, Set.of());
+  }
+
+  /**
+   * The Host-header route configuration of the outbound listener of sidecars in
+   * {@code clientNamespace}, without the virtual hosts named in {@code leftOut} (those a
+   * capture-mode listener routes by destination address). The virtual hosts of other namespaces'
+   * Services are the same objects in every namespace's configuration (built once,
+   * {@link #foreignHosts()}); only the caller's own Services get a copy with their short names, so a
+   * change costs Services + namespaces, not Services × namespaces.
+   */
+  public RouteConfiguration outbound(String clientNamespace, Set<String> leftOut) {
     RouteConfiguration.Builder routes = RouteConfiguration.newBuilder()
         .setName(ResourceNames.outboundRoutes(clientNamespace));
     Map<String, VirtualHost> foreign = foreignHosts();
@@ -95,7 +110,7 @@ public final class RouteTranslator {
       boolean own = service.key().namespace().equals(clientNamespace);
       Optional<ServicePort> primary = primaryPort(service);
       for (ServicePort port : service.ports()) {
-        if (!port.protocol().isHttp()) {
+        if (!port.protocol().isHttp() || leftOut.contains(ResourceNames.virtualHost(service.key(), port.port()))) {
           continue;
         }
         VirtualHost shared = foreign.get(ResourceNames.virtualHost(service.key(), port.port()));
@@ -157,6 +172,29 @@ public final class RouteTranslator {
       foreignHosts = hosts;
     }
     return foreignHosts;
+  }
+
+  /**
+   * The route configurations of the HTTP Service ports named in {@code hosts} (virtual host names),
+   * one each, for capture-mode sidecars, sorted by name; built once per translation.
+   */
+  public List<RouteConfiguration> byService(Set<String> hosts) {
+    if (serviceRoutes == null) {
+      Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
+      List<RouteConfiguration> configs = new ArrayList<>();
+      for (String host : hosts) {
+        VirtualHost template = templates.get(host);
+        if (template != null) {
+          configs.add(RouteConfiguration.newBuilder()
+              .setName(host)
+              .addVirtualHosts(template.toBuilder().addDomains("*"))
+              .build());
+        }
+      }
+      configs.sort(Comparator.comparing(RouteConfiguration::getName));
+      serviceRoutes = List.copyOf(configs);
+    }
+    return serviceRoutes;
   }
 
   /** The route configurations of proxyless gRPC clients, one per HTTP Service port, sorted by name. */

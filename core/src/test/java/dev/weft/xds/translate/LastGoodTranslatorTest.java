@@ -53,6 +53,26 @@ class LastGoodTranslatorTest {
   }
 
   @Test
+  void handsTheInnerTranslatorOneServedStateWhileTheSameStateComesBack() {
+    List<MeshState> seen = new java.util.ArrayList<>();
+    LastGoodTranslator recording = new LastGoodTranslator((state, groups) -> {
+      seen.add(state);
+      return plain.translate(state, groups);
+    });
+    recording.translate(withSplits(split(1, "payments-v1", 50, "payments-v2", 50)), GROUPS);
+    MeshState typo = withSplits(split(2, "payments-v1", 50, "payments-v3", 50));
+
+    Translation first = recording.translate(typo, GROUPS);
+    Translation joined = recording.translate(typo, List.of(WEB, sidecar(SHOP, "billing", "10.1.0.2")));
+
+    // A group joining translates the same state again: the substituted copy must be the same
+    // instance, or the inner translator rebuilds the mesh for every join.
+    assertThat(seen.get(2)).isSameAs(seen.get(1)).isNotSameAs(typo);
+    assertThat(joined.rejections()).isEqualTo(first.rejections());
+    assertThat(weights(joined)).containsExactly(50, 50);
+  }
+
+  @Test
   void fixedVersionReplacesTheLastGoodOne() {
     translator.translate(withSplits(split(1, "payments-v1", 50, "payments-v2", 50)), GROUPS);
     translator.translate(withSplits(split(2, "payments-v1", 50, "payments-v3", 50)), GROUPS);

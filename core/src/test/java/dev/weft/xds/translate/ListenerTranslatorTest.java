@@ -68,7 +68,9 @@ class ListenerTranslatorTest {
   void proxiesTcpPortsMatchedByClusterIpAndPort() throws Exception {
     Listener outbound = translator(state(DB, HEADLESS)).outbound("0.0.0.0", "outbound|shop");
 
-    assertThat(outbound.getFilterChainsList()).hasSize(2);
+    // db's TCP port, db's HTTP port, the catch-alls; the headless Service has no address to match.
+    assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
     FilterChain db = outbound.getFilterChains(0);
     assertThat(db.getFilterChainMatch()).isEqualTo(TextProtos.parse("""
         destination_port { value: 5432 }
@@ -76,6 +78,39 @@ class ListenerTranslatorTest {
         """, FilterChainMatch.getDefaultInstance()));
     assertThat(tcpProxy(db).getCluster()).isEqualTo(cluster("db", 5432));
     assertThat(tcpProxy(db).getStatPrefix()).isEqualTo(cluster("db", 5432));
+  }
+
+  @Test
+  void routesHttpByDestinationAddressInCaptureMode() throws Exception {
+    ListenerTranslator translator = translator(state(DB, service("web", "", http(80))));
+    Listener outbound = translator.outbound("0.0.0.0", "outbound|shop");
+
+    assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
+    FilterChain db = outbound.getFilterChains(1);
+    assertThat(db.getFilterChainMatch()).isEqualTo(TextProtos.parse("""
+        destination_port { value: 8080 }
+        prefix_ranges { address_prefix: "10.0.0.7" prefix_len { value: 32 } }
+        """, FilterChainMatch.getDefaultInstance()));
+    HttpConnectionManager hcm = db.getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+    assertThat(hcm.getRds().getRouteConfigName()).isEqualTo("db.shop.svc.cluster.local:8080");
+    assertThat(hcm.getNormalizePath().getValue()).isTrue();
+    // The headless Service has no address to match: it stays with the Host-header catch-all.
+    assertThat(translator.capturedHosts()).containsExactly("db.shop.svc.cluster.local:8080");
+    // An unknown address on a port a chain uses still reaches the catch-all, not a reset.
+    FilterChain port8080 = outbound.getFilterChains(3);
+    assertThat(port8080.getFilterChainMatch()).isEqualTo(TextProtos.parse("destination_port { value: 8080 }",
+        FilterChainMatch.getDefaultInstance()));
+    assertThat(port8080.getFilters(0)).isEqualTo(outbound.getFilterChains(4).getFilters(0));
+  }
+
+  @Test
+  void routesHttpByHostOnlyInLocalMode() {
+    Listener outbound = translator(state(DB)).outbound("127.0.0.5", "outbound|shop");
+
+    // Applications call a local-mode sidecar itself: the destination address names no Service.
+    assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly(cluster("db", 5432), "http|5432", "http");
   }
 
   @Test
@@ -165,7 +200,8 @@ class ListenerTranslatorTest {
 
     ListenerTranslator translator = translator(state);
 
-    assertThat(translator.outbound("0.0.0.0", "outbound|shop").getFilterChainsList()).hasSize(2);
+    assertThat(translator.outbound("0.0.0.0", "outbound|shop").getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
     assertThat(translator.rejections()).singleElement().satisfies(r -> {
       assertThat(r.source().toString()).isEqualTo("Service shop/zz-clash");
       assertThat(r.reason()).contains("also claimed by Service shop/db");

@@ -50,7 +50,8 @@ class MeshConsistencyTest {
 
       assertThat(translation.configs().keySet()).as("seed %d", seed).containsExactlyInAnyOrderElementsOf(groups);
       for (ProxyGroup group : groups) {
-        checkConsistent(translation.config(group), "seed " + seed + ", group " + group.id());
+        checkConsistent(translation.config(group), group.kind() == ProxyGroup.Kind.PROXYLESS_GRPC,
+            "seed " + seed + ", group " + group.id());
         configs++;
       }
       if (seed % 10 == 0) {
@@ -63,7 +64,7 @@ class MeshConsistencyTest {
     assertThat(rejections).isGreaterThan(STATES / 10);
   }
 
-  static void checkConsistent(ProxyConfig config, String where) throws InvalidProtocolBufferException {
+  static void checkConsistent(ProxyConfig config, boolean proxyless, String where) throws InvalidProtocolBufferException {
     Set<String> clusters = unique(config.clusters().stream().map(Cluster::getName).toList(), "cluster", where);
     Set<String> eds = config.clusters().stream().filter(c -> c.getType() == Cluster.DiscoveryType.EDS)
         .map(c -> c.getEdsClusterConfig().getServiceName()).collect(Collectors.toCollection(TreeSet::new));
@@ -106,7 +107,7 @@ class MeshConsistencyTest {
         Route last = host.getRoutes(host.getRoutesCount() - 1);
         assertThat(last.getMatch().getPrefix()).as("%s: %s ends in a catch-all", where, host.getName()).isEqualTo("/");
         for (Route route : host.getRoutesList()) {
-          checkRoute(route, routes.getName(), referenced, where);
+          checkRoute(route, routes.getName(), proxyless, referenced, where);
         }
       }
     }
@@ -115,7 +116,8 @@ class MeshConsistencyTest {
         config.routesVersion())).as("%s: versions", where).allSatisfy(v -> assertThat(v).isNotBlank());
   }
 
-  private static void checkRoute(Route route, String routes, Set<String> referenced, String where) {
+  private static void checkRoute(Route route, String routes, boolean proxyless, Set<String> referenced,
+      String where) {
     if (route.getRoute().hasWeightedClusters()) {
       List<WeightedCluster.ClusterWeight> weights = route.getRoute().getWeightedClusters().getClustersList();
       assertThat(weights).as("%s: weighted clusters in %s", where, routes).hasSizeGreaterThan(1)
@@ -128,7 +130,7 @@ class MeshConsistencyTest {
     if (route.getMatch().hasSafeRegex()) {
       assertThat(Re2Syntax.problem(route.getMatch().getSafeRegex().getRegex())).isEmpty();
     }
-    if (routes.startsWith("outbound|")) {
+    if (!proxyless) {
       assertThat(route.getMatch().getPathSpecifierCase()).isNotNull();
     } else {
       // Proxyless gRPC knows prefix, path and safe_regex only.

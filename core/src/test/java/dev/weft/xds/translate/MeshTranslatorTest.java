@@ -48,7 +48,13 @@ class MeshTranslatorTest {
         "outbound|80|payments-v2.shop.svc.cluster.local", "outbound|80|payments.shop.svc.cluster.local",
         "outbound|9000|payments.shop.svc.cluster.local");
     assertThat(config.listeners()).extracting(Listener::getName).containsExactly("inbound", "outbound");
-    assertThat(config.routes()).extracting(RouteConfiguration::getName).containsExactly("outbound|shop");
+    // Capture mode: a route configuration per HTTP Service port with a cluster IP, and the
+    // Host-header catch-all, which has nothing left to route here.
+    assertThat(config.routes()).extracting(RouteConfiguration::getName).containsExactly(
+        "outbound|shop", "payments-v2.shop.svc.cluster.local:80", "payments.shop.svc.cluster.local:80");
+    assertThat(config.routes().get(0).getVirtualHostsList()).isEmpty();
+    assertThat(config.routes().get(2).getVirtualHostsList()).singleElement()
+        .satisfies(h -> assertThat(h.getDomainsList()).containsExactly("*"));
     assertThat(List.of(config.clustersVersion(), config.endpointsVersion(), config.listenersVersion(),
         config.routesVersion())).allSatisfy(v -> assertThat(v).isNotBlank());
   }
@@ -73,10 +79,29 @@ class MeshTranslatorTest {
 
     assertThat(translation.config(other)).isSameAs(translation.config(CHECKOUT));
     assertThat(translation.config(WEB).routes()).extracting(RouteConfiguration::getName)
-        .containsExactly("outbound|web");
+        .containsExactly("outbound|web", "payments.shop.svc.cluster.local:80");
+    // The per-Service route configurations are the same objects for every namespace.
+    assertThat(translation.config(WEB).routes().get(1)).isSameAs(translation.config(CHECKOUT).routes().get(1));
     assertThat(translation.config(WEB).endpoints()).isEqualTo(translation.config(CHECKOUT).endpoints());
     assertThat(translation.config(WEB).endpointsVersion()).isEqualTo(translation.config(CHECKOUT).endpointsVersion());
     assertThat(translation.config(WEB).routesVersion()).isNotEqualTo(translation.config(CHECKOUT).routesVersion());
+  }
+
+  @Test
+  void aGroupThatJoinsLaterSharesTheConfigsAndPartsBuiltForTheSameState() {
+    MeshState state = state(PAYMENTS, V2);
+    ProxyGroup billing = sidecar(SHOP, "billing", "0.0.0.0", 8080);
+
+    Translation first = translator.translate(state, List.of(CHECKOUT));
+    Translation joined = translator.translate(state, List.of(billing, WEB));
+    Translation rebuilt = translator.translate(state(PAYMENTS, V2), List.of(billing));
+
+    // No copy of the mesh for a group that joins: its config, or the parts of it, exist already.
+    assertThat(joined.config(billing)).isSameAs(first.config(CHECKOUT));
+    assertThat(joined.config(WEB).endpoints().get(0)).isSameAs(first.config(CHECKOUT).endpoints().get(0));
+    assertThat(joined.config(WEB).routes().get(1)).isSameAs(first.config(CHECKOUT).routes().get(1));
+    // Another state instance, even an equal one, is translated afresh, to an equal result.
+    assertThat(rebuilt.config(billing)).isEqualTo(first.config(CHECKOUT)).isNotSameAs(first.config(CHECKOUT));
   }
 
   @Test
@@ -120,7 +145,9 @@ class MeshTranslatorTest {
             + "remove the backend; spec.backends[0].service: Service shop/payments-v2 has no port 9000, which the "
             + "root Service shop/payments exposes; its ports are [80]; add port 9000 to payments-v2 or remove the "
             + "backend (until then, port 9000 of shop/payments serves from its own endpoints)");
-    assertThat(translation.config(CHECKOUT).routes().get(0).getVirtualHosts(0).getRoutes(0).getRoute().getCluster())
+    assertThat(translation.config(CHECKOUT).routes().stream()
+        .filter(r -> r.getName().equals("payments.shop.svc.cluster.local:80")).findFirst().orElseThrow()
+        .getVirtualHosts(0).getRoutes(0).getRoute().getCluster())
         .isEqualTo("outbound|80|payments.shop.svc.cluster.local");
   }
 

@@ -28,6 +28,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class RouteTranslatorTest {
@@ -65,6 +66,26 @@ class RouteTranslatorTest {
     assertThat(routes.getVirtualHosts(1).getDomainsList()).containsExactly(
         "payments:8080", "payments.shop:8080", "payments.shop.svc:8080", "payments.shop.svc.cluster.local:8080",
         "10.0.0.1:8080");
+  }
+
+  @Test
+  void givesEachCapturedPortARouteConfigurationOfItsOwnAndLeavesItOutOfTheHostRoutes() {
+    RouteTranslator translator = translator(state(PAYMENTS));
+    Set<String> captured = Set.of("payments.shop.svc.cluster.local:8080");
+
+    List<RouteConfiguration> byService = translator.byService(captured);
+    RouteConfiguration byHost = translator.outbound(SHOP, captured);
+
+    assertThat(byService).singleElement().satisfies(routes -> {
+      assertThat(routes.getName()).isEqualTo("payments.shop.svc.cluster.local:8080");
+      // The destination address already chose the Service: any Host header will do.
+      assertThat(routes.getVirtualHostsList()).singleElement().satisfies(h -> {
+        assertThat(h.getDomainsList()).containsExactly("*");
+        assertThat(h.getRoutesList()).isEqualTo(routesOf(state(PAYMENTS), 8080));
+      });
+    });
+    assertThat(byHost.getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly("payments.shop.svc.cluster.local:80");
   }
 
   @Test

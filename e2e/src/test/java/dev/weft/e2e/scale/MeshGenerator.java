@@ -33,7 +33,7 @@ import java.util.stream.IntStream;
  * namespace), a TrafficSplit on every 5th Service and one VirtualService; then the edits the
  * benchmark times. Endpoint addresses are 198.18.x.y literals; nothing is ever sent to them.
  */
-final class MeshGenerator {
+public final class MeshGenerator {
 
   static final int NAMESPACES = 20;
   static final int ENDPOINTS = 10;
@@ -55,7 +55,7 @@ final class MeshGenerator {
   private int routeEdits;
   private int endpointEdits;
 
-  MeshGenerator(KubernetesClient client, int services) {
+  public MeshGenerator(KubernetesClient client, int services) {
     if (services % (NAMESPACES * SPLIT_EVERY) != 0) {
       throw new IllegalArgumentException("services must be a multiple of " + NAMESPACES * SPLIT_EVERY + ": " + services);
     }
@@ -64,7 +64,7 @@ final class MeshGenerator {
     this.prefix = "s" + services + "-";
   }
 
-  List<String> namespaces() {
+  public List<String> namespaces() {
     return IntStream.range(0, NAMESPACES).mapToObj(this::namespace).toList();
   }
 
@@ -73,7 +73,7 @@ final class MeshGenerator {
   }
 
   /** Creates every object, {@value #PARALLEL_WRITES} writes at a time; returns how long it took. */
-  Duration create() throws Exception {
+  public Duration create() throws Exception {
     long start = System.nanoTime();
     for (String ns : namespaces()) {
       client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())

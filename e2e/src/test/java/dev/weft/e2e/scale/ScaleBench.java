@@ -34,7 +34,9 @@ import org.junit.jupiter.api.Test;
  * {@code weft.bench.heap} (256m), {@code weft.bench.fallbackHeap} (2g: the row again at this heap
  * when the server died; empty for none), {@code weft.bench.edits} (10 per kind),
  * {@code weft.bench.rowMinutes} (10), {@code weft.bench.serverJvmArgs} (extra flags, space-separated,
- * e.g. a JFR recording).
+ * e.g. a JFR recording), {@code weft.bench.connect} ({@code at-start}: the proxies connect as soon as
+ * the port opens, before the first mesh state, as after a restart; {@code when-ready}: once the
+ * server has published, so every proxy group joins a running server).
  */
 @KubeApiServerTest
 class ScaleBench {
@@ -50,6 +52,7 @@ class ScaleBench {
   private final String heap = System.getProperty("weft.bench.heap", "256m");
   private final String fallbackHeap = System.getProperty("weft.bench.fallbackHeap", "2g").strip();
   private final int edits = Integer.getInteger("weft.bench.edits", 10);
+  private final boolean connectWhenReady = connectWhenReady(System.getProperty("weft.bench.connect", "at-start"));
   private final Duration rowTimeout = Duration.ofMinutes(Integer.getInteger("weft.bench.rowMinutes", 10));
   // Space-separated, as JVM flags hold commas (-XX:StartFlightRecording=delay=60s,filename=...).
   private final List<String> serverJvmArgs =
@@ -81,6 +84,14 @@ class ScaleBench {
         + " cores):\n" + String.join("\n", table));
   }
 
+  private static boolean connectWhenReady(String value) {
+    return switch (value.strip()) {
+      case "at-start" -> false;
+      case "when-ready" -> true;
+      default -> throw new IllegalArgumentException("weft.bench.connect is at-start or when-ready, not '" + value + "'");
+    };
+  }
+
   private static void report(List<String> table, Row row, Path results) throws IOException {
     table.add(row.markdown());
     System.out.println("ScaleBench row: " + Row.HEADER + "\n" + row.markdown());
@@ -90,7 +101,7 @@ class ScaleBench {
 
   private Row run(Path repoRoot, KubeApiServer apiServer, MeshGenerator mesh, int services, int proxies, String mode,
       String heapLimit) throws Exception {
-    Row row = new Row(services, proxies, mode, heapLimit);
+    Row row = new Row(services, proxies, connectWhenReady ? mode + ", joining" : mode, heapLimit);
     long deadline = System.nanoTime() + rowTimeout.toNanos();
     System.out.printf("ScaleBench: %d Services, %d %s proxies, server -Xmx%s ...%n", services, proxies, mode, heapLimit);
     try (XdsServerProcess server = XdsServerProcess.start(repoRoot, apiServer.kubeconfig(), heapLimit, serverJvmArgs,
@@ -99,6 +110,13 @@ class ScaleBench {
       row.serverLog = server.logFile().toString();
       if (!server.awaitPort(Duration.ofSeconds(60))) {
         return row.ended(server, "server did not open its port");
+      }
+      if (connectWhenReady) {
+        if (!server.awaitReady(Duration.ofMinutes(2))) {
+          return row.ended(server, "server did not become ready");
+        }
+        System.out.printf("ScaleBench:   server ready %.1f s after it started; the proxies connect now%n",
+            (System.nanoTime() - server.startedNanos()) / 1e9);
       }
       fleet.connect(server.xdsPort());
       if (!ProxyFleet.await(() -> fleet.syncedCount() == proxies, server::isAlive, deadline)) {

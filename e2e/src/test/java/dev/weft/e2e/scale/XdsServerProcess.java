@@ -6,6 +6,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,11 +34,13 @@ final class XdsServerProcess implements AutoCloseable {
 
   private final LoggedProcess process;
   private final int xdsPort;
+  private final int debugPort;
   private final long startedNanos = System.nanoTime();
 
-  private XdsServerProcess(LoggedProcess process, int xdsPort) {
+  private XdsServerProcess(LoggedProcess process, int xdsPort, int debugPort) {
     this.process = process;
     this.xdsPort = xdsPort;
+    this.debugPort = debugPort;
   }
 
   /** Starts the server with {@code -Xmx<heap>} and {@code extraJvmArgs}, watching {@code namespaces}. */
@@ -56,7 +62,7 @@ final class XdsServerProcess implements AutoCloseable {
         "WEFT_DEBUG_PORT", String.valueOf(debugPort),
         "WEFT_WATCH_NAMESPACES", String.join(",", namespaces),
         "WEFT_SYNC_REPORT", "false"));
-    return new XdsServerProcess(process, xdsPort);
+    return new XdsServerProcess(process, xdsPort, debugPort);
   }
 
   private static Path serverJar(Path target) {
@@ -84,6 +90,28 @@ final class XdsServerProcess implements AutoCloseable {
     return false;
   }
 
+  /**
+   * Waits until the server answers {@code /readyz} with 200 (it has published its first mesh
+   * state); false when the process died or time ran out.
+   */
+  boolean awaitReady(Duration timeout) throws InterruptedException {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + "/readyz"))
+        .timeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && isAlive()) {
+      try {
+        if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return true;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    return false;
+  }
+
   int xdsPort() {
     return xdsPort;
   }
@@ -100,10 +128,13 @@ final class XdsServerProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** Why the process is gone, from its log: the OutOfMemoryError line when there is one. */
+  /**
+   * Why the process is gone, from its log: the JVM's OutOfMemoryError line when there is one (not
+   * the server's heap pressure warning, which names the error as what may come).
+   */
   String deathCause() {
     String tail = process.logTail();
-    return tail.lines().filter(l -> l.contains("OutOfMemoryError")).findFirst()
+    return tail.lines().filter(l -> l.contains("java.lang.OutOfMemoryError")).findFirst()
         .map(l -> "OOM (" + l.strip() + ")")
         .orElse("exited: " + tail.lines().reduce((a, b) -> b).orElse("(no log)"));
   }

@@ -44,8 +44,9 @@ public final class MeshStateWatcher implements AutoCloseable {
 
   /**
    * What to watch and how long to coalesce: an empty {@code namespaces} set means every namespace;
-   * a rebuild runs once changes pause for {@code quietPeriod}, at most {@code maxDelay} after the
-   * first change of a burst.
+   * a change with no other change in the {@code quietPeriod} before it is rebuilt at once; the
+   * changes that follow it closer together form a burst, rebuilt once they pause for
+   * {@code quietPeriod}, at most {@code maxDelay} after the burst's first change.
    */
   public record Options(Set<String> namespaces, Duration quietPeriod, Duration maxDelay) {
 

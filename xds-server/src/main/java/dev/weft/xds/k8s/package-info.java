@@ -2,7 +2,8 @@
  * The Kubernetes source of the mesh state: informers on Services, EndpointSlices, TrafficSplits
  * and VirtualServices ({@link dev.weft.xds.k8s.MeshStateWatcher}), whose caches become the core's
  * records through the conversion the operator shares ({@link dev.weft.convert.MeshStateBuilder}),
- * and the {@link dev.weft.xds.k8s.Debouncer} that turns a burst of changes into one rebuild.
+ * and the {@link dev.weft.xds.k8s.Debouncer} that rebuilds at once after an isolated change and
+ * turns a burst of changes into a bounded few rebuilds.
  *
  * <p>Choices the API leaves open, made in that conversion: only TCP ports are meshed (UDP and SCTP
  * bypass the sidecar); ExternalName Services are left out; FQDN EndpointSlices count only with

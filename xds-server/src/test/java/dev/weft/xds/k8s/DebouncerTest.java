@@ -24,73 +24,115 @@ class DebouncerTest {
   record Run(Duration at, int signals) {}
 
   @Test
-  void runsALoneSignalOnceAfterTheQuietPeriod() {
+  void runsAnIsolatedSignalAtOnce() {
     debouncer.signal();
 
-    scheduler.advance(QUIET.minusMillis(1));
-    assertThat(runs).isEmpty();
-    scheduler.advance(Duration.ofMillis(1));
-    assertThat(runs).containsExactly(new Run(QUIET, 1));
+    scheduler.advance(Duration.ZERO);
+    assertThat(runs).containsExactly(new Run(Duration.ZERO, 1));
     scheduler.advance(Duration.ofSeconds(1));
     assertThat(runs).hasSize(1);
     assertThat(scheduler.pendingTasks()).isZero();
   }
 
   @Test
-  void coalescesABurstOfHundredSignalsIntoOneRun() {
+  void runsEachSignalAtOnceWhenTheyAreAQuietPeriodApart() {
+    debouncer.signal();
+    scheduler.advance(QUIET);
+    debouncer.signal();
+    scheduler.advance(Duration.ofMillis(500));
+    debouncer.signal();
+    scheduler.advance(Duration.ZERO);
+
+    assertThat(runs).containsExactly(
+        new Run(Duration.ZERO, 1), new Run(QUIET, 1), new Run(QUIET.plusMillis(500), 1));
+  }
+
+  @Test
+  void coversSignalsThatArriveBeforeTheImmediateRunStarts() {
+    // On a busy scheduler the immediate run waits its turn; what arrives meanwhile rides along.
+    debouncer.signal();
+    debouncer.signal();
+    debouncer.signal();
+    scheduler.advance(Duration.ofSeconds(1));
+
+    assertThat(runs).containsExactly(new Run(Duration.ZERO, 3));
+    assertThat(scheduler.pendingTasks()).isZero();
+  }
+
+  @Test
+  void coalescesTheRestOfABurstIntoOneRun() {
     for (int i = 0; i < 100; i++) {
       debouncer.signal();
       scheduler.advance(Duration.ofNanos(500_000));
     }
     scheduler.advance(Duration.ofSeconds(1));
 
-    assertThat(runs).hasSize(1);
-    assertThat(runs.get(0).signals()).isEqualTo(100);
+    // The first signal was isolated and ran at once; the other 99 ran once they paused:
     // 50 ms of signals, then the quiet period.
-    assertThat(runs.get(0).at()).isEqualTo(Duration.ofMillis(50).minusNanos(500_000).plus(QUIET));
+    assertThat(runs).containsExactly(
+        new Run(Duration.ZERO, 1),
+        new Run(Duration.ofMillis(50).minusNanos(500_000).plus(QUIET), 99));
   }
 
   @Test
-  void restartsTheQuietPeriodWithEverySignal() {
+  void treatsASignalJustInsideTheQuietPeriodAsABurst() {
+    debouncer.signal();
+    scheduler.advance(QUIET.minusNanos(1));
+    debouncer.signal();
+    scheduler.advance(QUIET.minusNanos(1));
+    assertThat(runs).containsExactly(new Run(Duration.ZERO, 1));
+
+    scheduler.advance(Duration.ofNanos(1));
+    assertThat(runs).containsExactly(new Run(Duration.ZERO, 1), new Run(QUIET.multipliedBy(2).minusNanos(1), 1));
+  }
+
+  @Test
+  void restartsTheQuietPeriodWithEverySignalOfABurst() {
     debouncer.signal();
     scheduler.advance(Duration.ofMillis(15));
     debouncer.signal();
     scheduler.advance(Duration.ofMillis(15));
     debouncer.signal();
     scheduler.advance(Duration.ofMillis(15));
-    assertThat(runs).isEmpty();
+    assertThat(runs).containsExactly(new Run(Duration.ZERO, 1));
 
     scheduler.advance(Duration.ofMillis(5));
-    assertThat(runs).containsExactly(new Run(Duration.ofMillis(50), 3));
+    assertThat(runs).containsExactly(new Run(Duration.ZERO, 1), new Run(Duration.ofMillis(50), 2));
   }
 
   @Test
   void honoursTheMaximumDelayUnderContinuousSignals() {
-    // A signal every 5 ms for a second never leaves a quiet period, so only the bound makes runs.
+    // A signal every 5 ms for a second never leaves a quiet period, so after the first signal only
+    // the bound makes runs.
     for (int i = 0; i < 200; i++) {
       debouncer.signal();
       scheduler.advance(Duration.ofMillis(5));
     }
     scheduler.advance(Duration.ofSeconds(1));
 
-    assertThat(runs.get(0)).isEqualTo(new Run(MAX, 20));
-    assertThat(runs).hasSizeBetween(9, 11);
+    assertThat(runs.get(0)).isEqualTo(new Run(Duration.ZERO, 1));
+    // The burst starts with the signal at 5 ms and runs its bound later, covering 5 ms to 100 ms.
+    assertThat(runs.get(1)).isEqualTo(new Run(Duration.ofMillis(5).plus(MAX), 20));
+    assertThat(runs).hasSizeBetween(10, 12);
     assertThat(runs.stream().mapToInt(Run::signals).sum()).isEqualTo(200);
-    for (int i = 1; i < runs.size() - 1; i++) {
+    for (int i = 2; i < runs.size() - 1; i++) {
       // The next burst starts with the first signal after a run, at most 5 ms later.
       assertThat(runs.get(i).at().minus(runs.get(i - 1).at())).isLessThanOrEqualTo(MAX.plusMillis(5));
     }
   }
 
   @Test
-  void startsANewBurstAfterARun() {
+  void runsAtOnceAgainAfterABurstHasPaused() {
+    debouncer.signal();
+    debouncer.signal();
+    scheduler.advance(Duration.ofMillis(1));
     debouncer.signal();
     scheduler.advance(QUIET);
     debouncer.signal();
-    debouncer.signal();
-    scheduler.advance(QUIET);
+    scheduler.advance(Duration.ZERO);
 
-    assertThat(runs).containsExactly(new Run(QUIET, 1), new Run(QUIET.multipliedBy(2), 2));
+    assertThat(runs).containsExactly(
+        new Run(Duration.ZERO, 2), new Run(QUIET.plusMillis(1), 1), new Run(QUIET.plusMillis(1), 1));
   }
 
   @Test
@@ -107,8 +149,12 @@ class DebouncerTest {
     scheduler.advance(QUIET);
     failingOnce.signal();
     scheduler.advance(QUIET);
+    failingOnce.signal();
+    scheduler.advance(Duration.ofMillis(1));
+    failingOnce.signal();
+    scheduler.advance(QUIET);
 
-    assertThat(ran).containsExactly(1, 1);
+    assertThat(ran).containsExactly(1, 1, 1, 1);
   }
 
   @Test

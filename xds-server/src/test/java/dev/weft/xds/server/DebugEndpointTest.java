@@ -36,7 +36,7 @@ class DebugEndpointTest {
   @BeforeEach
   void start() throws Exception {
     proxies = new ConnectedProxies(clock, registry);
-    publisher = new SnapshotPublisher(groups -> {
+    publisher = new SnapshotPublisher(() -> groups -> {
       Map<dev.weft.mesh.ProxyGroup, dev.weft.xds.translate.ProxyConfig> result = new HashMap<>();
       groups.forEach(g -> result.put(g, TestConfigs.sidecar(15001, "payments")));
       return result;

@@ -53,7 +53,7 @@ class XdsServerTest {
   @BeforeEach
   void start() throws Exception {
     proxies = new ConnectedProxies(Clock.systemUTC(), registry);
-    publisher = new SnapshotPublisher(groups -> {
+    publisher = new SnapshotPublisher(() -> groups -> {
       Map<dev.weft.mesh.ProxyGroup, ProxyConfig> result = new HashMap<>();
       groups.forEach(g -> result.put(g, config.get()));
       return result;

@@ -102,8 +102,8 @@ class NackInjectorTest {
   }
 
   static VirtualHost host(ProxyConfig config, String name) {
-    return config.routes().get(0).getVirtualHostsList().stream().filter(h -> h.getName().equals(name)).findFirst()
-        .orElseThrow();
+    return config.routes().stream().flatMap(r -> r.getVirtualHostsList().stream())
+        .filter(h -> h.getName().equals(name)).findFirst().orElseThrow();
   }
 
   static TrafficSplit split(String annotation) {
@@ -182,7 +182,7 @@ class NackInjectorTest {
 
   @Test
   void rejectedConfigPassesTheServersOwnConsistencyCheck() throws Exception {
-    SnapshotPublisher publisher = new SnapshotPublisher(groups -> Map.of(WEB,
+    SnapshotPublisher publisher = new SnapshotPublisher(() -> groups -> Map.of(WEB,
         NackInjector.withRejectedRoutes(translate(WEB).config(WEB), List.of(TARGET))),
         proxies, Clock.systemUTC(), new SimpleMeterRegistry());
     connect(1, WEB_1);

@@ -12,9 +12,11 @@ import dev.weft.api.v1alpha1.VirtualService;
 import dev.weft.xds.XdsServerApp;
 import dev.weft.xds.translate.Translation;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -168,6 +170,7 @@ class ReplicaSyncReportTest {
     private final Set<String> subscribed = new HashSet<>();
     private StreamObserver<DiscoveryRequest> requests;
     private List<String> clusters = List.of();
+    private List<String> routeNames = List.of();
 
     PretendEnvoy(ManagedChannel channel) {
       this.channel = channel;
@@ -192,8 +195,15 @@ class ReplicaSyncReportTest {
             .filter(c -> c.getType() == Cluster.DiscoveryType.EDS).map(Cluster::getName).toList();
       } else if (type.equals(Translation.ENDPOINT_TYPE_URL)) {
         names = clusters;
+      } else if (type.equals(Translation.LISTENER_TYPE_URL)) {
+        // Envoy asks for the route configurations its listeners' connection managers name.
+        routeNames = response.getResourcesList().stream().map(r -> unpack(r, Listener.class))
+            .flatMap(l -> l.getFilterChainsList().stream()).flatMap(c -> c.getFiltersList().stream())
+            .filter(f -> f.getTypedConfig().is(HttpConnectionManager.class))
+            .map(f -> unpack(f.getTypedConfig(), HttpConnectionManager.class).getRds().getRouteConfigName())
+            .distinct().toList();
       } else if (type.equals(Translation.ROUTE_TYPE_URL)) {
-        names = List.of("outbound|shop");
+        names = routeNames;
         for (Any resource : response.getResourcesList()) {
           String problem = problem(unpack(resource, RouteConfiguration.class));
           if (problem != null) {
@@ -213,7 +223,7 @@ class ReplicaSyncReportTest {
       }
       if (type.equals(Translation.LISTENER_TYPE_URL) && subscribed.add(Translation.ROUTE_TYPE_URL)) {
         requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(Translation.ROUTE_TYPE_URL)
-            .addResourceNames("outbound|shop").build());
+            .addAllResourceNames(routeNames).build());
       }
     }
 
