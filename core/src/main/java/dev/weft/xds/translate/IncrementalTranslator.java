@@ -4,7 +4,9 @@ import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.mesh.ServiceKey;
+import dev.weft.mesh.SourceRef;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -16,35 +18,80 @@ import java.util.TreeSet;
 
 /**
  * A {@link MeshTranslator} for the most frequent change, pods coming and going: when only
- * endpoints changed since the last call (same Services and ports, splits, routings and groups),
- * it keeps the previous clusters, listeners and routes, with their versions, and translates the
- * endpoints alone. Nothing but {@link EndpointTranslator} reads endpoints, so the result equals a
- * full translation; anything else changed, and it translates in full.
+ * endpoints changed since the last call (same Services and ports, splits and routings), it keeps
+ * the previous clusters, listeners and routes, with their versions, and translates the endpoints
+ * alone; a group it has not translated yet is translated alone and added. Nothing but
+ * {@link EndpointTranslator} reads endpoints, so the result equals a full translation; anything
+ * else changed, and it translates in full.
  */
 public final class IncrementalTranslator implements Translator {
 
   private final MeshTranslator translator;
   private final EndpointTranslator endpointTranslator = new EndpointTranslator();
   private MeshState lastTopology;
-  private Set<ProxyGroup> lastGroups;
+  private MeshState lastState;
+  /** Every group translated since the topology last changed, as far as the caller still asks for it. */
   private Translation last;
 
   public IncrementalTranslator(MeshTranslator translator) {
     this.translator = translator;
   }
 
+  /**
+   * A new state with the same topology re-translates the endpoints of the groups asked for; groups
+   * not translated yet (a proxy group joined, usually with the same state instance as the last
+   * publish) are translated alone and added, so a join does not turn the next endpoint change into
+   * a full translation. A new state also forgets the groups no longer asked for.
+   */
   @Override
   public synchronized Translation translate(MeshState state, Collection<ProxyGroup> groups) {
     MeshState topology = withoutEndpoints(state);
-    Set<ProxyGroup> groupSet = new TreeSet<>(groups);
-    if (last != null && topology.equals(lastTopology) && groupSet.equals(lastGroups)) {
-      last = withEndpoints(last, endpointTranslator.translate(state));
+    Set<ProxyGroup> wanted = new TreeSet<>(groups);
+    if (last == null || !topology.equals(lastTopology)) {
+      last = translator.translate(state, wanted);
     } else {
-      last = translator.translate(state, groups);
+      if (state != lastState) {
+        last = withEndpoints(only(last, wanted), endpointTranslator.translate(state));
+      }
+      Set<ProxyGroup> missing = new TreeSet<>(wanted);
+      missing.removeAll(last.configs().keySet());
+      if (!missing.isEmpty()) {
+        last = merged(last, translator.translate(state, missing));
+      }
     }
     lastTopology = topology;
-    lastGroups = groupSet;
-    return last;
+    lastState = state;
+    return only(last, wanted);
+  }
+
+  /** {@code translation} for {@code groups} only: their configs and sources, and the rejections that concern them. */
+  private static Translation only(Translation translation, Set<ProxyGroup> groups) {
+    if (translation.configs().keySet().equals(groups)) {
+      return translation;
+    }
+    Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>();
+    Map<ProxyGroup, Map<String, Set<SourceRef>>> sources = new LinkedHashMap<>();
+    for (ProxyGroup group : groups) {
+      ProxyConfig config = translation.configs().get(group);
+      if (config != null) {
+        configs.put(group, config);
+        sources.put(group, translation.sources().getOrDefault(group, Map.of()));
+      }
+    }
+    List<Rejection> rejections = new ArrayList<>();
+    translation.rejections().stream().filter(r -> !MeshTranslator.isGroupRejection(r)).forEach(rejections::add);
+    configs.keySet().forEach(group -> rejections.addAll(MeshTranslator.groupRejections(group)));
+    return new Translation(configs, rejections.stream().distinct().sorted().toList(), sources);
+  }
+
+  private static Translation merged(Translation a, Translation b) {
+    Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>(a.configs());
+    configs.putAll(b.configs());
+    Map<ProxyGroup, Map<String, Set<SourceRef>>> sources = new LinkedHashMap<>(a.sources());
+    sources.putAll(b.sources());
+    List<Rejection> rejections = new ArrayList<>(a.rejections());
+    rejections.addAll(b.rejections());
+    return new Translation(configs, rejections.stream().distinct().sorted().toList(), sources);
   }
 
   private static MeshState withoutEndpoints(MeshState state) {

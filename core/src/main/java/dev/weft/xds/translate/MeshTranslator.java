@@ -53,6 +53,8 @@ public final class MeshTranslator implements Translator {
   private final ClusterTranslator clusterTranslator = new ClusterTranslator();
   private final EndpointTranslator endpointTranslator = new EndpointTranslator();
 
+  private static final String GROUP_KIND = "ProxyGroup";
+
   /** The shared part of the last translation, reused while the same state instance comes back. */
   private Shared last;
 
@@ -73,13 +75,8 @@ public final class MeshTranslator implements Translator {
         configs.put(group, shared.configFor("proxyless", () -> proxyless(shared)));
         continue;
       }
-      rejections.addAll(appPortRejections(group));
+      rejections.addAll(groupRejections(group));
       boolean bindable = IpLiteral.isValid(group.inboundAddress());
-      if (!bindable) {
-        rejections.add(new Rejection(groupRef(group), new FieldError("inboundAddress", FieldError.Reason.INVALID,
-            "'" + group.inboundAddress() + "' is not an IP address, so the sidecar's listeners cannot be bound; it "
-            + "gets clusters and endpoints only until its pod has an IP address")));
-      }
       String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts();
       configs.put(group, shared.configFor(key, () -> sidecar(shared, group, bindable)));
     }
@@ -127,6 +124,25 @@ public final class MeshTranslator implements Translator {
     return shared.config(shared.clusters, shared.listeners.proxyless(), shared.routes.proxyless());
   }
 
+  /** What is wrong with a proxy group itself (it depends on nothing else): bad app ports, an address it cannot bind. */
+  static List<Rejection> groupRejections(ProxyGroup group) {
+    if (group.kind() == ProxyGroup.Kind.PROXYLESS_GRPC) {
+      return List.of();
+    }
+    List<Rejection> rejections = new ArrayList<>(appPortRejections(group));
+    if (!IpLiteral.isValid(group.inboundAddress())) {
+      rejections.add(new Rejection(groupRef(group), new FieldError("inboundAddress", FieldError.Reason.INVALID,
+          "'" + group.inboundAddress() + "' is not an IP address, so the sidecar's listeners cannot be bound; it "
+          + "gets clusters and endpoints only until its pod has an IP address")));
+    }
+    return rejections;
+  }
+
+  /** True for a rejection {@link #groupRejections} makes, which concerns one group and not the mesh. */
+  static boolean isGroupRejection(Rejection rejection) {
+    return rejection.source().kind().equals(GROUP_KIND);
+  }
+
   private static List<Rejection> appPortRejections(ProxyGroup group) {
     List<Integer> kept = ListenerTranslator.proxiedAppPorts(group);
     List<Rejection> rejections = new ArrayList<>();
@@ -142,7 +158,7 @@ public final class MeshTranslator implements Translator {
 
   /** Proxy groups are not user resources; the reference names the group for the status report. */
   private static SourceRef groupRef(ProxyGroup group) {
-    return new SourceRef("ProxyGroup", group.namespace(), group.serviceAccount(), 0, "");
+    return new SourceRef(GROUP_KIND, group.namespace(), group.serviceAccount(), 0, "");
   }
 
   /**

@@ -54,6 +54,32 @@ class IncrementalTranslatorTest {
   }
 
   @Test
+  void aGroupThatJoinsIsAddedAndTheNextEndpointChangeStaysIncremental() {
+    for (long seed = 1; seed <= 60; seed++) {
+      RandomMeshes meshes = new RandomMeshes(seed);
+      MeshState before = meshes.state();
+      List<ProxyGroup> groups = List.copyOf(new java.util.TreeSet<>(meshes.groups(before)));
+      List<ProxyGroup> early = groups.subList(0, groups.size() - 1);
+      ProxyGroup joiner = groups.get(groups.size() - 1);
+      IncrementalTranslator incremental = new IncrementalTranslator(plain);
+      Translation published = incremental.translate(before, early);
+
+      // A join translates the last publish's state for the new group alone.
+      Translation joined = incremental.translate(before, List.of(joiner));
+      MeshState after = withChurnedEndpoints(before, new Random(seed));
+      Translation next = incremental.translate(after, groups);
+      Translation fewer = incremental.translate(after, early);
+
+      assertThat(joined).as("seed %d, join", seed).isEqualTo(plain.translate(before, List.of(joiner)));
+      assertThat(next).as("seed %d, endpoints changed after a join", seed).isEqualTo(plain.translate(after, groups));
+      assertThat(fewer).as("seed %d, a group left", seed).isEqualTo(plain.translate(after, early));
+      // Still incremental after the join: the early groups' routes are the objects published first.
+      assertThat(next.config(early.get(0)).routes()).as("seed %d", seed)
+          .isSameAs(published.config(early.get(0)).routes());
+    }
+  }
+
+  @Test
   void anyOtherChangeTranslatesInFull() {
     RandomMeshes meshes = new RandomMeshes(5);
     MeshState before = meshes.state();
