@@ -33,14 +33,31 @@ final class ContentVersionedSnapshot extends Snapshot {
   private final SnapshotResources<Secret> secrets = SnapshotResources.create(List.of(), "");
 
   ContentVersionedSnapshot(ProxyConfig config) {
-    clusters = resources(config, config.clusters(), config.clustersVersion(), Cluster::getName,
-        Translation.CLUSTER_TYPE_URL);
-    endpoints = resources(config, config.endpoints(), config.endpointsVersion(),
-        ClusterLoadAssignment::getClusterName, Translation.ENDPOINT_TYPE_URL);
-    listeners = resources(config, config.listeners(), config.listenersVersion(), Listener::getName,
-        Translation.LISTENER_TYPE_URL);
-    routes = resources(config, config.routes(), config.routesVersion(), RouteConfiguration::getName,
-        Translation.ROUTE_TYPE_URL);
+    this(config, null);
+  }
+
+  /**
+   * The snapshot of {@code config}, taking from {@code previous} (may be null) each type whose
+   * version is unchanged: the version is a digest of the type's content, so the resources are the
+   * same, and a weight edit rebuilds the route configurations' map only, not every type's.
+   */
+  ContentVersionedSnapshot(ProxyConfig config, ContentVersionedSnapshot previous) {
+    clusters = previous != null && previous.clusters.version().equals(config.clustersVersion())
+        ? previous.clusters
+        : resources(config, config.clusters(), config.clustersVersion(), Cluster::getName,
+            Translation.CLUSTER_TYPE_URL);
+    endpoints = previous != null && previous.endpoints.version().equals(config.endpointsVersion())
+        ? previous.endpoints
+        : resources(config, config.endpoints(), config.endpointsVersion(), ClusterLoadAssignment::getClusterName,
+            Translation.ENDPOINT_TYPE_URL);
+    listeners = previous != null && previous.listeners.version().equals(config.listenersVersion())
+        ? previous.listeners
+        : resources(config, config.listeners(), config.listenersVersion(), Listener::getName,
+            Translation.LISTENER_TYPE_URL);
+    routes = previous != null && previous.routes.version().equals(config.routesVersion())
+        ? previous.routes
+        : resources(config, config.routes(), config.routesVersion(), RouteConfiguration::getName,
+            Translation.ROUTE_TYPE_URL);
   }
 
   private static <T extends Message> SnapshotResources<T> resources(ProxyConfig config, List<T> resources,

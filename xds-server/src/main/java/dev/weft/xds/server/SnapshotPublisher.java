@@ -320,7 +320,7 @@ public final class SnapshotPublisher {
         served = byVersions.get(versions);
         if (served == null) {
           try {
-            served = new Served(config, snapshotOf(config), versions);
+            served = new Served(config, snapshotOf(config, previousOf(target)), versions);
             byVersions.put(versions, served);
           } catch (SnapshotConsistencyException | IllegalArgumentException e) {
             errors.put(config, e.getMessage());
@@ -352,14 +352,25 @@ public final class SnapshotPublisher {
     return byVersions;
   }
 
+  /** The group's served snapshot, whose unchanged types a new snapshot can take over; null if none. */
+  private static ContentVersionedSnapshot previousOf(Group group) {
+    return group.served != null && group.served.snapshot instanceof ContentVersionedSnapshot snapshot
+        ? snapshot : null;
+  }
+
   static Snapshot snapshotOf(ProxyConfig config) throws SnapshotConsistencyException {
+    return snapshotOf(config, null);
+  }
+
+  static Snapshot snapshotOf(ProxyConfig config, ContentVersionedSnapshot previous)
+      throws SnapshotConsistencyException {
     versionsOf(config).forEach((typeUrl, version) -> {
       if (version == null || version.isBlank()) {
         throw new IllegalArgumentException("the " + XdsType.shortName(typeUrl)
             + " version is blank; a ProxyConfig needs a content-derived version per type");
       }
     });
-    Snapshot snapshot = new ContentVersionedSnapshot(config);
+    Snapshot snapshot = new ContentVersionedSnapshot(config, previous);
     SnapshotConsistency.check(snapshot);
     return snapshot;
   }

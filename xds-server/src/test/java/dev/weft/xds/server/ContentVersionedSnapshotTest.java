@@ -42,6 +42,24 @@ class ContentVersionedSnapshotTest {
         .isEqualTo(now.get("outbound|80|c").version());
   }
 
+  @Test
+  void takesTheTypesWhoseVersionDidNotChangeFromThePreviousSnapshot() throws Exception {
+    ProxyConfig before = TestConfigs.sidecar(8080, "outbound|80|a", "outbound|80|b");
+    // Only the routes differ: they now go to b.
+    ProxyConfig after = TestConfigs.of(before.clusters(), before.endpoints(), before.listeners(),
+        TestConfigs.sidecar(8080, "outbound|80|b", "outbound|80|a").routes());
+    ContentVersionedSnapshot previous = (ContentVersionedSnapshot) SnapshotPublisher.snapshotOf(before);
+
+    ContentVersionedSnapshot next = (ContentVersionedSnapshot) SnapshotPublisher.snapshotOf(after, previous);
+
+    assertThat(next.clusters()).isSameAs(previous.clusters());
+    assertThat(next.endpoints()).isSameAs(previous.endpoints());
+    assertThat(next.listeners()).isSameAs(previous.listeners());
+    assertThat(next.routes()).isNotSameAs(previous.routes());
+    assertThat(next.routes().version()).isEqualTo(after.routesVersion());
+    assertThat(next.routes().resources()).isEqualTo(SnapshotPublisher.snapshotOf(after).routes().resources());
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, VersionedResource<?>> versioned(Snapshot snapshot, Resources.ResourceType type) {
     return (Map<String, VersionedResource<?>>) (Map<?, ?>) snapshot.versionedResources(type);
