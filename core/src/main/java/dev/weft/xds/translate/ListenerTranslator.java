@@ -49,9 +49,10 @@ import java.util.TreeSet;
  * conditions for everything else, an HTTP connection manager that routes by Host header with the
  * route configuration of the client's namespace, preceded by the same catch-all matching only the
  * destination port for each port the chains above use (Envoy picks the port before the address, so
- * without it an unknown address on such a port would match no chain and be reset). In local mode (a pod address, no iptables:
- * applications call the sidecar itself) the catch-all is the only HTTP path, so it names every
- * HTTP Service port; in capture mode it names only those without a chain (headless Services).
+ * without it an unknown address on such a port would match no chain and be reset). In local mode
+ * (a pod address, no iptables: applications call the sidecar itself) the catch-all is the only
+ * HTTP path, so it names every HTTP Service port; in capture mode it names only those without a
+ * chain (headless Services).
  * Routing by destination address is what keeps a weight edit small: it changes one Service port's
  * route configuration, not one holding every Service of the mesh.
  * The catch-all is a filter chain rather than {@code default_filter_chain}: Envoy treats them the

@@ -32,32 +32,28 @@ final class ContentVersionedSnapshot extends Snapshot {
   private final SnapshotResources<RouteConfiguration> routes;
   private final SnapshotResources<Secret> secrets = SnapshotResources.create(List.of(), "");
 
-  ContentVersionedSnapshot(ProxyConfig config) {
-    this(config, null);
-  }
-
   /**
    * The snapshot of {@code config}, taking from {@code previous} (may be null) each type whose
    * version is unchanged: the version is a digest of the type's content, so the resources are the
    * same, and a weight edit rebuilds the route configurations' map only, not every type's.
    */
   ContentVersionedSnapshot(ProxyConfig config, ContentVersionedSnapshot previous) {
-    clusters = previous != null && previous.clusters.version().equals(config.clustersVersion())
-        ? previous.clusters
-        : resources(config, config.clusters(), config.clustersVersion(), Cluster::getName,
-            Translation.CLUSTER_TYPE_URL);
-    endpoints = previous != null && previous.endpoints.version().equals(config.endpointsVersion())
-        ? previous.endpoints
-        : resources(config, config.endpoints(), config.endpointsVersion(), ClusterLoadAssignment::getClusterName,
-            Translation.ENDPOINT_TYPE_URL);
-    listeners = previous != null && previous.listeners.version().equals(config.listenersVersion())
-        ? previous.listeners
-        : resources(config, config.listeners(), config.listenersVersion(), Listener::getName,
-            Translation.LISTENER_TYPE_URL);
-    routes = previous != null && previous.routes.version().equals(config.routesVersion())
-        ? previous.routes
-        : resources(config, config.routes(), config.routesVersion(), RouteConfiguration::getName,
-            Translation.ROUTE_TYPE_URL);
+    clusters = unchangedOr(previous == null ? null : previous.clusters, config, config.clusters(),
+        config.clustersVersion(), Cluster::getName, Translation.CLUSTER_TYPE_URL);
+    endpoints = unchangedOr(previous == null ? null : previous.endpoints, config, config.endpoints(),
+        config.endpointsVersion(), ClusterLoadAssignment::getClusterName, Translation.ENDPOINT_TYPE_URL);
+    listeners = unchangedOr(previous == null ? null : previous.listeners, config, config.listeners(),
+        config.listenersVersion(), Listener::getName, Translation.LISTENER_TYPE_URL);
+    routes = unchangedOr(previous == null ? null : previous.routes, config, config.routes(),
+        config.routesVersion(), RouteConfiguration::getName, Translation.ROUTE_TYPE_URL);
+  }
+
+  /** {@code previous} when it has {@code typeVersion}, else the resources of this type built anew. */
+  private static <T extends Message> SnapshotResources<T> unchangedOr(SnapshotResources<T> previous,
+      ProxyConfig config, List<T> resources, String typeVersion, Function<T, String> name, String typeUrl) {
+    return previous != null && previous.version().equals(typeVersion)
+        ? previous
+        : resources(config, resources, typeVersion, name, typeUrl);
   }
 
   private static <T extends Message> SnapshotResources<T> resources(ProxyConfig config, List<T> resources,
