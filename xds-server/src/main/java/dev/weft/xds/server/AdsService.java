@@ -1,5 +1,6 @@
 package dev.weft.xds.server;
 
+import dev.weft.xds.server.delta.DeltaStreams;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -14,17 +15,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * The ADS service as Weft serves it: java-control-plane's, state of the world and delta, with
- * three stream-level corrections it lacks.
+ * The ADS service as Weft serves it: state of the world from java-control-plane, with three
+ * stream-level corrections it lacks, and delta from Weft's own {@link DeltaStreams} (why: see
+ * there), which shares the third.
  * <ul>
  *   <li>The node is carried forward. Our sidecars set {@code set_node_on_first_message_only}, but
  *       java-control-plane picks the snapshot from the node of every request, so a later request
- *       without one would be answered from the wrong (empty) group.</li>
+ *       without one would be answered from the wrong (empty) group. (A delta stream keeps the
+ *       group of its first request.)</li>
  *   <li>A NACK is not answered with the config it rejected. Envoy's NACK carries the version it
  *       kept, which differs from the snapshot's, so java-control-plane would resend the rejected
  *       response at once, in a loop; telling it the client has the rejected version parks the
- *       watch until the snapshot changes, which is what Istio does too. (Delta streams already
- *       behave this way. Not covered: an EDS/RDS rejection of names never acked before, which
+ *       watch until the snapshot changes, which is what Istio does too. (Delta streams behave this
+ *       way by design. Not covered: an EDS/RDS rejection of names never acked before, which
  *       java-control-plane answers by its resource-name path.)</li>
  *   <li>Streams can be drained on shutdown: each is closed with a status, so clients reconnect
  *       (to another replica, the connection having had its GOAWAY) instead of waiting for a
@@ -35,10 +38,12 @@ import java.util.function.Function;
 final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
   private final AggregatedDiscoveryServiceImplBase upstream;
+  private final DeltaStreams deltas;
   private final ConnectedProxies proxies;
 
-  AdsService(AggregatedDiscoveryServiceImplBase upstream, ConnectedProxies proxies) {
+  AdsService(AggregatedDiscoveryServiceImplBase upstream, DeltaStreams deltas, ConnectedProxies proxies) {
     this.upstream = upstream;
+    this.deltas = deltas;
     this.proxies = proxies;
   }
 
@@ -50,8 +55,7 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
   @Override
   public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> call) {
-    return new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call)
-        .open(upstream::deltaAggregatedResources);
+    return new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call).open(deltas::open);
   }
 
   /** One ADS stream between the gRPC call and java-control-plane's handler for it. */
@@ -198,8 +202,7 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
     @Override
     DeltaDiscoveryRequest adjust(DeltaDiscoveryRequest request) {
-      Node missing = node(request.hasNode(), request.getNode());
-      return missing == null ? request : request.toBuilder().setNode(missing).build();
+      return request;
     }
   }
 }

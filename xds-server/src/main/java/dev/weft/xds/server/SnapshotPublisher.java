@@ -1,11 +1,13 @@
 package dev.weft.xds.server;
 
 import dev.weft.mesh.ProxyGroup;
+import dev.weft.xds.server.delta.DeltaStreams;
 import dev.weft.xds.translate.ProxyConfig;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
@@ -63,7 +65,10 @@ public final class SnapshotPublisher {
   private final Clock clock;
   private final Duration idleRetention;
   private final Executor joinExecutor;
+  /** What state-of-the-world streams are answered from (java-control-plane's cache). */
   private final SimpleCache<String> cache = new SimpleCache<>(new NodeGroups());
+  /** The delta streams, answered by Weft's own delta ADS from the same snapshots. */
+  private final DeltaStreams deltas;
   private final Timer computeTimer;
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
@@ -109,6 +114,8 @@ public final class SnapshotPublisher {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.idleRetention = Objects.requireNonNull(idleRetention, "idleRetention");
     this.joinExecutor = Objects.requireNonNull(joinExecutor, "joinExecutor");
+    this.deltas = new DeltaStreams(proxies, new CachedProtoResourcesSerializer(),
+        request -> NodeGroups.groupOf(request.getNode()).id());
     this.computeTimer = Timer.builder("xds.snapshot.compute")
         .description("Time to compute and check proxy group snapshots")
         .register(registry);
@@ -190,6 +197,10 @@ public final class SnapshotPublisher {
     return cache;
   }
 
+  DeltaStreams deltaStreams() {
+    return deltas;
+  }
+
   /**
    * A proxy of {@code group} connected: the group is no longer idle, and a group not served yet is
    * queued for the next join batch. Called on the proxy's gRPC thread before the cache opens its
@@ -245,13 +256,27 @@ public final class SnapshotPublisher {
       // clearSnapshot refuses while a watch is still open (a closing stream cancels its watches
       // just after the close callback); such a group goes on a later publish.
       if (g.idleSince != null && !g.idleSince.isAfter(cutoff) && proxies.streamsOf(g.group.id()) == 0
-          && cache.clearSnapshot(g.group.id())) {
+          && cleared(g)) {
         servedVersions.remove(g.group.id());
         LOG.info("dropped snapshot of group {}: no proxy since {}", g.group.id(), g.idleSince);
         return true;
       }
       return false;
     });
+  }
+
+  /** Clears the group's snapshot from both kinds of streams, or from neither. */
+  private boolean cleared(Group group) {
+    if (!deltas.clearSnapshot(group.group.id())) {
+      return false;
+    }
+    if (cache.clearSnapshot(group.group.id())) {
+      return true;
+    }
+    if (group.served != null) {
+      deltas.setSnapshot(group.group.id(), group.served.snapshot);
+    }
+    return false;
   }
 
   /**
@@ -281,6 +306,7 @@ public final class SnapshotPublisher {
     outcome.changed.forEach((target, served) -> {
       servedVersions.put(target.group.id(), served.versions);
       cache.setSnapshot(target.group.id(), served.snapshot);
+      deltas.setSnapshot(target.group.id(), served.snapshot);
     });
   }
 

@@ -175,7 +175,8 @@ public final class XdsServer implements AutoCloseable {
       // stream (a weight edit at 1,000 proxies spent two thirds of the server's time in Any.pack).
       V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), publisher.cache(),
           new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
-      AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl(), proxies);
+      AdsService ads = new AdsService(discovery.getAggregatedDiscoveryServiceImpl(), publisher.deltaStreams(),
+          proxies);
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
       health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
