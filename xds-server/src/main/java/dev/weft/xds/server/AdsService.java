@@ -1,6 +1,7 @@
 package dev.weft.xds.server;
 
 import dev.weft.xds.server.delta.DeltaStreams;
+import dev.weft.xds.server.delta.Outbound;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -55,7 +56,8 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
   @Override
   public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> call) {
-    return new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call).open(deltas::open);
+    DeltaStream stream = new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call);
+    return stream.open(responses -> deltas.open(stream.outbound(responses)));
   }
 
   /** One ADS stream between the gRPC call and java-control-plane's handler for it. */
@@ -68,6 +70,8 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     /** Guarded by {@link #responses}, the monitor java-control-plane sends under. */
     private boolean closed;
     private volatile boolean drained;
+    /** What to run when the call becomes ready again; set by the handler as the stream opens. */
+    private volatile Runnable onReady;
 
     Stream(ServerCallStreamObserver<R> call) {
       this.call = call;
@@ -75,6 +79,13 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
     StreamObserver<Q> open(Function<StreamObserver<R>, StreamObserver<Q>> handler) {
       // The handler must be set while the call is being set up, i.e. here.
+      // Like the close handler, this must be set while the call is being set up.
+      call.setOnReadyHandler(() -> {
+        Runnable ready = onReady;
+        if (ready != null) {
+          ready.run();
+        }
+      });
       call.setOnCloseHandler(() -> {
         if (drained) {
           // The call ended from our side, which java-control-plane never hears of: tell it, so its
@@ -112,6 +123,14 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     }
 
     abstract Q adjust(Q request);
+
+    boolean ready() {
+      return call.isReady();
+    }
+
+    void whenReady(Runnable handler) {
+      onReady = handler;
+    }
 
     void sent(R response) {}
 
@@ -203,6 +222,36 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     @Override
     DeltaDiscoveryRequest adjust(DeltaDiscoveryRequest request) {
       return request;
+    }
+
+    /** {@code responses} (the call, closed by a drain) with the call's flow control, for {@link DeltaStreams}. */
+    Outbound outbound(StreamObserver<DeltaDiscoveryResponse> responses) {
+      return new Outbound() {
+        @Override
+        public void send(DeltaDiscoveryResponse response) {
+          responses.onNext(response);
+        }
+
+        @Override
+        public boolean isReady() {
+          return ready();
+        }
+
+        @Override
+        public void fail(Throwable error) {
+          responses.onError(error);
+        }
+
+        @Override
+        public void complete() {
+          responses.onCompleted();
+        }
+
+        @Override
+        public void onReady(Runnable handler) {
+          whenReady(handler);
+        }
+      };
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.weft.xds.server;
 
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.xds.server.delta.DeltaStreams;
+import dev.weft.xds.server.delta.SendBudget;
 import dev.weft.xds.translate.ProxyConfig;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
@@ -115,7 +116,7 @@ public final class SnapshotPublisher {
     this.idleRetention = Objects.requireNonNull(idleRetention, "idleRetention");
     this.joinExecutor = Objects.requireNonNull(joinExecutor, "joinExecutor");
     this.deltas = new DeltaStreams(proxies, new CachedProtoResourcesSerializer(),
-        request -> NodeGroups.groupOf(request.getNode()).id());
+        request -> NodeGroups.groupOf(request.getNode()).id(), SendBudget.forHeap(Runtime.getRuntime().maxMemory()));
     this.computeTimer = Timer.builder("xds.snapshot.compute")
         .description("Time to compute and check proxy group snapshots")
         .register(registry);

@@ -12,108 +12,280 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * One delta ADS stream: per resource type, what the client subscribed to and which snapshot's
- * resources it was last brought to. Requests (on the stream's gRPC thread) and pushes (on the
- * publishing thread) take the stream's monitor, so the client's view moves one step at a time.
+ * resources, under which subscription, its view was last brought to. Requests (on the stream's
+ * gRPC thread), pushes (on the publishing thread) and the call becoming ready take the stream's
+ * monitor and then {@linkplain #catchUp() catch up}: bring each type, in push order, from where
+ * the client's view is to the group's snapshot, one response at a time, while the call is ready
+ * and the server's {@link SendBudget} has room. Nothing is tracked per resource name: a stream
+ * that falls behind simply catches up later, in one step, from the diff of where it is to where
+ * the group is.
  *
- * <p>The client's view of a type is the subscribed part of the resources it was last brought to:
- * a push sends the subscribed part of the difference and nothing is tracked per name. A rejected
- * response (NACK) therefore parks the rejected resources until they change again, which is what
- * Envoy wants (resending them would be rejected again). Every type the client subscribed to gets a
+ * <p>A rejected response (NACK) therefore parks the rejected resources until they change again,
+ * which is what Envoy wants (resending them would be rejected again). Every subscribed type gets a
  * response when its version changes, even when none of the changed resources is subscribed: the
  * response carries the type's new version, which is how the registry knows the client is current.
  */
-final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest> {
+final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBudget.Waiter {
 
   /** What java-control-plane's response callback is given as the request: ours never reads it. */
   private static final DeltaDiscoveryRequest NO_REQUEST = DeltaDiscoveryRequest.getDefaultInstance();
 
   private final DeltaStreams streams;
   private final long id;
-  private final StreamObserver<DeltaDiscoveryResponse> responses;
+  private final Outbound out;
 
   // All guarded by this.
   private String groupId;
-  /** The group's snapshot this stream was last brought to; null until the group has one. */
+  /** The group's newest snapshot, where every type is headed; null until the group has one. */
   private Snapshot snapshot;
   private final Map<String, TypeState> types = new HashMap<>();
+  /** The next response, built (the view advanced) but not written yet: it waits for budget. */
+  private DeltaDiscoveryResponse parked;
+  /** Budget held for bytes written while the call was not ready. */
+  private long held;
+  /** Budget to give back once the monitor is released (giving back resumes other streams). */
+  private long releasable;
   private long nonces;
   private boolean closed;
 
-  DeltaStream(DeltaStreams streams, long id, StreamObserver<DeltaDiscoveryResponse> responses) {
+  DeltaStream(DeltaStreams streams, long id, Outbound out) {
     this.streams = streams;
     this.id = id;
-    this.responses = responses;
+    this.out = out;
+    out.onReady(this::ready);
   }
 
   @Override
-  public synchronized void onNext(DeltaDiscoveryRequest request) {
-    if (closed) {
-      return;
-    }
-    try {
-      streams.callbacks.onV3StreamDeltaRequest(id, request);
-      if (groupId == null) {
-        groupId = streams.groupOf(request);
-        snapshot = streams.join(groupId, this);
+  public void onNext(DeltaDiscoveryRequest request) {
+    RequestException refused = null;
+    synchronized (this) {
+      if (closed) {
+        return;
       }
-    } catch (RequestException e) {
-      refuse(e);
-      return;
-    } catch (IllegalArgumentException e) {
-      refuse(new RequestException(Status.INVALID_ARGUMENT.withDescription(e.getMessage())));
-      return;
+      try {
+        streams.callbacks.onV3StreamDeltaRequest(id, request);
+        if (groupId == null) {
+          groupId = streams.groupOf(request);
+          snapshot = streams.join(groupId, this);
+        }
+      } catch (RequestException e) {
+        refused = e;
+      } catch (IllegalArgumentException e) {
+        refused = new RequestException(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      }
+      if (refused == null) {
+        subscribe(request);
+      }
     }
-    String typeUrl = request.getTypeUrl();
-    TypeState type = types.get(typeUrl);
-    Subscription before;
+    if (refused == null) {
+      catchUp();
+    } else if (close()) {
+      out.fail(refused);
+      streams.callbacks.onStreamCloseWithError(id, DeltaStreams.ADS_TYPE_URL, refused);
+    }
+  }
+
+  /** Takes in the request's subscription changes (or its first subscription of a type). */
+  private void subscribe(DeltaDiscoveryRequest request) {
+    TypeState type = types.get(request.getTypeUrl());
     if (type == null) {
       type = new TypeState(Subscription.first(request.getResourceNamesSubscribeList()));
       if (request.getInitialResourceVersionsCount() > 0) {
         type.initialVersions = new HashMap<>(request.getInitialResourceVersionsMap());
       }
-      types.put(typeUrl, type);
-      before = null;
+      types.put(request.getTypeUrl(), type);
     } else {
-      before = type.subscription;
-      type.subscription = before.change(request.getResourceNamesSubscribeList(),
+      type.subscription = type.subscription.change(request.getResourceNamesSubscribeList(),
           request.getResourceNamesUnsubscribeList());
-    }
-    if (snapshot == null) {
-      return; // answered when the group's first snapshot is set
-    }
-    if (type.known == null) {
-      sendEverything(typeUrl, type, DeltaStreams.resourcesOf(snapshot, typeUrl));
-    } else if (before != null && type.subscription.widens(before)) {
-      sendNewlySubscribed(typeUrl, type, before);
     }
   }
 
-  /** Brings every subscribed type to {@code next}, the group's new snapshot. */
-  synchronized void push(Snapshot next) {
-    if (closed || next == snapshot) {
-      return;
+  /** The group has a new snapshot. */
+  void push(Snapshot next) {
+    synchronized (this) {
+      if (closed || next == snapshot) {
+        return;
+      }
+      snapshot = next;
     }
-    snapshot = next;
+    catchUp();
+  }
+
+  /** The call drained what was written: the budget it held is free, and the stream may go on. */
+  private void ready() {
+    synchronized (this) {
+      releasable += held;
+      held = 0;
+    }
+    catchUp();
+  }
+
+  @Override
+  public boolean resume() {
+    return catchUp();
+  }
+
+  /** Sends what the client lacks while it can; false when it queued for budget. */
+  private boolean catchUp() {
+    boolean sending;
+    long release;
+    synchronized (this) {
+      sending = closed || catchUpHoldingMonitor();
+      release = releasable;
+      releasable = 0;
+    }
+    if (release > 0) {
+      streams.budget.release(release);
+    }
+    return sending;
+  }
+
+  private boolean catchUpHoldingMonitor() {
+    if (snapshot == null) {
+      return true; // answered when the group's first snapshot is set
+    }
+    while (true) {
+      if (!out.isReady()) {
+        // ready() goes on, from where the group is by then: changes meanwhile coalesce into one response
+        return true;
+      }
+      if (parked == null) {
+        parked = nextResponse();
+        if (parked == null) {
+          return true;
+        }
+      }
+      long size = parked.getSerializedSize();
+      if (!streams.budget.tryAcquire(size, this)) {
+        return false; // resume() goes on
+      }
+      DeltaDiscoveryResponse response = parked;
+      parked = null;
+      // Recorded before it can be acknowledged; the ACK takes this stream's monitor, held here.
+      streams.callbacks.onV3StreamDeltaResponse(id, NO_REQUEST, response);
+      out.send(response);
+      if (out.isReady()) {
+        releasable += size; // written through: the client is reading
+      } else {
+        held += size;
+      }
+    }
+  }
+
+  /** The next type's response in push order, advancing the client's view; null when it is current. */
+  private DeltaDiscoveryResponse nextResponse() {
     for (String typeUrl : DeltaStreams.PUSH_ORDER) {
       TypeState type = types.get(typeUrl);
-      if (type == null) {
+      SnapshotResources<?> target = type == null ? null : DeltaStreams.resourcesOf(snapshot, typeUrl);
+      if (target == null || (type.known == target && type.sent == type.subscription)) {
         continue;
       }
-      SnapshotResources<?> resources = DeltaStreams.resourcesOf(next, typeUrl);
-      if (type.known == null) {
-        sendEverything(typeUrl, type, resources);
-      } else if (type.known != resources) {
-        if (!type.known.version().equals(resources.version())) {
-          sendChanges(typeUrl, type, resources);
-        }
-        type.known = resources;
+      DeltaDiscoveryResponse response = type.known == null
+          ? everything(typeUrl, type, target)
+          : changes(typeUrl, type, target);
+      type.known = target;
+      type.sent = type.subscription;
+      type.initialVersions = null;
+      if (response != null) {
+        return response;
       }
     }
+    return null;
+  }
+
+  /**
+   * The type's first answer on this stream: every subscribed resource, minus those the client
+   * said it already has at the same version (a reconnect), plus the removal of those it has that
+   * no longer exist. Sent even when empty: it tells the client (and the registry) the version.
+   */
+  private DeltaDiscoveryResponse everything(String typeUrl, TypeState type, SnapshotResources<?> target) {
+    Map<String, ? extends VersionedResource<?>> all = target.versionedResources();
+    Map<String, String> has = type.initialVersions == null ? Map.of() : type.initialVersions;
+    Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
+    if (type.subscription.wildcard()) {
+      all.forEach((name, resource) -> send.put(name, resource));
+    } else {
+      for (String name : type.subscription.names()) {
+        VersionedResource<?> resource = all.get(name);
+        if (resource != null) {
+          send.put(name, resource);
+        }
+      }
+    }
+    send.entrySet().removeIf(e -> e.getValue().version().equals(has.get(e.getKey())));
+    List<String> removed = new ArrayList<>();
+    has.keySet().forEach(name -> {
+      if (!all.containsKey(name)) {
+        removed.add(name);
+      }
+    });
+    return response(typeUrl, target.version(), send, removed);
+  }
+
+  /**
+   * What the client lacks after its last response: the subscribed part of what changed between
+   * the two snapshots, and what it subscribed to since. Null when that is nothing and the type's
+   * version is the same.
+   */
+  private DeltaDiscoveryResponse changes(String typeUrl, TypeState type, SnapshotResources<?> target) {
+    Map<String, ? extends VersionedResource<?>> all = target.versionedResources();
+    Subscription now = type.subscription;
+    Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
+    List<String> removed = new ArrayList<>();
+    boolean versionChanged = !type.known.version().equals(target.version());
+    if (versionChanged) {
+      ResourceDiff diff = streams.diffs.between(type.known, target);
+      for (String name : diff.changed()) {
+        if (now.includes(name)) {
+          send.put(name, all.get(name));
+        }
+      }
+      for (String name : diff.removed()) {
+        if (now.includes(name)) {
+          removed.add(name);
+        }
+      }
+    }
+    Subscription before = type.sent;
+    if (now != before && now.widens(before)) {
+      if (now.wildcard() && !before.wildcard()) {
+        all.forEach((name, resource) -> {
+          if (!before.includes(name)) {
+            send.putIfAbsent(name, resource);
+          }
+        });
+      } else {
+        for (String name : now.names()) {
+          VersionedResource<?> resource = before.includes(name) ? null : all.get(name);
+          if (resource != null) {
+            send.putIfAbsent(name, resource);
+          }
+        }
+      }
+    }
+    return versionChanged || !send.isEmpty() || !removed.isEmpty()
+        ? response(typeUrl, target.version(), send, removed)
+        : null;
+  }
+
+  private DeltaDiscoveryResponse response(String typeUrl, String version, Map<String, VersionedResource<?>> send,
+      List<String> removed) {
+    DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder()
+        .setTypeUrl(typeUrl)
+        .setSystemVersionInfo(version)
+        .setNonce(Long.toString(++nonces))
+        .addAllRemovedResources(removed);
+    send.forEach((name, resource) -> response.addResources(Resource.newBuilder()
+        .setName(name)
+        .setVersion(resource.version())
+        .setResource(streams.serializer.serialize(resource.resource(), Resources.ApiVersion.V3))));
+    return response.build();
   }
 
   @Override
@@ -127,132 +299,38 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest> {
   public void onCompleted() {
     if (close()) {
       streams.callbacks.onStreamClose(id, DeltaStreams.ADS_TYPE_URL);
-      responses.onCompleted();
+      out.complete();
     }
   }
 
-  private synchronized boolean close() {
-    if (closed) {
-      return false;
+  /** Marks the stream closed, leaves its group and gives back its budget; false if it was closed already. */
+  private boolean close() {
+    long release;
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      closed = true;
+      parked = null;
+      if (groupId != null) {
+        streams.leave(groupId, this);
+      }
+      release = held + releasable;
+      held = 0;
+      releasable = 0;
     }
-    closed = true;
-    if (groupId != null) {
-      streams.leave(groupId, this);
+    streams.budget.forget(this);
+    if (release > 0) {
+      streams.budget.release(release);
     }
     return true;
-  }
-
-  private void refuse(RequestException e) {
-    if (close()) {
-      responses.onError(e);
-      streams.callbacks.onStreamCloseWithError(id, DeltaStreams.ADS_TYPE_URL, e);
-    }
-  }
-
-  /**
-   * The type's first answer on this stream: every subscribed resource, minus those the client
-   * said it already has at the same version (a reconnect), plus the removal of those it has that
-   * no longer exist. Sent even when empty: it tells the client (and the registry) the version.
-   */
-  private void sendEverything(String typeUrl, TypeState type, SnapshotResources<?> resources) {
-    if (resources == null) {
-      return; // a type Weft serves nothing of
-    }
-    Map<String, ? extends VersionedResource<?>> all = resources.versionedResources();
-    Map<String, String> has = type.initialVersions == null ? Map.of() : type.initialVersions;
-    List<Map.Entry<String, ? extends VersionedResource<?>>> send = new ArrayList<>();
-    if (type.subscription.wildcard()) {
-      all.entrySet().forEach(e -> add(send, has, e.getKey(), e.getValue()));
-    }
-    for (String name : type.subscription.names()) {
-      VersionedResource<?> resource = all.get(name);
-      if (resource != null && !type.subscription.wildcard()) {
-        add(send, has, name, resource);
-      }
-    }
-    List<String> removed = new ArrayList<>();
-    has.keySet().forEach(name -> {
-      if (!all.containsKey(name)) {
-        removed.add(name);
-      }
-    });
-    type.known = resources;
-    type.initialVersions = null;
-    send(typeUrl, resources.version(), send, removed);
-  }
-
-  private static void add(List<Map.Entry<String, ? extends VersionedResource<?>>> send, Map<String, String> has,
-      String name, VersionedResource<?> resource) {
-    if (!resource.version().equals(has.get(name))) {
-      send.add(Map.entry(name, resource));
-    }
-  }
-
-  /** What the client subscribed to just now, from the resources it was last brought to. */
-  private void sendNewlySubscribed(String typeUrl, TypeState type, Subscription before) {
-    Map<String, ? extends VersionedResource<?>> all = type.known.versionedResources();
-    List<Map.Entry<String, ? extends VersionedResource<?>>> send = new ArrayList<>();
-    if (type.subscription.wildcard() && !before.wildcard()) {
-      all.forEach((name, resource) -> {
-        if (!before.includes(name)) {
-          send.add(Map.entry(name, resource));
-        }
-      });
-    } else if (!type.subscription.wildcard()) {
-      for (String name : type.subscription.names()) {
-        VersionedResource<?> resource = before.includes(name) ? null : all.get(name);
-        if (resource != null) {
-          send.add(Map.entry(name, resource));
-        }
-      }
-    }
-    if (!send.isEmpty()) {
-      send(typeUrl, type.known.version(), send, List.of());
-    }
-  }
-
-  /** The subscribed part of what changed between the client's resources and {@code next}. */
-  private void sendChanges(String typeUrl, TypeState type, SnapshotResources<?> next) {
-    ResourceDiff diff = streams.diffs.between(type.known, next);
-    Map<String, ? extends VersionedResource<?>> all = next.versionedResources();
-    List<Map.Entry<String, ? extends VersionedResource<?>>> send = new ArrayList<>();
-    for (String name : diff.changed()) {
-      if (type.subscription.includes(name)) {
-        send.add(Map.entry(name, all.get(name)));
-      }
-    }
-    List<String> removed = new ArrayList<>();
-    for (String name : diff.removed()) {
-      if (type.subscription.includes(name)) {
-        removed.add(name);
-      }
-    }
-    send(typeUrl, next.version(), send, removed);
-  }
-
-  private void send(String typeUrl, String version, List<Map.Entry<String, ? extends VersionedResource<?>>> resources,
-      List<String> removed) {
-    DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder()
-        .setTypeUrl(typeUrl)
-        .setSystemVersionInfo(version)
-        .setNonce(Long.toString(++nonces))
-        .addAllRemovedResources(removed);
-    for (Map.Entry<String, ? extends VersionedResource<?>> entry : resources) {
-      VersionedResource<?> resource = entry.getValue();
-      response.addResources(Resource.newBuilder()
-          .setName(entry.getKey())
-          .setVersion(resource.version())
-          .setResource(streams.serializer.serialize(resource.resource(), Resources.ApiVersion.V3)));
-    }
-    DeltaDiscoveryResponse built = response.build();
-    // Recorded before it can be acknowledged; the ACK takes this stream's monitor, held here.
-    streams.callbacks.onV3StreamDeltaResponse(id, NO_REQUEST, built);
-    responses.onNext(built);
   }
 
   /** One resource type on this stream. */
   private static final class TypeState {
     Subscription subscription;
+    /** The subscription the client's view was last brought to, with {@link #known}. */
+    Subscription sent;
     /** The resources the client's view was last brought to; null before the type's first answer. */
     SnapshotResources<?> known;
     /** What the client said it has on its first request (a reconnect); dropped after the first answer. */

@@ -7,7 +7,6 @@ import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.controlplane.server.serializer.ProtoResourcesSerializer;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +59,7 @@ public final class DeltaStreams {
   final DiscoveryServerCallbacks callbacks;
   final ProtoResourcesSerializer serializer;
   final ResourceDiff.Cache diffs = new ResourceDiff.Cache();
+  final SendBudget budget;
   private final Function<DeltaDiscoveryRequest, String> groupOf;
   private final AtomicLong ids = new AtomicLong(FIRST_STREAM_ID);
   private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
@@ -68,21 +68,23 @@ public final class DeltaStreams {
   /**
    * @param groupOf the group id of a stream's first request, which {@code callbacks} has accepted;
    *     throws {@link IllegalArgumentException} for a node that has no group
+   * @param budget bounds the bytes written to all streams and not read yet
    */
   public DeltaStreams(DiscoveryServerCallbacks callbacks, ProtoResourcesSerializer serializer,
-      Function<DeltaDiscoveryRequest, String> groupOf) {
+      Function<DeltaDiscoveryRequest, String> groupOf, SendBudget budget) {
     this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
     this.serializer = Objects.requireNonNull(serializer, "serializer");
     this.groupOf = Objects.requireNonNull(groupOf, "groupOf");
+    this.budget = Objects.requireNonNull(budget, "budget");
   }
 
-  /** A new stream answering on {@code responses}; returns where its requests go. */
-  public StreamObserver<DeltaDiscoveryRequest> open(StreamObserver<DeltaDiscoveryResponse> responses) {
+  /** A new stream answering on {@code out}; returns where its requests go. */
+  public StreamObserver<DeltaDiscoveryRequest> open(Outbound out) {
     long id = ids.getAndIncrement();
     try {
       callbacks.onStreamOpen(id, ADS_TYPE_URL);
     } catch (RequestException e) {
-      responses.onError(e);
+      out.fail(e);
       return new StreamObserver<>() {
         @Override
         public void onNext(DeltaDiscoveryRequest value) {}
@@ -94,7 +96,7 @@ public final class DeltaStreams {
         public void onCompleted() {}
       };
     }
-    return new DeltaStream(this, id, responses);
+    return new DeltaStream(this, id, out);
   }
 
   /** Serves {@code snapshot} to group {@code groupId}: each of its streams gets what changed for it. */

@@ -36,7 +36,7 @@ class DeltaStreamsTest {
           throw new IllegalArgumentException("node id missing");
         }
         return GROUP;
-      });
+      }, new SendBudget(1 << 20));
 
   @Test
   void wildcardStreamGetsEverythingThenOnlyWhatChanged() {
@@ -194,6 +194,68 @@ class DeltaStreamsTest {
     assertThat(events).contains("sent " + response.getNonce());
   }
 
+  @Test
+  void streamWhoseClientIsNotReadingCatchesUpInOneStepWhenItIs() {
+    streams.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    Client client = new Client();
+    client.slow = true;
+    client.send(first(CDS));
+    assertThat(names(client.take())).containsExactly("a");
+
+    streams.setSnapshot(GROUP, snapshot("2", List.of("a", "b"), "1", Map.of()));
+    streams.setSnapshot(GROUP, snapshot("3", List.of("a", "c"), "1", Map.of()));
+    assertThat(client.responses).as("nothing while the call is not ready").isEmpty();
+
+    client.drained();
+
+    DeltaDiscoveryResponse caughtUp = client.take();
+    assertThat(names(caughtUp)).containsExactly("c");
+    assertThat(caughtUp.getRemovedResourcesList()).as("b came and went while it was not reading").isEmpty();
+    assertThat(caughtUp.getSystemVersionInfo()).isEqualTo("c3");
+    assertThat(client.responses).isEmpty();
+  }
+
+  @Test
+  void streamsBeyondTheSendBudgetWaitInLineForClientsToRead() {
+    DeltaStreams tight = new DeltaStreams(new Callbacks(), new CachedProtoResourcesSerializer(), request -> GROUP,
+        new SendBudget(1));
+    tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    Client first = new Client(tight);
+    first.slow = true;
+    Client second = new Client(tight);
+    Client third = new Client(tight);
+
+    first.send(first(CDS));
+    second.send(first(CDS));
+    third.send(first(CDS));
+    assertThat(first.responses).as("nothing else in flight: let through").hasSize(1);
+    assertThat(second.responses).as("over budget: waits").isEmpty();
+    assertThat(tight.budget.waiting()).isEqualTo(2);
+
+    first.drained();
+
+    assertThat(second.responses).hasSize(1);
+    assertThat(third.responses).as("second's response was read at once (its call stayed ready)").hasSize(1);
+    assertThat(tight.budget.inFlight()).isZero();
+  }
+
+  @Test
+  void closingAStreamGivesBackItsBudget() {
+    DeltaStreams tight = new DeltaStreams(new Callbacks(), new CachedProtoResourcesSerializer(), request -> GROUP,
+        new SendBudget(1));
+    tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    Client first = new Client(tight);
+    first.slow = true;
+    Client second = new Client(tight);
+    first.send(first(CDS));
+    second.send(first(CDS));
+    assertThat(second.responses).isEmpty();
+
+    first.requests.onError(Status.CANCELLED.asRuntimeException());
+
+    assertThat(second.responses).hasSize(1);
+  }
+
   private static DeltaDiscoveryRequest first(String typeUrl) {
     return DeltaDiscoveryRequest.newBuilder().setTypeUrl(typeUrl).setNode(Node.newBuilder().setId("web-1.demo"))
         .build();
@@ -221,20 +283,49 @@ class DeltaStreamsTest {
   private final class Client {
     final List<DeltaDiscoveryResponse> responses = new ArrayList<>();
     Status error;
-    final StreamObserver<DeltaDiscoveryRequest> requests = streams.open(new StreamObserver<>() {
+    boolean ready = true;
+    /** A slow client: each response fills the call's buffer until {@link #drained()}. */
+    boolean slow;
+    Runnable onReady;
+    final StreamObserver<DeltaDiscoveryRequest> requests;
+
+    Client() {
+      this(streams);
+    }
+
+    Client(DeltaStreams server) {
+      requests = server.open(new Outbound() {
       @Override
-      public void onNext(DeltaDiscoveryResponse value) {
-        responses.add(value);
+      public void send(DeltaDiscoveryResponse response) {
+        responses.add(response);
+        ready = !slow;
       }
 
       @Override
-      public void onError(Throwable t) {
+      public boolean isReady() {
+        return ready;
+      }
+
+      @Override
+      public void fail(Throwable t) {
         error = Status.fromThrowable(t);
       }
 
       @Override
-      public void onCompleted() {}
+      public void complete() {}
+
+      @Override
+      public void onReady(Runnable handler) {
+        onReady = handler;
+      }
     });
+    }
+
+    /** The call drains: it is ready again. */
+    void drained() {
+      ready = true;
+      onReady.run();
+    }
 
     void send(DeltaDiscoveryRequest request) {
       requests.onNext(request);

@@ -1,0 +1,92 @@
+package dev.weft.xds.server.delta;
+
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * A bound on the bytes of responses written to streams whose clients have not read them yet, over
+ * all delta streams of the server. gRPC serializes a response into direct (off-heap) buffers as
+ * it is written, and its own flow control stops a stream only after a response: when 2,000
+ * sidecars connect at once, each first response (up to a few MB at 1,000 Services) would sit in
+ * those buffers together, and a 256 MiB process ran out of direct memory. With the budget, a
+ * stream whose response does not fit waits in line and is resumed, first come first served, as
+ * other streams' clients read theirs.
+ *
+ * <p>A stream holds budget for what it wrote until its call reports it ready again (its buffer
+ * drained); one response larger than the whole budget is let through when nothing else is in flight.
+ */
+public final class SendBudget {
+
+  /** Something waiting for budget. */
+  interface Waiter {
+    /** Retries its send; false only when it had to queue again for lack of budget. */
+    boolean resume();
+  }
+
+  private final long limit;
+  private long inFlight;
+  /** In arrival order; a set, so a waiter asking again keeps its place. */
+  private final Set<Waiter> waiting = new LinkedHashSet<>();
+
+  public SendBudget(long limitBytes) {
+    if (limitBytes <= 0) {
+      throw new IllegalArgumentException("the send budget must be positive, was " + limitBytes);
+    }
+    this.limit = limitBytes;
+  }
+
+  /** The budget a server with this heap limit gets: a quarter of it (gRPC's direct buffers default to the same limit). */
+  public static SendBudget forHeap(long maxHeapBytes) {
+    return new SendBudget(Math.max(4L << 20, maxHeapBytes / 4));
+  }
+
+  /**
+   * Takes {@code bytes} if they fit (or nothing else is in flight); otherwise queues {@code waiter},
+   * once, to be resumed when budget comes back, and returns false.
+   */
+  synchronized boolean tryAcquire(long bytes, Waiter waiter) {
+    if (inFlight == 0 || inFlight + bytes <= limit) {
+      inFlight += bytes;
+      return true;
+    }
+    waiting.add(waiter);
+    return false;
+  }
+
+  /** Gives back {@code bytes} and resumes waiters in order while they get through. Call holding no stream's monitor. */
+  void release(long bytes) {
+    synchronized (this) {
+      inFlight -= bytes;
+    }
+    while (true) {
+      Waiter next;
+      synchronized (this) {
+        if (inFlight >= limit || waiting.isEmpty()) {
+          return;
+        }
+        Iterator<Waiter> first = waiting.iterator();
+        next = first.next();
+        first.remove();
+      }
+      if (!next.resume()) {
+        return; // it queued itself again: the budget is spoken for until more comes back
+      }
+    }
+  }
+
+  /** Forgets a waiter that went away (its stream closed). */
+  synchronized void forget(Waiter waiter) {
+    waiting.remove(waiter);
+  }
+
+  /** Bytes written and not yet known to be read. */
+  public synchronized long inFlight() {
+    return inFlight;
+  }
+
+  /** Streams waiting for budget. */
+  public synchronized int waiting() {
+    return waiting.size();
+  }
+}
