@@ -45,8 +45,6 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
   /** The group's newest snapshot, where every type is headed; null until the group has one. */
   private Snapshot snapshot;
   private final Map<String, TypeState> types = new HashMap<>();
-  /** The next response, built (the view advanced) but not written yet: it waits for budget. */
-  private DeltaDiscoveryResponse parked;
   /** Budget held for bytes written while the call was not ready. */
   private long held;
   /** Budget to give back once the monitor is released (giving back resumes other streams). */
@@ -155,18 +153,15 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
         // ready() goes on, from where the group is by then: changes meanwhile coalesce into one response
         return true;
       }
-      if (parked == null) {
-        parked = nextResponse();
-        if (parked == null) {
-          return true;
-        }
-      }
-      long size = parked.getSerializedSize();
-      if (!streams.budget.tryAcquire(size, this)) {
+      if (!streams.budget.admit(this)) {
         return false; // resume() goes on
       }
-      DeltaDiscoveryResponse response = parked;
-      parked = null;
+      DeltaDiscoveryResponse response = nextResponse();
+      if (response == null) {
+        return true;
+      }
+      long size = response.getSerializedSize();
+      streams.budget.spend(size);
       // Recorded before it can be acknowledged; the ACK takes this stream's monitor, held here.
       streams.callbacks.onV3StreamDeltaResponse(id, NO_REQUEST, response);
       out.send(response);
@@ -311,7 +306,6 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
         return false;
       }
       closed = true;
-      parked = null;
       if (groupId != null) {
         streams.leave(groupId, this);
       }

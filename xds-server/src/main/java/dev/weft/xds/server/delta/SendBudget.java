@@ -14,7 +14,7 @@ import java.util.Set;
  * other streams' clients read theirs.
  *
  * <p>A stream holds budget for what it wrote until its call reports it ready again (its buffer
- * drained); one response larger than the whole budget is let through when nothing else is in flight.
+ * drained).
  */
 public final class SendBudget {
 
@@ -42,16 +42,22 @@ public final class SendBudget {
   }
 
   /**
-   * Takes {@code bytes} if they fit (or nothing else is in flight); otherwise queues {@code waiter},
-   * once, to be resumed when budget comes back, and returns false.
+   * Whether a stream may write now: while the bytes in flight are under the limit, yes; otherwise
+   * {@code waiter} is queued, once, to be resumed when budget comes back. The check comes before
+   * the response is built (a response waiting for budget would sit on the heap: 2,000 of them did
+   * not fit in 256 MiB), so the limit is soft: each admitted write may pass it by one response.
    */
-  synchronized boolean tryAcquire(long bytes, Waiter waiter) {
-    if (inFlight == 0 || inFlight + bytes <= limit) {
-      inFlight += bytes;
+  synchronized boolean admit(Waiter waiter) {
+    if (inFlight < limit) {
       return true;
     }
     waiting.add(waiter);
     return false;
+  }
+
+  /** Counts {@code bytes} written by an admitted stream. */
+  synchronized void spend(long bytes) {
+    inFlight += bytes;
   }
 
   /** Gives back {@code bytes} and resumes waiters in order while they get through. Call holding no stream's monitor. */
