@@ -1,5 +1,7 @@
 package dev.weft.xds.server;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
@@ -15,9 +17,10 @@ import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * The consistency rule a snapshot must pass before it is served.
@@ -40,19 +43,61 @@ final class SnapshotConsistency {
 
   private SnapshotConsistency() {}
 
+  /**
+   * What a type's resources refer to, by the identity of the resources, held weakly. A snapshot
+   * takes an unchanged type's resources from the previous one, and groups with equal configs share
+   * them, so a weight edit walks only route configurations, and of those only the ones that changed
+   * ({@link #ROUTE_CLUSTERS}): checking 20 distinct configs at 1,000 Services took 18% of a weight
+   * edit's server time when every snapshot was walked whole.
+   */
+  private static final Cache<Object, Set<String>> EDS_NAMES = CacheBuilder.newBuilder().weakKeys().build();
+  private static final Cache<Object, ListenerRefs> LISTENER_REFS = CacheBuilder.newBuilder().weakKeys().build();
+  private static final Cache<Object, Set<String>> ROUTES_CLUSTERS = CacheBuilder.newBuilder().weakKeys().build();
+  /** The clusters one route configuration names, by message identity: most survive an edit unchanged. */
+  private static final Cache<RouteConfiguration, Set<String>> ROUTE_CLUSTERS =
+      CacheBuilder.newBuilder().weakKeys().build();
+
+  private record ListenerRefs(Set<String> rdsNames, Set<String> tcpClusters) {}
+
   static void check(Snapshot snapshot) throws SnapshotConsistencyException {
-    Set<String> edsNames = new TreeSet<>();
-    for (Cluster cluster : snapshot.clusters().resources().values()) {
-      if (cluster.getType() == Cluster.DiscoveryType.EDS) {
-        String serviceName = cluster.getEdsClusterConfig().getServiceName();
-        edsNames.add(serviceName.isEmpty() ? cluster.getName() : serviceName);
+    sameNames("cluster", "endpoint assignment (ClusterLoadAssignment)", edsNames(snapshot),
+        snapshot.endpoints().resources().keySet());
+    ListenerRefs listeners = listenerRefs(snapshot);
+    sameNames("listener", "route configuration", listeners.rdsNames(), snapshot.routes().resources().keySet());
+
+    Set<String> clusters = snapshot.clusters().resources().keySet();
+    for (String name : listeners.tcpClusters()) {
+      if (!clusters.contains(name)) {
+        throw new SnapshotConsistencyException("a TCP proxy names cluster '" + name + "', which is not in the snapshot");
       }
     }
-    sameNames("cluster", "endpoint assignment (ClusterLoadAssignment)", edsNames,
-        snapshot.endpoints().resources().keySet());
+    for (String name : routesClusters(snapshot)) {
+      if (!clusters.contains(name)) {
+        throw missingRouteCluster(snapshot, clusters);
+      }
+    }
+  }
 
-    Set<String> rdsNames = new TreeSet<>();
-    Set<String> tcpClusters = new TreeSet<>();
+  private static Set<String> edsNames(Snapshot snapshot) {
+    return cached(EDS_NAMES, snapshot.clusters(), () -> {
+      Set<String> names = new HashSet<>();
+      for (Cluster cluster : snapshot.clusters().resources().values()) {
+        if (cluster.getType() == Cluster.DiscoveryType.EDS) {
+          String serviceName = cluster.getEdsClusterConfig().getServiceName();
+          names.add(serviceName.isEmpty() ? cluster.getName() : serviceName);
+        }
+      }
+      return names;
+    });
+  }
+
+  private static ListenerRefs listenerRefs(Snapshot snapshot) throws SnapshotConsistencyException {
+    ListenerRefs known = LISTENER_REFS.getIfPresent(snapshot.listeners());
+    if (known != null) {
+      return known;
+    }
+    Set<String> rdsNames = new HashSet<>();
+    Set<String> tcpClusters = new HashSet<>();
     for (Listener listener : snapshot.listeners().resources().values()) {
       List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
       if (listener.hasDefaultFilterChain()) {
@@ -67,26 +112,56 @@ final class SnapshotConsistency {
         collect(listener.getName(), listener.getApiListener().getApiListener(), rdsNames, tcpClusters);
       }
     }
-    sameNames("listener", "route configuration", rdsNames, snapshot.routes().resources().keySet());
+    // A listener that does not parse is refused each time rather than remembered.
+    ListenerRefs refs = new ListenerRefs(rdsNames, tcpClusters);
+    LISTENER_REFS.put(snapshot.listeners(), refs);
+    return refs;
+  }
 
-    Set<String> clusters = snapshot.clusters().resources().keySet();
-    for (String name : tcpClusters) {
-      if (!clusters.contains(name)) {
-        throw new SnapshotConsistencyException("a TCP proxy names cluster '" + name + "', which is not in the snapshot");
+  private static Set<String> routesClusters(Snapshot snapshot) {
+    return cached(ROUTES_CLUSTERS, snapshot.routes(), () -> {
+      Set<String> names = new HashSet<>();
+      for (RouteConfiguration routes : snapshot.routes().resources().values()) {
+        names.addAll(cached(ROUTE_CLUSTERS, routes, () -> clustersOf(routes)));
+      }
+      return names;
+    });
+  }
+
+  private static Set<String> clustersOf(RouteConfiguration routes) {
+    Set<String> names = new HashSet<>();
+    for (VirtualHost host : routes.getVirtualHostsList()) {
+      for (Route route : host.getRoutesList()) {
+        names.addAll(clustersOf(route));
       }
     }
+    return names;
+  }
+
+  /** The failure naming where a route names a missing cluster; the slow walk, only when it fails. */
+  private static SnapshotConsistencyException missingRouteCluster(Snapshot snapshot, Set<String> clusters) {
     for (RouteConfiguration routes : snapshot.routes().resources().values()) {
       for (VirtualHost host : routes.getVirtualHostsList()) {
         for (Route route : host.getRoutesList()) {
           for (String name : clustersOf(route)) {
             if (!clusters.contains(name)) {
-              throw new SnapshotConsistencyException("route configuration '" + routes.getName() + "', virtual host '"
+              return new SnapshotConsistencyException("route configuration '" + routes.getName() + "', virtual host '"
                   + host.getName() + "' routes to cluster '" + name + "', which is not in the snapshot");
             }
           }
         }
       }
     }
+    return new SnapshotConsistencyException("a route names a cluster that is not in the snapshot");
+  }
+
+  private static <K, V> V cached(Cache<K, V> cache, K key, Supplier<V> compute) {
+    V value = cache.getIfPresent(key);
+    if (value == null) {
+      value = compute.get();
+      cache.put(key, value);
+    }
+    return value;
   }
 
   private static void collect(String listener, Any config, Set<String> rdsNames, Set<String> tcpClusters)

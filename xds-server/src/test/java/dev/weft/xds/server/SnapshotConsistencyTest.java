@@ -69,6 +69,22 @@ class SnapshotConsistencyTest {
   }
 
   @Test
+  void snapshotReusingCheckedTypesIsStillCheckedForWhatChanged() throws Exception {
+    ProxyConfig good = TestConfigs.of(List.of(TestConfigs.edsCluster("payments")),
+        List.of(TestConfigs.assignment("payments", 80)),
+        List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "payments")));
+    ContentVersionedSnapshot checked = (ContentVersionedSnapshot) SnapshotPublisher.snapshotOf(good);
+    // Same clusters, endpoints and listeners (taken over from the checked snapshot); new routes.
+    ProxyConfig badRoutes = TestConfigs.of(good.clusters(), good.endpoints(), good.listeners(),
+        List.of(TestConfigs.routeTo("r", "nowhere")));
+
+    assertThatThrownBy(() -> SnapshotPublisher.snapshotOf(badRoutes, checked))
+        .isInstanceOf(SnapshotConsistencyException.class)
+        .hasMessageContaining("virtual host")
+        .hasMessageContaining("cluster 'nowhere'");
+  }
+
+  @Test
   void refusesRouteToMissingCluster() {
     ProxyConfig config = TestConfigs.of(List.of(), List.of(),
         List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "nowhere")));
