@@ -1,13 +1,11 @@
 package dev.weft.xds.server.delta;
 
-import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
-import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -276,10 +274,7 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
         .setSystemVersionInfo(version)
         .setNonce(Long.toString(++nonces))
         .addAllRemovedResources(removed);
-    send.forEach((name, resource) -> response.addResources(Resource.newBuilder()
-        .setName(name)
-        .setVersion(resource.version())
-        .setResource(streams.serializer.serialize(resource.resource(), Resources.ApiVersion.V3))));
+    send.forEach((name, resource) -> response.addResources(streams.wrap(name, resource)));
     return response.build();
   }
 

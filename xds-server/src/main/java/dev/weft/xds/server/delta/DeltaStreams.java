@@ -1,12 +1,17 @@
 package dev.weft.xds.server.delta;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.controlplane.server.serializer.ProtoResourcesSerializer;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +65,12 @@ public final class DeltaStreams {
   final ProtoResourcesSerializer serializer;
   final ResourceDiff.Cache diffs = new ResourceDiff.Cache();
   final SendBudget budget;
+  /**
+   * Each resource as sent (name, version, serialized body), by the identity of its message, held
+   * weakly: a resource goes to every stream that subscribes it, and groups share their messages,
+   * so it is wrapped, serialized and sized once while it lives, not once per stream.
+   */
+  private final Cache<Message, Resource> wrapped = CacheBuilder.newBuilder().weakKeys().build();
   private final Function<DeltaDiscoveryRequest, String> groupOf;
   private final AtomicLong ids = new AtomicLong(FIRST_STREAM_ID);
   private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
@@ -123,6 +134,22 @@ public final class DeltaStreams {
   public int streamsOf(String groupId) {
     Set<DeltaStream> members = streams.get(groupId);
     return members == null ? 0 : members.size();
+  }
+
+  /** {@code resource}, named {@code name}, as a delta response carries it. */
+  Resource wrap(String name, VersionedResource<?> resource) {
+    Message message = resource.resource();
+    Resource known = wrapped.getIfPresent(message);
+    if (known != null && known.getVersion().equals(resource.version()) && known.getName().equals(name)) {
+      return known;
+    }
+    Resource fresh = Resource.newBuilder()
+        .setName(name)
+        .setVersion(resource.version())
+        .setResource(serializer.serialize(message, Resources.ApiVersion.V3))
+        .build();
+    wrapped.put(message, fresh);
+    return fresh;
   }
 
   /** The group of a stream's first request. */
