@@ -34,6 +34,8 @@ final class ContentVersion {
   private static final int VERSION_BYTES = 8;
 
   private final Map<Message, byte[]> digests = new IdentityHashMap<>();
+  /** Each resource's version as text; groups share most resources, and each config asks for them all. */
+  private final Map<Message, String> texts = new IdentityHashMap<>();
 
   /** The version of a list of resources of one type. */
   String of(List<? extends Message> resources) {
@@ -49,9 +51,18 @@ final class ContentVersion {
   <T extends Message> Map<String, String> byName(List<T> resources, Function<T, String> name) {
     Map<String, String> versions = new LinkedHashMap<>();
     for (T resource : resources) {
-      versions.put(name.apply(resource), HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES));
+      versions.put(name.apply(resource), versionOf(resource));
     }
     return Collections.unmodifiableMap(versions);
+  }
+
+  private String versionOf(Message resource) {
+    String version = texts.get(resource);
+    if (version == null) {
+      version = HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES);
+      texts.put(resource, version);
+    }
+    return version;
   }
 
   private byte[] digestOf(Message resource) {

@@ -8,8 +8,6 @@ import java.util.regex.Pattern;
  */
 final class IpLiteral {
 
-  private static final Pattern IPV4 = Pattern.compile(
-      "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
   private static final Pattern HEX_GROUP = Pattern.compile("[0-9A-Fa-f]{1,4}");
 
   private IpLiteral() {}
@@ -18,8 +16,35 @@ final class IpLiteral {
     return address != null && (isIpv4(address) || isIpv6(address));
   }
 
+  /**
+   * Four decimal octets 0-255 without leading zeros. Read by hand rather than by a regex: every
+   * endpoint of every Service is checked on each translation (20,000 at 1,000 Services), and the
+   * regex was 5% of a weight edit's server time.
+   */
   static boolean isIpv4(String address) {
-    return IPV4.matcher(address).matches();
+    int octets = 0;
+    int i = 0;
+    int length = address.length();
+    while (octets < 4) {
+      int start = i;
+      int value = 0;
+      while (i < length && i - start < 3 && address.charAt(i) >= '0' && address.charAt(i) <= '9') {
+        value = value * 10 + (address.charAt(i) - '0');
+        i++;
+      }
+      int digits = i - start;
+      if (digits == 0 || value > 255 || (digits > 1 && address.charAt(start) == '0')) {
+        return false;
+      }
+      octets++;
+      if (octets < 4) {
+        if (i >= length || address.charAt(i) != '.') {
+          return false;
+        }
+        i++;
+      }
+    }
+    return i == length;
   }
 
   static boolean isIpv6(String address) {

@@ -174,6 +174,7 @@ public final class MeshTranslator implements Translator {
 
     final Map<String, List<SourceRef>> byVirtualHost = new HashMap<>();
     final Map<String, List<SourceRef>> byTcpChain = new HashMap<>();
+    private final Map<RouteConfiguration, List<SourceRef>> byRouteConfiguration = new IdentityHashMap<>();
 
     Provenance(MeshState state, TrafficPlan plan) {
       for (MeshService service : state.services().values()) {
@@ -190,6 +191,17 @@ public final class MeshTranslator implements Translator {
       }
     }
 
+    /** The user resources in one route configuration; most are in every group's config, so each is looked at once. */
+    private synchronized List<SourceRef> inRoutes(RouteConfiguration routes) {
+      return byRouteConfiguration.computeIfAbsent(routes, r -> {
+        List<SourceRef> sources = new ArrayList<>();
+        for (VirtualHost host : r.getVirtualHostsList()) {
+          sources.addAll(byVirtualHost.getOrDefault(host.getName(), List.of()));
+        }
+        return sources;
+      });
+    }
+
     /** The user resources in {@code config}, per type URL, sorted; types without any are left out. */
     Map<String, Set<SourceRef>> of(ProxyConfig config) {
       Set<SourceRef> inListeners = new TreeSet<>(ORDER);
@@ -200,9 +212,7 @@ public final class MeshTranslator implements Translator {
       }
       Set<SourceRef> inRoutes = new TreeSet<>(ORDER);
       for (RouteConfiguration routes : config.routes()) {
-        for (VirtualHost host : routes.getVirtualHostsList()) {
-          inRoutes.addAll(byVirtualHost.getOrDefault(host.getName(), List.of()));
-        }
+        inRoutes.addAll(inRoutes(routes));
       }
       Map<String, Set<SourceRef>> sources = new LinkedHashMap<>();
       if (!inListeners.isEmpty()) {

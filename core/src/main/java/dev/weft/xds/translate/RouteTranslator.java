@@ -80,6 +80,11 @@ public final class RouteTranslator {
   private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
   /** Virtual hosts with every name but the short one, shared by every namespace's configuration. */
   private Map<String, VirtualHost> foreignHosts;
+  /** Built once per translation: each namespace's configuration walks the same ports. */
+  private List<HttpPort> httpPorts;
+
+  /** An HTTP Service port with its virtual host's name, in Service order. */
+  private record HttpPort(MeshService service, ServicePort port, String virtualHost, boolean primary) {}
   /** The per-Service-port route configurations of capture-mode sidecars, once built. */
   private List<RouteConfiguration> serviceRoutes;
 
@@ -106,38 +111,50 @@ public final class RouteTranslator {
         .setName(ResourceNames.outboundRoutes(clientNamespace));
     Map<String, VirtualHost> foreign = foreignHosts();
     Set<String> takenShortNames = new HashSet<>();
-    for (MeshService service : state.services().values()) {
-      boolean own = service.key().namespace().equals(clientNamespace);
-      Optional<ServicePort> primary = primaryPort(service);
-      for (ServicePort port : service.ports()) {
-        if (!port.protocol().isHttp() || leftOut.contains(ResourceNames.virtualHost(service.key(), port.port()))) {
-          continue;
-        }
-        VirtualHost shared = foreign.get(ResourceNames.virtualHost(service.key(), port.port()));
-        if (!own) {
-          if (shared != null) {
-            routes.addVirtualHosts(shared);
-          }
-          continue;
-        }
-        // Short names have no dot, so they never collide with the shared (dotted) domains.
-        List<String> shortNames = new ArrayList<>();
-        for (String domain : shortNames(service, port, primary.get().port() == port.port())) {
-          if (takenShortNames.add(domain)) {
-            shortNames.add(domain);
-          }
-        }
-        VirtualHost.Builder host = templates(Dialect.ENVOY).get(ResourceNames.virtualHost(service.key(), port.port()))
-            .toBuilder().addAllDomains(shortNames);
+    for (HttpPort http : httpPorts()) {
+      if (leftOut.contains(http.virtualHost())) {
+        continue;
+      }
+      VirtualHost shared = foreign.get(http.virtualHost());
+      if (!http.service().key().namespace().equals(clientNamespace)) {
         if (shared != null) {
-          host.addAllDomains(shared.getDomainsList());
+          routes.addVirtualHosts(shared);
         }
-        if (host.getDomainsCount() > 0) {
-          routes.addVirtualHosts(host);
+        continue;
+      }
+      // Short names have no dot, so they never collide with the shared (dotted) domains.
+      List<String> shortNames = new ArrayList<>();
+      for (String domain : shortNames(http.service(), http.port(), http.primary())) {
+        if (takenShortNames.add(domain)) {
+          shortNames.add(domain);
         }
+      }
+      VirtualHost.Builder host = templates(Dialect.ENVOY).get(http.virtualHost()).toBuilder().addAllDomains(shortNames);
+      if (shared != null) {
+        host.addAllDomains(shared.getDomainsList());
+      }
+      if (host.getDomainsCount() > 0) {
+        routes.addVirtualHosts(host);
       }
     }
     return routes.build();
+  }
+
+  private List<HttpPort> httpPorts() {
+    if (httpPorts == null) {
+      List<HttpPort> ports = new ArrayList<>();
+      for (MeshService service : state.services().values()) {
+        Optional<ServicePort> primary = primaryPort(service);
+        for (ServicePort port : service.ports()) {
+          if (port.protocol().isHttp()) {
+            ports.add(new HttpPort(service, port, ResourceNames.virtualHost(service.key(), port.port()),
+                primary.get().port() == port.port()));
+          }
+        }
+      }
+      httpPorts = List.copyOf(ports);
+    }
+    return httpPorts;
   }
 
   /**
@@ -151,22 +168,15 @@ public final class RouteTranslator {
       Map<String, VirtualHost> hosts = new HashMap<>();
       Set<String> taken = new HashSet<>();
       Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
-      for (MeshService service : state.services().values()) {
-        Optional<ServicePort> primary = primaryPort(service);
-        for (ServicePort port : service.ports()) {
-          if (!port.protocol().isHttp()) {
-            continue;
+      for (HttpPort http : httpPorts()) {
+        List<String> domains = new ArrayList<>();
+        for (String domain : domains(http.service(), http.port(), http.primary(), null)) {
+          if (taken.add(domain)) {
+            domains.add(domain);
           }
-          List<String> domains = new ArrayList<>();
-          for (String domain : domains(service, port, primary.get().port() == port.port(), null)) {
-            if (taken.add(domain)) {
-              domains.add(domain);
-            }
-          }
-          if (!domains.isEmpty()) {
-            String name = ResourceNames.virtualHost(service.key(), port.port());
-            hosts.put(name, templates.get(name).toBuilder().addAllDomains(domains).build());
-          }
+        }
+        if (!domains.isEmpty()) {
+          hosts.put(http.virtualHost(), templates.get(http.virtualHost()).toBuilder().addAllDomains(domains).build());
         }
       }
       foreignHosts = hosts;
