@@ -118,12 +118,15 @@ class ScaleBench {
         System.out.printf("ScaleBench:   server ready %.1f s after it started; the proxies connect now%n",
             (System.nanoTime() - server.startedNanos()) / 1e9);
       }
+      double clientCpuAtConnect = clientCpuSeconds();
       fleet.connect(server.xdsPort());
       if (!ProxyFleet.await(() -> fleet.syncedCount() == proxies, server::isAlive, deadline)) {
         return row.ended(server, "synced " + fleet.syncedCount() + "/" + proxies + " " + fleet.failures());
       }
       row.syncSeconds = (System.nanoTime() - server.startedNanos()) / 1e9;
-      System.out.printf("ScaleBench:   all %d proxies synced %.1f s after the server started%n", proxies, row.syncSeconds);
+      // Where the sync's time went: the server's CPU since it started, and this JVM's (the proxies parse every response).
+      System.out.printf("ScaleBench:   all %d proxies synced %.1f s after the server started; CPU s: server %.1f, bench JVM %.1f%n",
+          proxies, row.syncSeconds, server.cpuSeconds(), clientCpuSeconds() - clientCpuAtConnect);
 
       // Steady state: nothing changes, so the server should be idle.
       ProxyFleet.await(() -> System.nanoTime() - fleet.lastResponseNanos() > SETTLED.toNanos(), server::isAlive,
