@@ -35,7 +35,11 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 public final class CertificateAuthority {
 
-  /** Certificates start this much before "now", so a peer whose clock is a little behind accepts them. */
+  /**
+   * Certificates start this much before "now", so a peer whose clock is a little behind accepts
+   * them; at most a tenth of the lifetime, so that a certificate living seconds (tests, rotation
+   * drills) is not due for renewal the moment it is issued.
+   */
   static final Duration BACKDATE = Duration.ofMinutes(1);
 
   private final CertifiedKey root;
@@ -111,10 +115,11 @@ public final class CertificateAuthority {
         .addRDN(BCStyle.O, "weft")
         .addRDN(BCStyle.CN, identity.serviceAccount() + "." + identity.namespace())
         .build();
+    Duration backdate = lifetime.dividedBy(10).compareTo(BACKDATE) < 0 ? lifetime.dividedBy(10) : BACKDATE;
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(root.certificate(), serial(random),
-          Date.from(now.minus(BACKDATE)), Date.from(notAfter), subject, publicKey)
+          Date.from(now.minus(backdate)), Date.from(notAfter), subject, publicKey)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true,
               // keyEncipherment only means something for RSA key exchange.

@@ -1,5 +1,6 @@
 package dev.weft.operator.identity;
 
+import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;
@@ -11,6 +12,10 @@ import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 
 /**
  * What the operator needs to know about a certificate, read from the certificate itself: its URI
@@ -18,7 +23,7 @@ import java.util.Optional;
  * stored PEM, not from annotations, is what lets renewal and MeshStatus trust them.
  */
 public record CertificateInfo(List<String> uris, Instant notBefore, Instant notAfter, String serial, String subject,
-    String issuer, String fingerprint, boolean ca) {
+    String issuer, String fingerprint, boolean ca, String subjectKeyId, String authorityKeyId) {
 
   /** GeneralName tag of a URI in subjectAltName (RFC 5280). */
   private static final int URI_NAME = 6;
@@ -31,7 +36,26 @@ public record CertificateInfo(List<String> uris, Instant notBefore, Instant notA
     return new CertificateInfo(uris(certificate), certificate.getNotBefore().toInstant(),
         certificate.getNotAfter().toInstant(), certificate.getSerialNumber().toString(16),
         certificate.getSubjectX500Principal().getName(), certificate.getIssuerX500Principal().getName(),
-        fingerprint(certificate), certificate.getBasicConstraints() >= 0);
+        fingerprint(certificate), certificate.getBasicConstraints() >= 0, subjectKeyId(certificate),
+        authorityKeyId(certificate));
+  }
+
+  /** An info without key identifiers, for tests of what only needs names and times. */
+  public CertificateInfo(List<String> uris, Instant notBefore, Instant notAfter, String serial, String subject,
+      String issuer, String fingerprint, boolean ca) {
+    this(uris, notBefore, notAfter, serial, subject, issuer, fingerprint, ca, "", "");
+  }
+
+  /**
+   * Whether {@code root} signed this certificate, judged by key identifiers (the leaf's authority
+   * key id is the root's subject key id) or, where either is missing, by the issuer's name. It is
+   * how a certificate from a root that no longer signs is found without checking signatures.
+   */
+  public boolean issuedBy(CertificateInfo root) {
+    if (!authorityKeyId.isEmpty() && !root.subjectKeyId().isEmpty()) {
+      return authorityKeyId.equals(root.subjectKeyId());
+    }
+    return issuer.equals(root.subject());
   }
 
   /** The first certificate in {@code pem}. */
@@ -85,6 +109,35 @@ public record CertificateInfo(List<String> uris, Instant notBefore, Instant notA
       throw new IllegalArgumentException("unreadable subjectAltName: " + e.getMessage(), e);
     }
     return uris;
+  }
+
+  private static String subjectKeyId(X509Certificate certificate) {
+    try {
+      byte[] value = certificate.getExtensionValue(Extension.subjectKeyIdentifier.getId());
+      if (value != null) {
+        return HexFormat.of().formatHex(
+            SubjectKeyIdentifier.getInstance(JcaX509ExtensionUtils.parseExtensionValue(value)).getKeyIdentifier());
+      }
+      // What an issuer without the extension would be identified by (RFC 5280, method 1).
+      return HexFormat.of().formatHex(new JcaX509ExtensionUtils()
+          .createSubjectKeyIdentifier(certificate.getPublicKey()).getKeyIdentifier());
+    } catch (IOException | NoSuchAlgorithmException e) {
+      throw new IllegalArgumentException("unreadable subjectKeyIdentifier: " + e.getMessage(), e);
+    }
+  }
+
+  private static String authorityKeyId(X509Certificate certificate) {
+    try {
+      byte[] value = certificate.getExtensionValue(Extension.authorityKeyIdentifier.getId());
+      if (value == null) {
+        return "";
+      }
+      byte[] id = AuthorityKeyIdentifier.getInstance(JcaX509ExtensionUtils.parseExtensionValue(value))
+          .getKeyIdentifier();
+      return id == null ? "" : HexFormat.of().formatHex(id);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("unreadable authorityKeyIdentifier: " + e.getMessage(), e);
+    }
   }
 
   static String fingerprint(X509Certificate certificate) {

@@ -102,6 +102,17 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  void tellsWhichRootIssuedALeaf() {
+    CertificateAuthority ca = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
+    CertificateAuthority other = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
+    CertifiedKey leaf = ca.issue(WEB, KeyAlgorithm.ECDSA_P256, Duration.ofHours(1), NOW);
+
+    assertThat(leaf.info().issuedBy(ca.root().info())).isTrue();
+    assertThat(leaf.info().issuedBy(other.root().info())).isFalse();
+    assertThat(leaf.info().authorityKeyId()).isEqualTo(ca.root().info().subjectKeyId()).isNotEmpty();
+  }
+
+  @Test
   void aBundleKeepsOneCopyOfEachRootSigningRootFirst() {
     CertificateAuthority ca = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
     X509Certificate root = ca.root().certificate();
@@ -123,6 +134,16 @@ class CertificateAuthorityTest {
         .hasValueSatisfying(m -> assertThat(m).contains("not spiffe://other.mesh/ns/shop/sa/web"));
     assertThat(ca.root().info().mismatch(WEB))
         .as("the root's trust-domain URI is not a workload's ID").isPresent();
+  }
+
+  @Test
+  void aCertificateLivingSecondsIsBackdatedByATenthOfItsLifeOnly() {
+    CertificateAuthority ca = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
+
+    CertifiedKey leaf = ca.issue(WEB, KeyAlgorithm.ECDSA_P256, Duration.ofSeconds(10), NOW);
+
+    assertThat(leaf.info().notBefore()).isEqualTo(NOW.minusSeconds(1));
+    assertThat(RenewalSchedule.renewAt(leaf.info())).isAfter(NOW);
   }
 
   @Test
