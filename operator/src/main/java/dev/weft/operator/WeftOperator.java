@@ -212,7 +212,7 @@ public final class WeftOperator implements AutoCloseable {
     }
     try {
       config.certificates().ifPresent(settings -> self.certificates = WorkloadCertificateController.start(client,
-          config.namespaces(), settings, self.ownNamespace(), () -> self.leading, Clock.systemUTC()));
+          config.namespaces(), settings, self.ownNamespace(), () -> self.leading, Clock.systemUTC(), self.metrics));
     } catch (RuntimeException e) {
       self.close();
       throw e;

@@ -23,8 +23,19 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
   /** What is done to one Secret. */
   public enum Kind { ISSUE, UPDATE_BUNDLE, DELETE }
 
-  /** One action, with the reason the operator logs. */
-  public record Action(Kind kind, ServiceAccountRef account, String secret, String reason) {}
+  /** Why, in one word: the label of the operator's certificate metrics. */
+  public enum Cause {
+    NEW, RENEWAL, EXPIRED, ROOT_CHANGED, INVALID, BUNDLE_CHANGED, UNUSED;
+
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** One action, with its cause and the reason the operator logs. */
+  public record Action(Kind kind, ServiceAccountRef account, String secret, Cause cause, String reason) {}
+
+  private record Why(Cause cause, String reason) {}
 
   public CertificatePlan {
     actions = List.copyOf(actions);
@@ -47,7 +58,7 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
         byAccount.put(account.get(), secret);
       } else {
         ServiceAccountRef who = account.orElse(new ServiceAccountRef(secret.namespace(), "?"));
-        actions.add(new Action(Kind.DELETE, who, secret.secret(),
+        actions.add(new Action(Kind.DELETE, who, secret.secret(), Cause.UNUSED,
             "no meshed pod runs as ServiceAccount " + who + " any more"));
       }
     }
@@ -55,14 +66,14 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
     for (ServiceAccountRef account : new TreeSet<>(meshed)) {
       String name = WorkloadSecrets.name(account.name());
       StoredCertificate secret = byAccount.get(account);
-      Optional<String> reissue = reissueReason(secret, new WorkloadIdentity(trustDomain, account.namespace(),
+      Optional<Why> reissue = reissueReason(secret, new WorkloadIdentity(trustDomain, account.namespace(),
           account.name()), root, now);
       if (reissue.isPresent()) {
-        actions.add(new Action(Kind.ISSUE, account, name, reissue.get()));
+        actions.add(new Action(Kind.ISSUE, account, name, reissue.get().cause(), reissue.get().reason()));
         continue;
       }
       if (!secret.bundle().equals(bundle)) {
-        actions.add(new Action(Kind.UPDATE_BUNDLE, account, name, "the trusted roots changed"));
+        actions.add(new Action(Kind.UPDATE_BUNDLE, account, name, Cause.BUNDLE_CHANGED, "the trusted roots changed"));
       }
       Instant renewAt = secret.renewAt().orElseThrow();
       next = next == null || renewAt.isBefore(next) ? renewAt : next;
@@ -71,28 +82,31 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
     return new CertificatePlan(actions, Optional.ofNullable(next));
   }
 
-  private static Optional<String> reissueReason(StoredCertificate secret, WorkloadIdentity identity,
+  private static Optional<Why> reissueReason(StoredCertificate secret, WorkloadIdentity identity,
       CertificateInfo root, Instant now) {
     if (secret == null) {
-      return Optional.of("no certificate yet");
+      return Optional.of(new Why(Cause.NEW, "no certificate yet"));
     }
     if (secret.problem().isPresent() || secret.leaf().isEmpty()) {
-      return Optional.of("the stored certificate cannot be read: " + secret.problem().orElse("no certificate"));
+      return Optional.of(new Why(Cause.INVALID,
+          "the stored certificate cannot be read: " + secret.problem().orElse("no certificate")));
     }
     CertificateInfo leaf = secret.leaf().get();
     Optional<String> mismatch = leaf.mismatch(identity);
     if (mismatch.isPresent()) {
-      return mismatch;
+      return Optional.of(new Why(Cause.INVALID, mismatch.get()));
     }
     if (!leaf.issuedBy(root)) {
-      return Optional.of("it was issued by " + leaf.issuer() + ", not by the signing root " + root.subject());
+      return Optional.of(new Why(Cause.ROOT_CHANGED,
+          "it was issued by " + leaf.issuer() + ", not by the signing root " + root.subject()));
     }
     if (leaf.expiredAt(now)) {
-      return Optional.of("it expired at " + leaf.notAfter());
+      return Optional.of(new Why(Cause.EXPIRED, "it expired at " + leaf.notAfter()));
     }
     Instant renewAt = secret.renewAt().orElseThrow();
     if (!now.isBefore(renewAt)) {
-      return Optional.of("due for renewal since " + renewAt + " (expires " + leaf.notAfter() + ")");
+      return Optional.of(new Why(Cause.RENEWAL,
+          "due for renewal since " + renewAt + " (expires " + leaf.notAfter() + ")"));
     }
     return Optional.empty();
   }

@@ -52,6 +52,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
   private final String caNamespace;
   private final BooleanSupplier leading;
   private final Clock clock;
+  private final CertificateMetrics metrics;
   private final SecureRandom random = new SecureRandom();
   private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
   private final List<SharedIndexInformer<Secret>> secrets = new ArrayList<>();
@@ -75,12 +76,13 @@ public final class WorkloadCertificateController implements AutoCloseable {
   private record Written(Secret secret, Instant at) {}
 
   private WorkloadCertificateController(KubernetesClient client, CertificateSettings settings, String caNamespace,
-      BooleanSupplier leading, Clock clock) {
+      BooleanSupplier leading, Clock clock, CertificateMetrics metrics) {
     this.client = client;
     this.settings = settings;
     this.caNamespace = caNamespace;
     this.leading = leading;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   /**
@@ -89,8 +91,15 @@ public final class WorkloadCertificateController implements AutoCloseable {
    */
   public static WorkloadCertificateController start(KubernetesClient client, Set<String> watched,
       CertificateSettings settings, String caNamespace, BooleanSupplier leading, Clock clock) {
+    return start(client, watched, settings, caNamespace, leading, clock, CertificateMetrics.NONE);
+  }
+
+  /** As above, reporting to {@code metrics}. */
+  public static WorkloadCertificateController start(KubernetesClient client, Set<String> watched,
+      CertificateSettings settings, String caNamespace, BooleanSupplier leading, Clock clock,
+      CertificateMetrics metrics) {
     WorkloadCertificateController controller =
-        new WorkloadCertificateController(client, settings, caNamespace, leading, clock);
+        new WorkloadCertificateController(client, settings, caNamespace, leading, clock, metrics);
     try {
       controller.inform(watched);
     } catch (RuntimeException e) {
@@ -191,6 +200,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
       ca = loadCa(now);
     } catch (CaUnavailable e) {
       report = CertificateSummary.caUnavailable(e.getMessage(), stored, now);
+      metrics.summary(report);
       LOG.warn("workload certificates: {}", e.getMessage());
       return settings.resync();
     }
@@ -209,8 +219,10 @@ public final class WorkloadCertificateController implements AutoCloseable {
             found.put(key, secret);
             Instant renewAt = WorkloadSecrets.read(secret).renewAt().orElseThrow();
             nextRenewal = nextRenewal == null || renewAt.isBefore(nextRenewal) ? renewAt : nextRenewal;
-            LOG.info("certificate issued secret={} spiffeId={} notAfter={} renewAt={} reason=\"{}\"", key,
-                leaf.info().spiffeId().orElse(""), leaf.info().notAfter(), renewAt, action.reason());
+            metrics.applied(action);
+            LOG.info("certificate issued secret={} spiffeId={} notAfter={} renewAt={} cause={} reason=\"{}\"", key,
+                leaf.info().spiffeId().orElse(""), leaf.info().notAfter(), renewAt, action.cause().label(),
+                action.reason());
           }
         }
         case UPDATE_BUNDLE -> {
@@ -218,6 +230,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
               .addToData(WorkloadSecrets.BUNDLE, CaSecrets.base64(ca.bundle().pem())).build();
           if (write(secret, true, now)) {
             found.put(key, secret);
+            metrics.applied(action);
             LOG.info("trust bundle updated secret={} roots={}", key, ca.bundle().roots().size());
           }
         }
@@ -225,11 +238,13 @@ public final class WorkloadCertificateController implements AutoCloseable {
           client.secrets().inNamespace(action.account().namespace()).withName(action.secret()).delete();
           written.put(key, new Written(null, now));
           found.remove(key);
+          metrics.applied(action);
           LOG.info("certificate deleted secret={} reason=\"{}\"", key, action.reason());
         }
       }
     }
     report = CertificateSummary.of(found.values().stream().map(this::parse).toList(), ca, now);
+    metrics.summary(report);
     Duration next = settings.resync();
     if (nextRenewal != null) {
       Duration untilRenewal = Duration.between(clock.instant(), nextRenewal);

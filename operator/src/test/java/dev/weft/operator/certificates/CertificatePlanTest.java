@@ -70,6 +70,7 @@ class CertificatePlanTest {
     assertThat(plan(Set.of(WEB), List.of(web), due.minusSeconds(1)).actions()).isEmpty();
     assertThat(plan(Set.of(WEB), List.of(web), due).actions()).singleElement().satisfies(action -> {
       assertThat(action.kind()).isEqualTo(Kind.ISSUE);
+      assertThat(action.cause()).isEqualTo(CertificatePlan.Cause.RENEWAL);
       assertThat(action.reason()).startsWith("due for renewal since " + due);
     });
   }
@@ -79,7 +80,10 @@ class CertificatePlanTest {
     StoredCertificate web = stored(CA, WEB, BUNDLE, NOW.minus(Duration.ofHours(25)));
 
     assertThat(plan(Set.of(WEB), List.of(web), NOW).actions()).singleElement()
-        .satisfies(action -> assertThat(action.reason()).startsWith("it expired at"));
+        .satisfies(action -> {
+          assertThat(action.reason()).startsWith("it expired at");
+          assertThat(action.cause()).isEqualTo(CertificatePlan.Cause.EXPIRED);
+        });
   }
 
   @Test
@@ -90,6 +94,7 @@ class CertificatePlanTest {
     assertThat(plan(Set.of(WEB), List.of(web), NOW).actions()).singleElement().satisfies(action -> {
       assertThat(action.kind()).isEqualTo(Kind.ISSUE);
       assertThat(action.reason()).contains("not by the signing root");
+      assertThat(action.cause().label()).isEqualTo("root_changed");
     });
   }
 
