@@ -407,6 +407,7 @@ class HelmChartTest {
     // may read no Secret at all, least of all the CA's.
     String ca = release.prefix() + "-ca";
     assertCanNamed(kubectl, ns, release.operator(), "get", "secrets", ca, ns, true);
+    assertCanNamed(kubectl, ns, release.operator(), "update", "secrets", ca, ns, true);
     assertCan(kubectl, ns, release.operator(), "create", "secrets", "shop", true);
     assertCan(kubectl, ns, release.operator(), "delete", "secrets", "shop", true);
     assertCan(kubectl, ns, release.operator(), "patch", "secrets", "shop", false);

@@ -80,6 +80,7 @@ class ConfigTest {
       assertThat(c.identity().rootLifetime()).isEqualTo(Duration.ofDays(365));
       assertThat(c.identity().certificateLifetime()).isEqualTo(Duration.ofHours(24));
       assertThat(c.identity().keyAlgorithm()).isEqualTo(dev.weft.operator.identity.KeyAlgorithm.ECDSA_P256);
+      assertThat(c.rootOverlap()).isEqualTo(Duration.ofHours(1));
     });
   }
 
@@ -87,7 +88,8 @@ class ConfigTest {
   void readsTheCertificateSettingsTheChartSets() {
     WeftOperator.Config config = WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op",
         "WEFT_TRUST_DOMAIN", "mesh.example", "WEFT_ROOT_LIFETIME", "720h", "WEFT_CERT_LIFETIME", "1h",
-        "WEFT_KEY_ALGORITHM", "rsa-2048", "WEFT_CA_SECRET", "my-root", "WEFT_CA_CREATE", "false"));
+        "WEFT_KEY_ALGORITHM", "rsa-2048", "WEFT_CA_SECRET", "my-root", "WEFT_CA_CREATE", "false",
+        "WEFT_ROOT_OVERLAP", "10m"));
 
     assertThat(config.certificates()).hasValueSatisfying(c -> {
       assertThat(c.caSecret()).isEqualTo("my-root");
@@ -96,6 +98,7 @@ class ConfigTest {
       assertThat(c.identity().rootLifetime()).isEqualTo(Duration.ofDays(30));
       assertThat(c.identity().certificateLifetime()).isEqualTo(Duration.ofHours(1));
       assertThat(c.identity().keyAlgorithm()).isEqualTo(dev.weft.operator.identity.KeyAlgorithm.RSA_2048);
+      assertThat(c.rootOverlap()).isEqualTo(Duration.ofMinutes(10));
     });
     assertThat(WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op", "WEFT_CERTIFICATES", "false"))
         .certificates()).isEmpty();

@@ -197,7 +197,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
     List<StoredCertificate> stored = found.values().stream().map(this::parse).toList();
     MeshCa ca;
     try {
-      ca = loadCa(now);
+      ca = loadCa(now, stored);
     } catch (CaUnavailable e) {
       report = CertificateSummary.caUnavailable(e.getMessage(), stored, now);
       metrics.summary(report);
@@ -351,7 +351,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
     }
   }
 
-  private MeshCa loadCa(Instant now) throws CaUnavailable {
+  private MeshCa loadCa(Instant now, List<StoredCertificate> stored) throws CaUnavailable {
     String where = caNamespace + "/" + settings.caSecret();
     Secret secret = client.secrets().inNamespace(caNamespace).withName(settings.caSecret()).get();
     if (secret == null) {
@@ -375,6 +375,9 @@ public final class WorkloadCertificateController implements AutoCloseable {
     }
     try {
       MeshCa ca = CaSecrets.read(secret, random);
+      if (settings.createCa()) {
+        ca = rotate(secret, ca, stored, now);
+      }
       if (ca.root().expiredAt(now)) {
         throw new CaUnavailable("the mesh root in " + where + " expired at " + ca.root().notAfter()
             + "; rotate it (docs/security.md)");
@@ -383,6 +386,25 @@ public final class WorkloadCertificateController implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new CaUnavailable(e.getMessage());
     }
+  }
+
+  /**
+   * One step of the self-signed root's rotation when one is due ({@link RootRotation}); the CA
+   * Secret is replaced by its new content (a conflict with a concurrent edit is retried next pass).
+   * Returns the CA to issue with.
+   */
+  private MeshCa rotate(Secret secret, MeshCa ca, List<StoredCertificate> stored, Instant now) {
+    boolean fromOtherRoots = stored.stream().anyMatch(s -> s.leaf().map(l -> !l.issuedBy(ca.root())).orElse(false));
+    Optional<RootRotation.Step> step = RootRotation.next(secret, ca, fromOtherRoots, settings.identity(),
+        settings.rootOverlap(), now, random);
+    if (step.isEmpty()) {
+      return ca;
+    }
+    Secret updated = client.secrets().inNamespace(caNamespace).resource(step.get().secret()).update();
+    LOG.info("root rotation secret={}/{} phase={}: {}", caNamespace, settings.caSecret(),
+        Optional.ofNullable(updated.getMetadata().getAnnotations()).map(a -> a.get(RootRotation.PHASE))
+            .orElse("done"), step.get().description());
+    return CaSecrets.read(updated, random);
   }
 
   @Override

@@ -67,10 +67,11 @@ public final class CertificateAuthority {
         .addRDN(BCStyle.CN, "weft root " + settings.trustDomain() + " " + now.getEpochSecond())
         .build();
     Instant notAfter = now.plus(settings.rootLifetime());
+    Duration backdate = backdate(settings.rootLifetime());
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(random),
-          Date.from(now.minus(BACKDATE)), Date.from(notAfter), name, keys.getPublic())
+          Date.from(now.minus(backdate)), Date.from(notAfter), name, keys.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
           .addExtension(Extension.keyUsage, true,
               new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature))
@@ -115,7 +116,7 @@ public final class CertificateAuthority {
         .addRDN(BCStyle.O, "weft")
         .addRDN(BCStyle.CN, identity.serviceAccount() + "." + identity.namespace())
         .build();
-    Duration backdate = lifetime.dividedBy(10).compareTo(BACKDATE) < 0 ? lifetime.dividedBy(10) : BACKDATE;
+    Duration backdate = backdate(lifetime);
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(root.certificate(), serial(random),
@@ -146,6 +147,10 @@ public final class CertificateAuthority {
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }
+  }
+
+  private static Duration backdate(Duration lifetime) {
+    return lifetime.dividedBy(10).compareTo(BACKDATE) < 0 ? lifetime.dividedBy(10) : BACKDATE;
   }
 
   /** A positive 127-bit serial: unique without coordination between replicas. */
