@@ -44,6 +44,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
   /** Changes that arrive together (a Deployment's pods) are handled in one pass. */
   private static final Duration COALESCE = Duration.ofMillis(200);
   private static final Duration RETRY = Duration.ofSeconds(5);
+  private static final Duration STANDBY_CHECK = Duration.ofSeconds(2);
   /** How long a write of ours is trusted over an informer that has not seen it yet. */
   private static final Duration OVERLAY = Duration.ofSeconds(30);
 
@@ -190,7 +191,8 @@ public final class WorkloadCertificateController implements AutoCloseable {
   private Duration passOnce() {
     if (!leading.getAsBoolean()) {
       report = null;
-      return settings.resync();
+      // A standby looks again soon, so that a new leader's first pass does not wait for a resync.
+      return STANDBY_CHECK;
     }
     Instant now = clock.instant();
     Map<String, Secret> found = currentSecrets(now);
@@ -207,50 +209,71 @@ public final class WorkloadCertificateController implements AutoCloseable {
     CertificatePlan plan = CertificatePlan.plan(meshedAccounts(), stored, ca.root(), ca.bundle().fingerprints(),
         settings.identity().trustDomain(), now);
     Instant nextRenewal = plan.nextRenewal().orElse(null);
+    int failed = 0;
     for (CertificatePlan.Action action : plan.actions()) {
       String key = action.account().namespace() + "/" + action.secret();
-      switch (action.kind()) {
-        case ISSUE -> {
-          CertifiedKey leaf = ca.authority().issue(
-              settings.identity().identity(action.account().namespace(), action.account().name()),
-              settings.identity().keyAlgorithm(), settings.identity().certificateLifetime(), now);
-          Secret secret = WorkloadSecrets.build(action.account(), leaf, ca.bundle());
-          if (write(secret, found.containsKey(key), now)) {
-            found.put(key, secret);
-            Instant renewAt = WorkloadSecrets.read(secret).renewAt().orElseThrow();
-            nextRenewal = nextRenewal == null || renewAt.isBefore(nextRenewal) ? renewAt : nextRenewal;
-            metrics.applied(action);
-            LOG.info("certificate issued secret={} spiffeId={} notAfter={} renewAt={} cause={} reason=\"{}\"", key,
-                leaf.info().spiffeId().orElse(""), leaf.info().notAfter(), renewAt, action.cause().label(),
-                action.reason());
-          }
+      try {
+        Instant renewAt = apply(action, ca, found, now);
+        if (renewAt != null) {
+          nextRenewal = nextRenewal == null || renewAt.isBefore(nextRenewal) ? renewAt : nextRenewal;
         }
-        case UPDATE_BUNDLE -> {
-          Secret secret = new SecretBuilder(found.get(key)).editMetadata().withResourceVersion(null).endMetadata()
-              .addToData(WorkloadSecrets.BUNDLE, CaSecrets.base64(ca.bundle().pem())).build();
-          if (write(secret, true, now)) {
-            found.put(key, secret);
-            metrics.applied(action);
-            LOG.info("trust bundle updated secret={} roots={}", key, ca.bundle().roots().size());
-          }
-        }
-        case DELETE -> {
-          client.secrets().inNamespace(action.account().namespace()).withName(action.secret()).delete();
-          written.put(key, new Written(null, now));
-          found.remove(key);
-          metrics.applied(action);
-          LOG.info("certificate deleted secret={} reason=\"{}\"", key, action.reason());
-        }
+      } catch (KubernetesClientException e) {
+        // One namespace refusing (RBAC, quota, a namespace being deleted) must not hold the others back.
+        failed++;
+        LOG.warn("workload certificates: {} {} failed ({}); retrying in {}s", action.kind(), key, e.getMessage(),
+            RETRY.toSeconds());
       }
     }
     report = CertificateSummary.of(found.values().stream().map(this::parse).toList(), ca, now);
     metrics.summary(report);
-    Duration next = settings.resync();
+    Duration next = failed > 0 ? RETRY : settings.resync();
     if (nextRenewal != null) {
       Duration untilRenewal = Duration.between(clock.instant(), nextRenewal);
       next = untilRenewal.compareTo(next) < 0 ? untilRenewal : next;
     }
     return next.isNegative() ? Duration.ZERO : next;
+  }
+
+  /** Applies one action; returns the renewal time of a certificate it issued, else null. */
+  private Instant apply(CertificatePlan.Action action, MeshCa ca, Map<String, Secret> found, Instant now) {
+    String key = action.account().namespace() + "/" + action.secret();
+    switch (action.kind()) {
+      case ISSUE -> {
+        CertifiedKey leaf = ca.authority().issue(
+            settings.identity().identity(action.account().namespace(), action.account().name()),
+            settings.identity().keyAlgorithm(), settings.identity().certificateLifetime(), now);
+        Secret secret = WorkloadSecrets.build(action.account(), leaf, ca.bundle());
+        if (!write(secret, found.containsKey(key), now)) {
+          return null;
+        }
+        found.put(key, secret);
+        Instant renewAt = WorkloadSecrets.read(secret).renewAt().orElseThrow();
+        metrics.applied(action);
+        LOG.info("certificate issued secret={} spiffeId={} notAfter={} renewAt={} cause={} reason=\"{}\"", key,
+            leaf.info().spiffeId().orElse(""), leaf.info().notAfter(), renewAt, action.cause().label(),
+            action.reason());
+        return renewAt;
+      }
+      case UPDATE_BUNDLE -> {
+        Secret secret = new SecretBuilder(found.get(key)).editMetadata().withResourceVersion(null).endMetadata()
+            .addToData(WorkloadSecrets.BUNDLE, CaSecrets.base64(ca.bundle().pem())).build();
+        if (write(secret, true, now)) {
+          found.put(key, secret);
+          metrics.applied(action);
+          LOG.info("trust bundle updated secret={} roots={}", key, ca.bundle().roots().size());
+        }
+        return null;
+      }
+      case DELETE -> {
+        client.secrets().inNamespace(action.account().namespace()).withName(action.secret()).delete();
+        written.put(key, new Written(null, now));
+        found.remove(key);
+        metrics.applied(action);
+        LOG.info("certificate deleted secret={} reason=\"{}\"", key, action.reason());
+        return null;
+      }
+      default -> throw new IllegalStateException("unknown action " + action.kind());
+    }
   }
 
   /**

@@ -31,6 +31,7 @@ class WorkloadCertificateControllerTest {
   static final String OPERATOR_NS = "weft-system";
 
   KubernetesClient client;
+  io.fabric8.kubernetes.client.server.mock.KubernetesMockServer server;
   WorkloadCertificateController controller;
   final AtomicBoolean leading = new AtomicBoolean(true);
 
@@ -253,5 +254,22 @@ class WorkloadCertificateControllerTest {
     assertThat(untrusted).as("moments when the workload's leaf did not verify against its own bundle").isEmpty();
     assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not before the root was due")
         .isGreaterThan(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void aNamespaceThatRefusesTheSecretDoesNotHoldTheOthersBack() {
+    server.expect().post().withPath("/api/v1/namespaces/locked/secrets")
+        .andReturn(403, new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(403)
+            .withMessage("secrets is forbidden: exceeded quota").build())
+        .always();
+    namespace("locked", Map.of("weft.dev/inject", "enabled"));
+    namespace("shop", Map.of("weft.dev/inject", "enabled"));
+    pod("locked", "batch-1", "batch");
+    pod("shop", "web-1", "web");
+
+    start(CertificateSettings.defaults());
+
+    awaitSecret("shop", "weft-identity-web");
+    assertThat(client.secrets().inNamespace("locked").list().getItems()).isEmpty();
   }
 }
