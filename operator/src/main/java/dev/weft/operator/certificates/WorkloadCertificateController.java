@@ -16,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +68,8 @@ public final class WorkloadCertificateController implements AutoCloseable {
   private final Map<String, Written> written = new HashMap<>();
   private ScheduledFuture<?> scheduled;
   private Instant scheduledAt;
+  private boolean running;
+  private boolean rerun;
   private volatile CertificateSummary report;
   private volatile boolean closed;
 
@@ -152,9 +153,14 @@ public final class WorkloadCertificateController implements AutoCloseable {
     return Optional.ofNullable(report);
   }
 
-  /** Runs a pass after {@code delay}, unless one is already due sooner. */
+  /** Runs a pass after {@code delay}, unless one is already due sooner; during a pass, once it ends. */
   private synchronized void requestPass(Duration delay) {
     if (closed) {
+      return;
+    }
+    if (running) {
+      // What the running pass read may predate this change: look again right after it.
+      rerun = true;
       return;
     }
     Instant at = clock.instant().plus(delay);
@@ -169,6 +175,11 @@ public final class WorkloadCertificateController implements AutoCloseable {
   }
 
   private void pass() {
+    synchronized (this) {
+      running = true;
+      rerun = false;
+      scheduled = null;
+    }
     Duration next = settings.resync();
     try {
       next = passOnce();
@@ -180,10 +191,12 @@ public final class WorkloadCertificateController implements AutoCloseable {
       LOG.error("workload certificates: pass failed; retrying in {}s", RETRY.toSeconds(), e);
       next = RETRY;
     } finally {
+      boolean again;
       synchronized (this) {
-        scheduled = null;
+        running = false;
+        again = rerun;
       }
-      requestPass(next);
+      requestPass(again && COALESCE.compareTo(next) < 0 ? COALESCE : next);
     }
   }
 
