@@ -106,3 +106,8 @@ imagePullSecrets:
 {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* The CA Secret in the release namespace: the user's own, else "<prefix>-ca", created by the operator. */}}
+{{- define "weft.caSecret" -}}
+{{- default (printf "%s-ca" (include "weft.fullname" .)) .Values.identity.ca.existingSecret -}}
+{{- end -}}

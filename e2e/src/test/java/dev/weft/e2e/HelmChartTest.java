@@ -1,6 +1,7 @@
 package dev.weft.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
@@ -35,6 +36,7 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -401,6 +403,29 @@ class HelmChartTest {
     assertCan(kubectl, ns, release.xds(), "update", "configmaps", ns, false);
     assertCan(kubectl, ns, release.xds(), "patch", "configmaps", "shop", false);
     assertCan(kubectl, ns, release.xds(), "patch", "trafficsplits.weft.dev/status", "shop", false);
+    // Identity: the operator keeps the CA Secret and the workload certificate Secrets; the xds-server
+    // may read no Secret at all, least of all the CA's.
+    String ca = release.prefix() + "-ca";
+    assertCanNamed(kubectl, ns, release.operator(), "get", "secrets", ca, ns, true);
+    assertCanNamed(kubectl, ns, release.operator(), "update", "secrets", ca, ns, true);
+    assertCan(kubectl, ns, release.operator(), "create", "secrets", "shop", true);
+    assertCan(kubectl, ns, release.operator(), "delete", "secrets", "shop", true);
+    assertCan(kubectl, ns, release.operator(), "patch", "secrets", "shop", false);
+    assertCan(kubectl, ns, release.operator(), "list", "pods", "shop", true);
+    assertCan(kubectl, ns, release.operator(), "create", "pods", "shop", false);
+    assertCan(kubectl, ns, release.operator(), "list", "namespaces", "", true);
+    assertCan(kubectl, ns, release.operator(), "update", "namespaces", "", false);
+    assertCanNamed(kubectl, ns, release.xds(), "get", "secrets", ca, ns, false);
+    assertCan(kubectl, ns, release.xds(), "list", "secrets", ns, false);
+    assertCan(kubectl, ns, release.xds(), "get", "secrets", "shop", false);
+  }
+
+  /** Like {@link #assertCan} for one named object ({@code kubectl auth can-i VERB TYPE/NAME}). */
+  private static void assertCanNamed(Kubectl kubectl, String saNamespace, String sa, String verb, String resource,
+      String name, String namespace, boolean expected) {
+    CommandResult result = kubectl.run("auth", "can-i", verb, resource + "/" + name, "-n", namespace,
+        "--as=system:serviceaccount:" + saNamespace + ":" + sa);
+    assertThat(result.stdout().strip()).as(result.toString()).isEqualTo(expected ? "yes" : "no");
   }
 
   /**
@@ -489,9 +514,38 @@ class HelmChartTest {
             var now = admin.resources(Lease.class).inNamespace(ns).withName(lease).get().getSpec();
             return operatorPod.equals(now.getHolderIdentity()) && !firstRenewal.equals(now.getRenewTime());
           });
-      System.out.println("as the chart's ServiceAccounts of " + release.name() + ": " + accepted);
+      // Identity under the chart's RBAC: a meshed pod's ServiceAccount gets its certificate Secret, the
+      // operator created the CA Secret, and the xds-server's ServiceAccount cannot read that Secret.
+      kubectl.run("label", "namespace", appNs, "weft.dev/inject=enabled", "--overwrite").requireSuccess();
+      kubectl.apply("""
+          apiVersion: v1
+          kind: Pod
+          metadata:
+            name: web-1
+            namespace: %s
+          spec:
+            serviceAccountName: web
+            containers:
+            - name: app
+              image: registry.invalid/app:1
+          """.formatted(appNs)).requireSuccess();
+      String caSecret = release.prefix() + "-ca";
+      await("the operator, as " + release.operator() + ", issues web's certificate in " + appNs)
+          .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> admin.secrets().inNamespace(appNs).withName("weft-identity-web").get() != null);
+      assertThat(admin.secrets().inNamespace(ns).withName(caSecret).get()).as("CA Secret " + caSecret).isNotNull();
+      assertThatThrownBy(() -> xdsClient.secrets().inNamespace(ns).withName(caSecret).get())
+          .as("the xds-server reads the CA Secret")
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+      assertThatThrownBy(() -> xdsClient.secrets().inNamespace(appNs).withName("weft-identity-web").get())
+          .as("the xds-server reads a workload's key")
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+      System.out.println("as the chart's ServiceAccounts of " + release.name() + ": " + accepted
+          + "; weft-identity-web issued in " + appNs + "; " + release.xds() + " refused the CA Secret " + ns + "/"
+          + caSecret);
     } finally {
       admin.resources(Lease.class).inNamespace(ns).withName(lease).delete();
+      admin.pods().inNamespace(appNs).withName("web-1").delete();
     }
   }
 

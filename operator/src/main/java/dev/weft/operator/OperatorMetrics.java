@@ -1,5 +1,8 @@
 package dev.weft.operator;
 
+import dev.weft.operator.certificates.CertificateMetrics;
+import dev.weft.operator.certificates.CertificatePlan;
+import dev.weft.operator.certificates.CertificateSummary;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.micrometer.core.instrument.Counter;
@@ -17,21 +20,62 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       outcome success or failure;</li>
  *   <li>{@code weft_operator_reconcile_errors_total{kind}}: reconciliations that threw (JOSDK retries them);</li>
  *   <li>{@code weft_operator_validation_failures_total{kind, condition, reason}}: conditions that turned False;</li>
- *   <li>{@code weft_operator_leader}: 1 while this instance holds the Lease (or runs without leader election).</li>
+ *   <li>{@code weft_operator_leader}: 1 while this instance holds the Lease (or runs without leader election);</li>
+ *   <li>{@code weft_operator_certificate_actions_total{action, cause}}: workload certificates issued
+ *       (cause new, renewal, expired, root_changed, invalid), bundles rewritten, Secrets deleted;</li>
+ *   <li>{@code weft_operator_certificates{state}}: certificates found by the last pass, issued and expiring
+ *       (an alert on expiring &gt; 0 catches renewals that stopped);</li>
+ *   <li>{@code weft_operator_ca_root_expiry_seconds}: seconds until the mesh root expires (rotate before 0),
+ *       -1 while the CA is unusable.</li>
  * </ul>
  * JOSDK's own Micrometer integration lives in a separate artifact with per-resource labels; this
  * is the small part of it the operator needs.
  */
-public final class OperatorMetrics implements Metrics {
+public final class OperatorMetrics implements Metrics, CertificateMetrics {
 
   private final MeterRegistry registry;
+  private final java.time.Clock clock;
   private final AtomicInteger leader = new AtomicInteger();
+  private final AtomicInteger certificatesIssued = new AtomicInteger();
+  private final AtomicInteger certificatesExpiring = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicReference<java.time.Instant> rootExpiry =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   public OperatorMetrics(MeterRegistry registry) {
+    this(registry, java.time.Clock.systemUTC());
+  }
+
+  OperatorMetrics(MeterRegistry registry, java.time.Clock clock) {
     this.registry = registry;
+    this.clock = clock;
     Gauge.builder("weft.operator.leader", leader, AtomicInteger::get)
         .description("1 while this instance is the leader and reconciles, else 0")
         .register(registry);
+    Gauge.builder("weft.operator.certificates", certificatesIssued, AtomicInteger::get)
+        .description("Workload certificates found by the last pass").tag("state", "issued").register(registry);
+    Gauge.builder("weft.operator.certificates", certificatesExpiring, AtomicInteger::get)
+        .description("Workload certificates found by the last pass").tag("state", "expiring").register(registry);
+    Gauge.builder("weft.operator.ca.root.expiry", rootExpiry, r -> r.get() == null ? -1
+            : java.time.Duration.between(clock.instant(), r.get()).toSeconds())
+        .description("Seconds until the mesh root CA expires; -1 while the CA is unusable")
+        .baseUnit("seconds").register(registry);
+  }
+
+  @Override
+  public void applied(CertificatePlan.Action action) {
+    Counter.builder("weft.operator.certificate.actions")
+        .description("Workload certificates issued, trust bundles rewritten and certificate Secrets deleted")
+        .tag("action", action.kind().name().toLowerCase(java.util.Locale.ROOT))
+        .tag("cause", action.cause().label())
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void summary(CertificateSummary summary) {
+    certificatesIssued.set(summary.issued());
+    certificatesExpiring.set(summary.expiring().size());
+    rootExpiry.set(summary.caProblem().isPresent() ? null : summary.caExpiry().orElse(null));
   }
 
   @Override

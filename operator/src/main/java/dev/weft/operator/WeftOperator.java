@@ -1,9 +1,12 @@
 package dev.weft.operator;
 
+import dev.weft.operator.certificates.CertificateSettings;
+import dev.weft.operator.certificates.WorkloadCertificateController;
 import dev.weft.operator.reconcile.AccessPolicyReconciler;
 import dev.weft.operator.reconcile.EventRecorder;
 import dev.weft.operator.reconcile.TrafficSplitReconciler;
 import dev.weft.operator.reconcile.VirtualServiceReconciler;
+import dev.weft.operator.sync.MeshStatusAggregator;
 import dev.weft.operator.sync.MeshStatusKeeper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -38,8 +41,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator process: java-operator-sdk reconcilers that validate TrafficSplits, VirtualServices
- * and AccessPolicies and write their status (Programmed from the xds-server's sync reports), and the
- * keeper of MeshStatus; leader-elected through a Lease so that one instance
+ * and AccessPolicies and write their status (Programmed from the xds-server's sync reports), the
+ * mesh CA and the workload certificates, and the keeper of MeshStatus; leader-elected through a Lease so that one instance
  * reconciles while the others stand by with warm caches, and an HTTP endpoint for probes and metrics.
  */
 public final class WeftOperator implements AutoCloseable {
@@ -82,16 +85,25 @@ public final class WeftOperator implements AutoCloseable {
    * What to watch and where to serve. An empty {@code namespaces} means every namespace; without
    * {@code leaderElection} this instance reconciles on its own (a laptop, a demo).
    * {@code xdsNamespaces} are where the xds-server replicas keep their sync reports; empty means
-   * the operator's own namespace (the Lease's, else the client's).
+   * the operator's own namespace (the Lease's, else the client's). {@code certificates} runs the
+   * mesh CA and the workload certificates (its CA Secret is in the operator's own namespace); empty
+   * turns them off.
    */
   public record Config(Set<String> namespaces, InetSocketAddress httpAddress, Optional<LeaderElection> leaderElection,
-      Set<String> xdsNamespaces) {
+      Set<String> xdsNamespaces, Optional<CertificateSettings> certificates) {
 
     public Config {
       namespaces = Set.copyOf(namespaces);
       Objects.requireNonNull(httpAddress, "httpAddress");
       Objects.requireNonNull(leaderElection, "leaderElection");
       xdsNamespaces = Set.copyOf(xdsNamespaces);
+      Objects.requireNonNull(certificates, "certificates");
+    }
+
+    /** Certificates with the defaults (a self-signed root in the Secret weft-ca). */
+    public Config(Set<String> namespaces, InetSocketAddress httpAddress, Optional<LeaderElection> leaderElection,
+        Set<String> xdsNamespaces) {
+      this(namespaces, httpAddress, leaderElection, xdsNamespaces, Optional.of(CertificateSettings.defaults()));
     }
 
     /** Sync reports read from the operator's own namespace. */
@@ -100,7 +112,11 @@ public final class WeftOperator implements AutoCloseable {
     }
 
     public Config withXdsNamespaces(Set<String> newXdsNamespaces) {
-      return new Config(namespaces, httpAddress, leaderElection, newXdsNamespaces);
+      return new Config(namespaces, httpAddress, leaderElection, newXdsNamespaces, certificates);
+    }
+
+    public Config withCertificates(Optional<CertificateSettings> newCertificates) {
+      return new Config(namespaces, httpAddress, leaderElection, xdsNamespaces, newCertificates);
     }
 
     /**
@@ -111,7 +127,8 @@ public final class WeftOperator implements AutoCloseable {
      * the chart names it after the release), {@code WEFT_POD_NAMESPACE} (the Lease's namespace; unset:
      * the client's namespace), {@code WEFT_POD_NAME} (the identity; unset: HOSTNAME, then the host name) and
      * {@code WEFT_XDS_NAMESPACE} (comma-separated namespaces of the xds-server's sync reports;
-     * unset: WEFT_POD_NAMESPACE, then the client's namespace).
+     * unset: WEFT_POD_NAMESPACE, then the client's namespace), and the certificate settings
+     * ({@link CertificateSettings#fromEnvironment}).
      */
     public static Config fromEnvironment(Map<String, String> env) {
       Set<String> namespaces = list(env.getOrDefault("WEFT_WATCH_NAMESPACES", ""));
@@ -131,7 +148,7 @@ public final class WeftOperator implements AutoCloseable {
         election = Optional.of(LeaderElection.of(leaseName.isEmpty() ? LeaderElection.DEFAULT_LEASE_NAME : leaseName,
             env.get("WEFT_POD_NAMESPACE"), identity(env)));
       }
-      return new Config(namespaces, address, election, xdsNamespaces);
+      return new Config(namespaces, address, election, xdsNamespaces, CertificateSettings.fromEnvironment(env));
     }
 
     private static Set<String> list(String commaSeparated) {
@@ -161,6 +178,7 @@ public final class WeftOperator implements AutoCloseable {
   private volatile Operator operator;
   private volatile OperatorEndpoint endpoint;
   private volatile MeshStatusKeeper meshStatus;
+  private volatile WorkloadCertificateController certificates;
   private volatile boolean leading;
   private volatile boolean started;
   private volatile boolean closing;
@@ -192,7 +210,16 @@ public final class WeftOperator implements AutoCloseable {
       self.leading = true;
       self.metrics.leader(true);
     }
-    self.meshStatus = MeshStatusKeeper.start(client, self.xdsNamespaces(), () -> self.leading, Clock.systemUTC());
+    try {
+      config.certificates().ifPresent(settings -> self.certificates = WorkloadCertificateController.start(client,
+          config.namespaces(), settings, self.ownNamespace(), () -> self.leading, Clock.systemUTC(), self.metrics));
+    } catch (RuntimeException e) {
+      self.close();
+      throw e;
+    }
+    self.meshStatus = MeshStatusKeeper.start(client, self.xdsNamespaces(), () -> self.leading, Clock.systemUTC(),
+        () -> MeshStatusAggregator.Certificates.of(config.certificates().isPresent(),
+            self.certificates == null ? Optional.empty() : self.certificates.report()));
     LOG.info("operator started namespaces={} leaderElection={} httpPort={}",
         config.namespaces().isEmpty() ? "all" : config.namespaces(),
         config.leaderElection().map(l -> l.leaseNamespace() + "/" + l.leaseName() + " as " + l.identity())
@@ -223,9 +250,14 @@ public final class WeftOperator implements AutoCloseable {
     if (!config.xdsNamespaces().isEmpty()) {
       return config.xdsNamespaces();
     }
+    return Set.of(ownNamespace());
+  }
+
+  /** The operator's own namespace (its Lease's, else the client's, else default): where the CA Secret is. */
+  private String ownNamespace() {
     String own = config.leaderElection().map(LeaderElection::leaseNamespace).orElse(null);
     own = own != null ? own : client.getNamespace();
-    return Set.of(own != null ? own : "default");
+    return own != null ? own : "default";
   }
 
   private <P extends HasMetadata> void watch(ControllerConfigurationOverrider<P> overrider, String name) {
@@ -318,6 +350,9 @@ public final class WeftOperator implements AutoCloseable {
     leading = false;
     if (meshStatus != null) {
       meshStatus.close();
+    }
+    if (certificates != null) {
+      certificates.close();
     }
     try {
       if (operator != null) {

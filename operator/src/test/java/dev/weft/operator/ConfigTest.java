@@ -68,4 +68,49 @@ class ConfigTest {
     assertThatThrownBy(() -> WeftOperator.Config.fromEnvironment(Map.of("WEFT_OPERATOR_HTTP_PORT", "http")))
         .hasMessage("WEFT_OPERATOR_HTTP_PORT must be a port number, not 'http'");
   }
+
+  @Test
+  void issuesCertificatesByDefaultWithASelfSignedRootInWeftCa() {
+    WeftOperator.Config config = WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op"));
+
+    assertThat(config.certificates()).hasValueSatisfying(c -> {
+      assertThat(c.caSecret()).isEqualTo("weft-ca");
+      assertThat(c.createCa()).isTrue();
+      assertThat(c.identity().trustDomain()).isEqualTo("cluster.local");
+      assertThat(c.identity().rootLifetime()).isEqualTo(Duration.ofDays(365));
+      assertThat(c.identity().certificateLifetime()).isEqualTo(Duration.ofHours(24));
+      assertThat(c.identity().keyAlgorithm()).isEqualTo(dev.weft.operator.identity.KeyAlgorithm.ECDSA_P256);
+      assertThat(c.rootOverlap()).isEqualTo(Duration.ofHours(1));
+    });
+  }
+
+  @Test
+  void readsTheCertificateSettingsTheChartSets() {
+    WeftOperator.Config config = WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op",
+        "WEFT_TRUST_DOMAIN", "mesh.example", "WEFT_ROOT_LIFETIME", "720h", "WEFT_CERT_LIFETIME", "1h",
+        "WEFT_KEY_ALGORITHM", "rsa-2048", "WEFT_CA_SECRET", "my-root", "WEFT_CA_CREATE", "false",
+        "WEFT_ROOT_OVERLAP", "10m"));
+
+    assertThat(config.certificates()).hasValueSatisfying(c -> {
+      assertThat(c.caSecret()).isEqualTo("my-root");
+      assertThat(c.createCa()).isFalse();
+      assertThat(c.identity().trustDomain()).isEqualTo("mesh.example");
+      assertThat(c.identity().rootLifetime()).isEqualTo(Duration.ofDays(30));
+      assertThat(c.identity().certificateLifetime()).isEqualTo(Duration.ofHours(1));
+      assertThat(c.identity().keyAlgorithm()).isEqualTo(dev.weft.operator.identity.KeyAlgorithm.RSA_2048);
+      assertThat(c.rootOverlap()).isEqualTo(Duration.ofMinutes(10));
+    });
+    assertThat(WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op", "WEFT_CERTIFICATES", "false"))
+        .certificates()).isEmpty();
+  }
+
+  @Test
+  void badCertificateSettingsNameTheVariable() {
+    assertThatThrownBy(() -> WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op",
+        "WEFT_CERT_LIFETIME", "one day"))).hasMessageStartingWith("WEFT_CERT_LIFETIME: 'one day' is not a duration");
+    assertThatThrownBy(() -> WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op",
+        "WEFT_CERT_LIFETIME", "9000h"))).hasMessageContaining("must be shorter than the root's");
+    assertThatThrownBy(() -> WeftOperator.Config.fromEnvironment(Map.of("HOSTNAME", "op",
+        "WEFT_TRUST_DOMAIN", "My Mesh"))).hasMessageContaining("trust domain 'My Mesh' is not valid");
+  }
 }

@@ -12,12 +12,12 @@ import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
  * The mesh's own report on itself, kept by the operator: are the proxies on the newest config,
- * which rejected config and why (and, once the mesh issues them, which certificates expire soon).
+ * which rejected config and why, and which workload certificates expire soon.
  * One cluster-scoped object named {@value #NAME}.
  */
 @JsonClassDescription("MeshStatus is the mesh's report on itself, kept by the operator: how many proxies are "
     + "connected, synced, stale and NACKed, how many xDS replicas report, and which proxies rejected a "
-    + "configuration and why. There is one, cluster-scoped, named mesh; the operator creates and updates it, "
+    + "configuration and why, how many workload certificates the mesh CA issued and which expire soon. There is one, cluster-scoped, named mesh; the operator creates and updates it, "
     + "so do not write one. Short name ms.")
 @Group(WeftApi.GROUP)
 @Version(WeftApi.VERSION)

@@ -11,8 +11,8 @@ import java.util.Objects;
 
 /** What MeshStatus reports: proxy sync counts, xDS replicas, certificates, the newest NACK. */
 @JsonClassDescription("What the operator observed, summed over the live xDS replicas: proxy counts, the "
-    + "replicas, the stale and NACKed proxies, the newest rejection and the Ready condition. certificates "
-    + "stays unset until the mesh issues workload certificates.")
+    + "replicas, the stale and NACKed proxies, the newest rejection, the workload certificates and the Ready "
+    + "and CertificatesIssued conditions.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MeshStatusStatus {
 
@@ -26,9 +26,9 @@ public class MeshStatusStatus {
   @JsonPropertyDescription("xDS server replicas that reported recently.")
   private Integer xdsReplicas;
 
-  // Unset, not zeros, while the mesh issues no certificates: the CERTS-EXPIRING column stays empty
-  // instead of claiming that none expire.
-  @JsonPropertyDescription("Workload certificates issued by the mesh. Unset while the mesh issues none (mutual TLS is not implemented yet).")
+  // Unset, not zeros, when the operator issues no certificates (turned off, or no pass yet): the
+  // CERTS-EXPIRING column stays empty instead of claiming that none expire.
+  @JsonPropertyDescription("Workload certificates issued by the mesh CA: how many, how many expire soon and which. Unset when the operator issues none (certificates turned off) or has not looked yet.")
   private CertificateCounts certificates;
 
   @JsonPropertyDescription("The most recent configuration a proxy rejected, with Envoy's reason.")
@@ -43,7 +43,7 @@ public class MeshStatusStatus {
   private List<ProxyReport> nackedProxies = new ArrayList<>();
 
   @Size(max = 8)
-  @JsonPropertyDescription("Ready: the mesh control plane is up and every connected proxy is synced.")
+  @JsonPropertyDescription("Ready: the mesh control plane is up and every connected proxy is synced. CertificatesIssued: the mesh CA is usable and no workload certificate missed its renewal.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("When the operator last refreshed this status (RFC 3339).")

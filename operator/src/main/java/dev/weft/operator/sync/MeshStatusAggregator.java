@@ -1,9 +1,12 @@
 package dev.weft.operator.sync;
 
+import dev.weft.api.v1alpha1.CertificateCounts;
+import dev.weft.api.v1alpha1.CertificateReport;
 import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
 import dev.weft.api.v1alpha1.ProxyCounts;
 import dev.weft.api.v1alpha1.ProxyReport;
+import dev.weft.operator.certificates.CertificateSummary;
 import dev.weft.operator.status.ConditionState;
 import dev.weft.sync.report.SyncReport;
 import java.time.Duration;
@@ -19,16 +22,37 @@ import java.util.Objects;
 /**
  * Adds up every replica's report into the status of MeshStatus {@code mesh}: proxy counts, live
  * replicas, the stale and NACKed proxies (bounded) and the newest NACK, the Ready condition, and
- * the CertificatesIssued condition that says certificates are not there yet (so their column stays
- * empty rather than showing a 0 that looks like a measurement). Pure: reports and the time in,
- * status out.
+ * the workload certificates with the CertificatesIssued condition (when certificates are turned
+ * off, or not looked at yet, their counts are left out, so the column stays empty rather than
+ * showing a 0 that looks like a measurement). Pure: reports, certificates and the time in, status
+ * out.
  */
 public final class MeshStatusAggregator {
 
   public static final String READY = "Ready";
   public static final String CERTIFICATES_ISSUED = "CertificatesIssued";
-  static final String CERTIFICATES_NOT_IMPLEMENTED = "Weft does not issue workload certificates yet; mTLS arrives "
-      + "with the identity work. CERTS-EXPIRING stays empty until then.";
+  static final String CERTIFICATES_DISABLED = "the operator issues no workload certificates (turned off with "
+      + "WEFT_CERTIFICATES=false, helm value identity.enabled=false); CERTS-EXPIRING stays empty";
+  static final String CERTIFICATES_PENDING = "the operator has not looked at the workload certificates yet";
+
+  /** What MeshStatus is told about certificates: turned off, not looked at yet, or a summary. */
+  public sealed interface Certificates {
+    /** Certificates are turned off. */
+    record Disabled() implements Certificates {}
+
+    /** Turned on, but no pass of the certificate controller finished yet (a new leader). */
+    record Pending() implements Certificates {}
+
+    /** What the last pass found. */
+    record Found(CertificateSummary summary) implements Certificates {}
+
+    static Certificates of(boolean enabled, java.util.Optional<CertificateSummary> summary) {
+      if (!enabled) {
+        return new Disabled();
+      }
+      return summary.<Certificates>map(Found::new).orElse(new Pending());
+    }
+  }
   /** A proxy that just connected is still being served; only after this long unsynced is it stale. */
   public static final Duration STALE_GRACE = Duration.ofSeconds(10);
 
@@ -40,10 +64,10 @@ public final class MeshStatusAggregator {
 
   private MeshStatusAggregator() {}
 
-  /** The next status when every report could be read (see the method below). */
+  /** The next status when every report could be read and certificates are turned off (see below). */
   public static MeshStatusStatus next(MeshStatusStatus previous, Collection<SyncReport> reports, long generation,
       Instant now) {
-    return next(previous, reports, List.of(), generation, now);
+    return next(previous, reports, List.of(), new Certificates.Disabled(), generation, now);
   }
 
   /**
@@ -55,7 +79,7 @@ public final class MeshStatusAggregator {
    * write.
    */
   public static MeshStatusStatus next(MeshStatusStatus previous, Collection<SyncReport> reports,
-      List<String> newerSchema, long generation, Instant now) {
+      List<String> newerSchema, Certificates certificates, long generation, Instant now) {
     List<SyncReport> live = reports.stream().filter(r -> r.isLiveAt(now))
         .sorted(Comparator.comparing(SyncReport::replica)).toList();
     int connected = 0;
@@ -83,16 +107,14 @@ public final class MeshStatusAggregator {
     MeshStatusStatus status = new MeshStatusStatus();
     status.setProxies(new ProxyCounts(connected, synced, stale.size(), nacked.size()));
     status.setXdsReplicas(live.size());
-    // No certificates are issued yet: no counts at all (an empty column), and a condition that says why.
-    status.setCertificates(null);
+    status.setCertificates(certificates instanceof Certificates.Found found ? counts(found.summary()) : null);
     status.setLastNack(nacked.isEmpty() ? null : nacked.get(0));
     status.setStaleProxies(stale.subList(0, Math.min(stale.size(), MeshStatusStatus.MAX_LISTED_PROXIES)));
     status.setNackedProxies(nacked.subList(0, Math.min(nacked.size(), MeshStatusStatus.MAX_LISTED_PROXIES)));
     status.setConditions(List.of(
         condition(previous, READY, ready(newerSchema, live.size(), connected, synced, stale.size(), nacked.size()),
             generation, now),
-        condition(previous, CERTIFICATES_ISSUED, new ConditionState(Condition.Status.False, "NotImplemented",
-            CERTIFICATES_NOT_IMPLEMENTED), generation, now)));
+        condition(previous, CERTIFICATES_ISSUED, certificatesIssued(certificates), generation, now)));
     status.setLastUpdateTime(previous == null ? null : previous.getLastUpdateTime());
     if (!status.equals(previous)) {
       status.setLastUpdateTime(timestamp(now));
@@ -122,6 +144,49 @@ public final class MeshStatusAggregator {
     }
     return new ConditionState(Condition.Status.True, "Synced", "all " + connected
         + " connected proxies applied their newest config; " + replicas + " xDS server replica(s) live");
+  }
+
+  private static CertificateCounts counts(CertificateSummary summary) {
+    CertificateCounts counts = new CertificateCounts();
+    counts.setIssued(summary.issued());
+    counts.setExpiringSoon(summary.expiring().size());
+    counts.setNextExpiry(summary.nextExpiry().map(MeshStatusAggregator::timestamp).orElse(null));
+    counts.setRootNotAfter(summary.caExpiry().map(MeshStatusAggregator::timestamp).orElse(null));
+    counts.setExpiring(summary.expiring().stream().limit(MeshStatusStatus.MAX_LISTED_PROXIES).map(entry -> {
+      CertificateReport report = new CertificateReport();
+      report.setNamespace(entry.namespace());
+      report.setServiceAccount(entry.serviceAccount());
+      report.setSecret(entry.secret());
+      report.setIdentity(entry.spiffeId());
+      report.setNotAfter(timestamp(entry.notAfter()));
+      report.setMessage(entry.expired() ? "expired; the operator could not renew it"
+          : "less than a fifth of its life left; the renewal due at two thirds of it did not happen");
+      return report;
+    }).toList());
+    return counts;
+  }
+
+  private static ConditionState certificatesIssued(Certificates certificates) {
+    if (certificates instanceof Certificates.Disabled) {
+      return new ConditionState(Condition.Status.False, "Disabled", CERTIFICATES_DISABLED);
+    }
+    if (!(certificates instanceof Certificates.Found found)) {
+      return new ConditionState(Condition.Status.Unknown, "Pending", CERTIFICATES_PENDING);
+    }
+    CertificateSummary summary = found.summary();
+    if (summary.caProblem().isPresent()) {
+      return new ConditionState(Condition.Status.False, "CaUnavailable", summary.caProblem().get());
+    }
+    if (!summary.expiring().isEmpty()) {
+      CertificateSummary.Entry first = summary.expiring().get(0);
+      return new ConditionState(Condition.Status.False, "CertificatesExpiring", summary.expiring().size() + " of "
+          + summary.issued() + " workload certificates missed their renewal, the first " + first.namespace() + "/"
+          + first.secret() + " (" + (first.expired() ? "expired " : "expires ") + timestamp(first.notAfter())
+          + "); see certificates.expiring and the operator's log");
+    }
+    return new ConditionState(Condition.Status.True, "Issued", summary.issued() + " workload certificate(s) issued "
+        + "by the mesh root " + summary.caSubject().orElse("") + " (expires "
+        + summary.caExpiry().map(MeshStatusAggregator::timestamp).orElse("?") + "); none expiring");
   }
 
   /** The condition, keeping its lastTransitionTime from {@code previous} while its status holds. */

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ public final class MeshStatusKeeper implements AutoCloseable {
   private final KubernetesClient client;
   private final BooleanSupplier leading;
   private final Clock clock;
+  private final Supplier<MeshStatusAggregator.Certificates> certificates;
   private final List<SharedIndexInformer<ConfigMap>> informers = new ArrayList<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread thread = new Thread(r, "weft-meshstatus");
@@ -48,16 +50,27 @@ public final class MeshStatusKeeper implements AutoCloseable {
   private long generation = 1;
   private Instant lastWrite = Instant.EPOCH;
 
-  private MeshStatusKeeper(KubernetesClient client, BooleanSupplier leading, Clock clock) {
+  private MeshStatusKeeper(KubernetesClient client, BooleanSupplier leading, Clock clock,
+      Supplier<MeshStatusAggregator.Certificates> certificates) {
     this.client = client;
     this.leading = leading;
     this.clock = clock;
+    this.certificates = certificates;
   }
 
-  /** Starts the report informers in {@code xdsNamespaces} and the timer; writes only while {@code leading}. */
+  /** Starts the report informers in {@code xdsNamespaces} and the timer, with certificates turned off. */
   public static MeshStatusKeeper start(KubernetesClient client, Set<String> xdsNamespaces, BooleanSupplier leading,
       Clock clock) {
-    MeshStatusKeeper keeper = new MeshStatusKeeper(client, leading, clock);
+    return start(client, xdsNamespaces, leading, clock, MeshStatusAggregator.Certificates.Disabled::new);
+  }
+
+  /**
+   * Starts the report informers in {@code xdsNamespaces} and the timer; writes only while
+   * {@code leading}; {@code certificates} says what the certificate controller last found.
+   */
+  public static MeshStatusKeeper start(KubernetesClient client, Set<String> xdsNamespaces, BooleanSupplier leading,
+      Clock clock, Supplier<MeshStatusAggregator.Certificates> certificates) {
+    MeshStatusKeeper keeper = new MeshStatusKeeper(client, leading, clock, certificates);
     for (String namespace : xdsNamespaces) {
       keeper.informers.add(client.configMaps().inNamespace(namespace)
           .withLabel(SyncReport.LABEL, SyncReport.LABEL_VALUE).inform());
@@ -92,7 +105,8 @@ public final class MeshStatusKeeper implements AutoCloseable {
       newerSchema.sort(null);
       // A new leader starts from what is stored, so the conditions keep their transition times.
       MeshStatusStatus previous = written != null ? written : stored();
-      MeshStatusStatus next = MeshStatusAggregator.next(previous, reports, newerSchema, generation, now);
+      MeshStatusStatus next = MeshStatusAggregator.next(previous, reports, newerSchema, certificates.get(),
+          generation, now);
       if (next.equals(previous)) {
         written = next;
         return;
@@ -136,9 +150,11 @@ public final class MeshStatusKeeper implements AutoCloseable {
     generation = generationOf(current);
     current.setStatus(status);
     client.resource(current).updateStatus();
-    LOG.info("MeshStatus written connected={} synced={} stale={} nacked={} xdsReplicas={}",
-        status.getProxies().getConnected(), status.getProxies().getSynced(), status.getProxies().getStale(),
-        status.getProxies().getNacked(), status.getXdsReplicas());
+    LOG.info("MeshStatus written connected={} synced={} stale={} nacked={} xdsReplicas={} certificates={} "
+        + "certificatesExpiring={}", status.getProxies().getConnected(), status.getProxies().getSynced(),
+        status.getProxies().getStale(), status.getProxies().getNacked(), status.getXdsReplicas(),
+        status.getCertificates() == null ? "-" : status.getCertificates().getIssued(),
+        status.getCertificates() == null ? "-" : status.getCertificates().getExpiringSoon());
   }
 
   @Override

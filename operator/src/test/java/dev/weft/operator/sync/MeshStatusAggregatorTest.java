@@ -6,14 +6,17 @@ import static dev.weft.operator.sync.Reports.synced;
 import static dev.weft.operator.sync.Reports.unsynced;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weft.api.v1alpha1.CertificateCounts;
 import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
 import dev.weft.api.v1alpha1.ProxyCounts;
 import dev.weft.api.v1alpha1.ProxyReport;
+import dev.weft.operator.certificates.CertificateSummary;
 import dev.weft.sync.report.SyncReport;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class MeshStatusAggregatorTest {
@@ -119,7 +122,7 @@ class MeshStatusAggregatorTest {
   }
 
   @Test
-  void leavesCertificateCountsOutAndSaysCertificatesAreNotIssuedYet() {
+  void leavesCertificateCountsOutWhenCertificatesAreTurnedOff() {
     MeshStatusStatus status = MeshStatusAggregator.next(null,
         List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())), 1, NOW);
 
@@ -127,10 +130,69 @@ class MeshStatusAggregatorTest {
     assertThat(status.getConditions()).extracting(Condition::getType).containsExactly("Ready", "CertificatesIssued");
     assertThat(status.getConditions().get(1)).satisfies(certificates -> {
       assertThat(certificates.getStatus()).isEqualTo(Condition.Status.False);
-      assertThat(certificates.getReason()).isEqualTo("NotImplemented");
-      assertThat(certificates.getMessage()).isEqualTo("Weft does not issue workload certificates yet; mTLS arrives "
-          + "with the identity work. CERTS-EXPIRING stays empty until then.");
+      assertThat(certificates.getReason()).isEqualTo("Disabled");
+      assertThat(certificates.getMessage()).contains("WEFT_CERTIFICATES=false", "identity.enabled=false");
     });
+  }
+
+  @Test
+  void saysCertificatesArePendingUntilTheFirstPass() {
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(), List.of(),
+        new MeshStatusAggregator.Certificates.Pending(), 1, NOW);
+
+    assertThat(status.getCertificates()).isNull();
+    assertThat(status.getConditions().get(1).getStatus()).isEqualTo(Condition.Status.Unknown);
+    assertThat(status.getConditions().get(1).getReason()).isEqualTo("Pending");
+  }
+
+  @Test
+  void countsRealCertificatesAndNamesThoseExpiring() {
+    CertificateSummary.Entry overdue = new CertificateSummary.Entry("shop", "payments", "weft-identity-payments",
+        "spiffe://cluster.local/ns/shop/sa/payments", Instant.parse("2025-05-01T12:00:00Z"), false);
+    CertificateSummary summary = new CertificateSummary(3, List.of(overdue),
+        Optional.of(Instant.parse("2025-05-01T12:00:00Z")), Optional.empty(), Optional.of("CN=weft root"),
+        Optional.of(Instant.parse("2026-05-01T10:00:00Z")));
+
+    MeshStatusStatus status = MeshStatusAggregator.next(null, List.of(), List.of(),
+        new MeshStatusAggregator.Certificates.Found(summary), 1, NOW);
+
+    CertificateCounts counts = status.getCertificates();
+    assertThat(counts.getIssued()).isEqualTo(3);
+    assertThat(counts.getExpiringSoon()).isEqualTo(1);
+    assertThat(counts.getNextExpiry()).isEqualTo("2025-05-01T12:00:00Z");
+    assertThat(counts.getRootNotAfter()).isEqualTo("2026-05-01T10:00:00Z");
+    assertThat(counts.getExpiring()).singleElement().satisfies(entry -> {
+      assertThat(entry.getSecret()).isEqualTo("weft-identity-payments");
+      assertThat(entry.getServiceAccount()).isEqualTo("payments");
+      assertThat(entry.getIdentity()).isEqualTo("spiffe://cluster.local/ns/shop/sa/payments");
+      assertThat(entry.getMessage()).contains("renewal");
+    });
+    assertThat(status.getConditions().get(1)).satisfies(condition -> {
+      assertThat(condition.getStatus()).isEqualTo(Condition.Status.False);
+      assertThat(condition.getReason()).isEqualTo("CertificatesExpiring");
+      assertThat(condition.getMessage()).startsWith("1 of 3 workload certificates missed their renewal, the first "
+          + "shop/weft-identity-payments (expires 2025-05-01T12:00:00Z)");
+    });
+  }
+
+  @Test
+  void isIssuedWhenNoCertificateIsExpiringAndSaysWhyWhenTheCaIsUnusable() {
+    CertificateSummary healthy = new CertificateSummary(2, List.of(), Optional.empty(), Optional.empty(),
+        Optional.of("CN=weft root"), Optional.of(Instant.parse("2026-05-01T10:00:00Z")));
+    CertificateSummary noCa = new CertificateSummary(0, List.of(), Optional.empty(),
+        Optional.of("the CA Secret weft-system/my-root does not exist"), Optional.empty(), Optional.empty());
+
+    Condition issued = MeshStatusAggregator.next(null, List.of(), List.of(),
+        new MeshStatusAggregator.Certificates.Found(healthy), 1, NOW).getConditions().get(1);
+    MeshStatusStatus unusable = MeshStatusAggregator.next(null, List.of(), List.of(),
+        new MeshStatusAggregator.Certificates.Found(noCa), 1, NOW);
+
+    assertThat(issued.getStatus()).isEqualTo(Condition.Status.True);
+    assertThat(issued.getReason()).isEqualTo("Issued");
+    assertThat(issued.getMessage()).startsWith("2 workload certificate(s) issued by the mesh root CN=weft root");
+    assertThat(unusable.getConditions().get(1).getReason()).isEqualTo("CaUnavailable");
+    assertThat(unusable.getConditions().get(1).getMessage()).contains("does not exist");
+    assertThat(unusable.getCertificates().getExpiringSoon()).as("a real count: 0").isZero();
   }
 
   @Test
@@ -145,7 +207,7 @@ class MeshStatusAggregatorTest {
   void isNotReadyWhileAReplicaReportsInANewerSchema() {
     MeshStatusStatus status = MeshStatusAggregator.next(null,
         List.of(report("xds-0", FRESH, List.of(synced("a.shop")), List.of())),
-        List.of("weft-system/weft-xds-sync-b (version 2)"), 1, NOW);
+        List.of("weft-system/weft-xds-sync-b (version 2)"), new MeshStatusAggregator.Certificates.Disabled(), 1, NOW);
 
     assertThat(status.getProxies().getConnected()).as("the newer report's proxies are not counted").isEqualTo(1);
     assertThat(status.getConditions().get(0)).satisfies(ready -> {

@@ -1,0 +1,94 @@
+package dev.weft.operator.certificates;
+
+import dev.weft.api.v1alpha1.ApiDuration;
+import dev.weft.operator.identity.IdentitySettings;
+import dev.weft.operator.identity.KeyAlgorithm;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How the operator runs the mesh CA: the identity settings (trust domain, lifetimes, key type),
+ * the CA Secret's name in the operator's namespace, whether the operator creates a self-signed
+ * root there when it is missing (else the user brings the Secret), and how often it re-checks
+ * every certificate even without an event.
+ */
+public record CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
+    Duration rootOverlap) {
+
+  public static final String DEFAULT_CA_SECRET = "weft-ca";
+  public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(1);
+  /**
+   * How long each step of a root rotation waits for the previous one to reach every sidecar: the
+   * kubelet refreshes a mounted Secret within a minute or two; an hour leaves room for a slow node.
+   */
+  public static final Duration DEFAULT_ROOT_OVERLAP = Duration.ofHours(1);
+
+  public CertificateSettings {
+    Objects.requireNonNull(identity, "identity");
+    Objects.requireNonNull(caSecret, "caSecret");
+    Objects.requireNonNull(resync, "resync");
+    Objects.requireNonNull(rootOverlap, "rootOverlap");
+  }
+
+  /** With the default rotation overlap. */
+  public CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync) {
+    this(identity, caSecret, createCa, resync, DEFAULT_ROOT_OVERLAP);
+  }
+
+  public static CertificateSettings defaults() {
+    return new CertificateSettings(IdentitySettings.defaults(), DEFAULT_CA_SECRET, true, DEFAULT_RESYNC);
+  }
+
+  public CertificateSettings withIdentity(IdentitySettings newIdentity) {
+    return new CertificateSettings(newIdentity, caSecret, createCa, resync, rootOverlap);
+  }
+
+  public CertificateSettings withResync(Duration newResync) {
+    return new CertificateSettings(identity, caSecret, createCa, newResync, rootOverlap);
+  }
+
+  public CertificateSettings withRootOverlap(Duration overlap) {
+    return new CertificateSettings(identity, caSecret, createCa, resync, overlap);
+  }
+
+  /**
+   * From the environment the chart sets: {@code WEFT_CERTIFICATES} ({@code false}: no CA, no
+   * certificates), {@code WEFT_TRUST_DOMAIN}, {@code WEFT_ROOT_LIFETIME} and
+   * {@code WEFT_CERT_LIFETIME} (durations such as 8760h, 24h), {@code WEFT_KEY_ALGORITHM}
+   * ({@code ecdsa-p256} or {@code rsa-2048}), {@code WEFT_CA_SECRET} and {@code WEFT_CA_CREATE}
+   * ({@code false}: bring your own root in that Secret) and {@code WEFT_ROOT_OVERLAP} (how long
+   * each step of an automatic rotation of the self-signed root waits; default 1h).
+   */
+  public static Optional<CertificateSettings> fromEnvironment(Map<String, String> env) {
+    if ("false".equalsIgnoreCase(env.getOrDefault("WEFT_CERTIFICATES", "true").strip())) {
+      return Optional.empty();
+    }
+    IdentitySettings identity = new IdentitySettings(
+        value(env, "WEFT_TRUST_DOMAIN", IdentitySettings.DEFAULT_TRUST_DOMAIN),
+        duration(env, "WEFT_ROOT_LIFETIME", IdentitySettings.DEFAULT_ROOT_LIFETIME),
+        duration(env, "WEFT_CERT_LIFETIME", IdentitySettings.DEFAULT_CERTIFICATE_LIFETIME),
+        KeyAlgorithm.parse(value(env, "WEFT_KEY_ALGORITHM", "ecdsa-p256")));
+    return Optional.of(new CertificateSettings(identity, value(env, "WEFT_CA_SECRET", DEFAULT_CA_SECRET),
+        !"false".equalsIgnoreCase(value(env, "WEFT_CA_CREATE", "true")), DEFAULT_RESYNC,
+        duration(env, "WEFT_ROOT_OVERLAP", DEFAULT_ROOT_OVERLAP)));
+  }
+
+  private static String value(Map<String, String> env, String key, String fallback) {
+    String value = env.get(key);
+    return value == null || value.isBlank() ? fallback : value.strip();
+  }
+
+  private static Duration duration(Map<String, String> env, String key, Duration fallback) {
+    String value = env.get(key);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      return ApiDuration.parse(value.strip());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    }
+  }
+}
