@@ -255,6 +255,30 @@ class XdsServerTest {
   }
 
   @Test
+  void deltaProxyReconnectingWithWhatItHasIsSentOnlyTheVersionAndCountsAsSynced() throws Exception {
+    publisher.publish();
+    var first = TestAdsStream.delta(channel);
+    first.send(DeltaDiscoveryRequest.newBuilder().setNode(WEB).setTypeUrl(CDS).build());
+    DeltaDiscoveryResponse cds = first.next();
+    Map<String, String> has = new HashMap<>();
+    cds.getResourcesList().forEach(r -> has.put(r.getName(), r.getVersion()));
+    first.send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce(cds.getNonce()).build());
+
+    // The same proxy on a new stream (a restart of this replica, or another one: versions are content digests).
+    var second = TestAdsStream.delta(channel);
+    second.send(DeltaDiscoveryRequest.newBuilder().setNode(WEB).setTypeUrl(CDS).putAllInitialResourceVersions(has)
+        .putInitialResourceVersions("gone", "0123456789abcdef").build());
+    DeltaDiscoveryResponse answer = second.next();
+
+    assertThat(answer.getResourcesList()).as("nothing it has at the same version").isEmpty();
+    assertThat(answer.getRemovedResourcesList()).containsExactly("gone");
+    assertThat(answer.getSystemVersionInfo()).isEqualTo(config.get().clustersVersion());
+    second.send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce(answer.getNonce()).build());
+    await("both streams synced").atMost(BOUND).until(() -> tracker.proxies().size() == 2
+        && tracker.proxies().stream().allMatch(ProxyStatus::synced));
+  }
+
+  @Test
   void proxyConnectingBeforeTheFirstMeshStateWaitsForItInsteadOfGettingEmptyConfig() throws Exception {
     var ads = TestAdsStream.stateOfTheWorld(channel);
     ads.send(request(CDS, null).toBuilder().setNode(WEB).build());
