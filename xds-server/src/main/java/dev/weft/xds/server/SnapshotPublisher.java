@@ -9,6 +9,7 @@ import io.envoyproxy.controlplane.cache.SnapshotConsistencyException;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
@@ -117,6 +118,12 @@ public final class SnapshotPublisher {
     this.joinExecutor = Objects.requireNonNull(joinExecutor, "joinExecutor");
     this.deltas = new DeltaStreams(proxies, new CachedProtoResourcesSerializer(),
         request -> NodeGroups.groupOf(request.getNode()).id(), SendBudget.forHeap(Runtime.getRuntime().maxMemory()));
+    // When proxies read slower than the server writes (a connect storm), these say how far behind they are.
+    Gauge.builder("xds.delta.send.budget.in.flight", deltas.budget(), SendBudget::inFlight)
+        .baseUnit("bytes").description("Bytes written to delta streams and not yet read by their clients")
+        .register(registry);
+    Gauge.builder("xds.delta.streams.waiting", deltas.budget(), SendBudget::waiting)
+        .description("Delta streams waiting for the send budget before they write").register(registry);
     this.computeTimer = Timer.builder("xds.snapshot.compute")
         .description("Time to compute and check proxy group snapshots")
         .register(registry);

@@ -276,6 +276,10 @@ class XdsServerTest {
     second.send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce(answer.getNonce()).build());
     await("both streams synced").atMost(BOUND).until(() -> tracker.proxies().size() == 2
         && tracker.proxies().stream().allMatch(ProxyStatus::synced));
+    // Everything written was read: no send budget is left held (a leak would stall later streams).
+    await("the send budget to be free").atMost(BOUND)
+        .until(() -> registry.get("xds.delta.send.budget.in.flight").gauge().value() == 0);
+    assertThat(registry.get("xds.delta.streams.waiting").gauge().value()).isZero();
   }
 
   @Test

@@ -130,6 +130,11 @@ public final class DeltaStreams {
     return true;
   }
 
+  /** The bound on bytes written and not yet read, shared by every delta stream. */
+  public SendBudget budget() {
+    return budget;
+  }
+
   /** How many delta streams this replica serves group {@code groupId}. */
   public int streamsOf(String groupId) {
     Set<DeltaStream> members = streams.get(groupId);
