@@ -47,35 +47,64 @@ final class SnapshotConsistency {
    * What a type's resources refer to, by the identity of the resources, held weakly. A snapshot
    * takes an unchanged type's resources from the previous one, and groups with equal configs share
    * them, so a weight edit walks only route configurations, and of those only the ones that changed
-   * ({@link #ROUTE_CLUSTERS}): checking 20 distinct configs at 1,000 Services took 18% of a weight
+   * ({@link #ROUTE_CLUSTERS}; see also {@link #PASSED}): checking 20 distinct configs at 1,000 Services took 18% of a weight
    * edit's server time when every snapshot was walked whole.
    */
   private static final Cache<Object, Set<String>> EDS_NAMES = CacheBuilder.newBuilder().weakKeys().build();
   private static final Cache<Object, ListenerRefs> LISTENER_REFS = CacheBuilder.newBuilder().weakKeys().build();
-  private static final Cache<Object, Set<String>> ROUTES_CLUSTERS = CacheBuilder.newBuilder().weakKeys().build();
   /** The clusters one route configuration names, by message identity: most survive an edit unchanged. */
   private static final Cache<RouteConfiguration, Set<String>> ROUTE_CLUSTERS =
       CacheBuilder.newBuilder().weakKeys().build();
 
   private record ListenerRefs(Set<String> rdsNames, Set<String> tcpClusters) {}
 
-  static void check(Snapshot snapshot) throws SnapshotConsistencyException {
-    sameNames("cluster", "endpoint assignment (ClusterLoadAssignment)", edsNames(snapshot),
-        snapshot.endpoints().resources().keySet());
-    ListenerRefs listeners = listenerRefs(snapshot);
-    sameNames("listener", "route configuration", listeners.rdsNames(), snapshot.routes().resources().keySet());
+  /**
+   * Pairs of type resources already checked against each other, by identity, held weakly: a weight
+   * edit changes the route configurations only, so the clusters were checked against these very
+   * endpoint assignments and listeners before, and only the checks that involve routes run again.
+   */
+  private static final Cache<Object, Cache<Object, Boolean>> PASSED = CacheBuilder.newBuilder().weakKeys().build();
 
+  static void check(Snapshot snapshot) throws SnapshotConsistencyException {
+    if (!passed(snapshot.clusters(), snapshot.endpoints())) {
+      sameNames("cluster", "endpoint assignment (ClusterLoadAssignment)", edsNames(snapshot),
+          snapshot.endpoints().resources().keySet());
+      pass(snapshot.clusters(), snapshot.endpoints());
+    }
+    if (!passed(snapshot.listeners(), snapshot.routes())) {
+      sameNames("listener", "route configuration", listenerRefs(snapshot).rdsNames(),
+          snapshot.routes().resources().keySet());
+      pass(snapshot.listeners(), snapshot.routes());
+    }
     Set<String> clusters = snapshot.clusters().resources().keySet();
-    for (String name : listeners.tcpClusters()) {
-      if (!clusters.contains(name)) {
-        throw new SnapshotConsistencyException("a TCP proxy names cluster '" + name + "', which is not in the snapshot");
+    if (!passed(snapshot.listeners(), snapshot.clusters())) {
+      for (String name : listenerRefs(snapshot).tcpClusters()) {
+        if (!clusters.contains(name)) {
+          throw new SnapshotConsistencyException("a TCP proxy names cluster '" + name + "', which is not in the snapshot");
+        }
       }
+      pass(snapshot.listeners(), snapshot.clusters());
     }
-    for (String name : routesClusters(snapshot)) {
-      if (!clusters.contains(name)) {
-        throw missingRouteCluster(snapshot, clusters);
+    if (!passed(snapshot.routes(), snapshot.clusters())) {
+      for (RouteConfiguration routes : snapshot.routes().resources().values()) {
+        for (String name : cached(ROUTE_CLUSTERS, routes, () -> clustersOf(routes))) {
+          if (!clusters.contains(name)) {
+            throw missingRouteCluster(snapshot, clusters);
+          }
+        }
       }
+      pass(snapshot.routes(), snapshot.clusters());
     }
+  }
+
+  private static boolean passed(Object referring, Object referred) {
+    Cache<Object, Boolean> with = PASSED.getIfPresent(referring);
+    return with != null && with.getIfPresent(referred) != null;
+  }
+
+  private static void pass(Object referring, Object referred) {
+    cached(PASSED, referring, () -> CacheBuilder.newBuilder().weakKeys().<Object, Boolean>build())
+        .put(referred, Boolean.TRUE);
   }
 
   private static Set<String> edsNames(Snapshot snapshot) {
@@ -116,16 +145,6 @@ final class SnapshotConsistency {
     ListenerRefs refs = new ListenerRefs(rdsNames, tcpClusters);
     LISTENER_REFS.put(snapshot.listeners(), refs);
     return refs;
-  }
-
-  private static Set<String> routesClusters(Snapshot snapshot) {
-    return cached(ROUTES_CLUSTERS, snapshot.routes(), () -> {
-      Set<String> names = new HashSet<>();
-      for (RouteConfiguration routes : snapshot.routes().resources().values()) {
-        names.addAll(cached(ROUTE_CLUSTERS, routes, () -> clustersOf(routes)));
-      }
-      return names;
-    });
   }
 
   private static Set<String> clustersOf(RouteConfiguration routes) {

@@ -85,6 +85,21 @@ class SnapshotConsistencyTest {
   }
 
   @Test
+  void aRefusedSnapshotIsRefusedAgain() throws Exception {
+    ProxyConfig good = TestConfigs.of(List.of(TestConfigs.edsCluster("payments")),
+        List.of(TestConfigs.assignment("payments", 80)),
+        List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "payments")));
+    ContentVersionedSnapshot checked = (ContentVersionedSnapshot) SnapshotPublisher.snapshotOf(good);
+    ProxyConfig badRoutes = TestConfigs.of(good.clusters(), good.endpoints(), good.listeners(),
+        List.of(TestConfigs.routeTo("r", "nowhere")));
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+      assertThatThrownBy(() -> SnapshotPublisher.snapshotOf(badRoutes, checked))
+          .isInstanceOf(SnapshotConsistencyException.class);
+    }
+  }
+
+  @Test
   void refusesRouteToMissingCluster() {
     ProxyConfig config = TestConfigs.of(List.of(), List.of(),
         List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "nowhere")));
