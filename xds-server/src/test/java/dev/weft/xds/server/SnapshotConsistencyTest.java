@@ -93,9 +93,10 @@ class SnapshotConsistencyTest {
     ProxyConfig badRoutes = TestConfigs.of(good.clusters(), good.endpoints(), good.listeners(),
         List.of(TestConfigs.routeTo("r", "nowhere")));
 
+    Snapshot bad = new ContentVersionedSnapshot(badRoutes, checked);
+
     for (int attempt = 0; attempt < 2; attempt++) {
-      assertThatThrownBy(() -> SnapshotPublisher.snapshotOf(badRoutes, checked))
-          .isInstanceOf(SnapshotConsistencyException.class);
+      assertThatThrownBy(() -> SnapshotConsistency.check(bad)).isInstanceOf(SnapshotConsistencyException.class);
     }
   }
 
