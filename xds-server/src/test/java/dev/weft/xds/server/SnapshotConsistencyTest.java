@@ -70,9 +70,7 @@ class SnapshotConsistencyTest {
 
   @Test
   void snapshotReusingCheckedTypesIsStillCheckedForWhatChanged() throws Exception {
-    ProxyConfig good = TestConfigs.of(List.of(TestConfigs.edsCluster("payments")),
-        List.of(TestConfigs.assignment("payments", 80)),
-        List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "payments")));
+    ProxyConfig good = routedToPayments();
     ContentVersionedSnapshot checked = (ContentVersionedSnapshot) SnapshotPublisher.snapshotOf(good);
     // Same clusters, endpoints and listeners (taken over from the checked snapshot); new routes.
     ProxyConfig badRoutes = TestConfigs.of(good.clusters(), good.endpoints(), good.listeners(),
@@ -86,9 +84,7 @@ class SnapshotConsistencyTest {
 
   @Test
   void aRefusedSnapshotIsRefusedAgain() throws Exception {
-    ProxyConfig good = TestConfigs.of(List.of(TestConfigs.edsCluster("payments")),
-        List.of(TestConfigs.assignment("payments", 80)),
-        List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "payments")));
+    ProxyConfig good = routedToPayments();
     ContentVersionedSnapshot checked = (ContentVersionedSnapshot) SnapshotPublisher.snapshotOf(good);
     ProxyConfig badRoutes = TestConfigs.of(good.clusters(), good.endpoints(), good.listeners(),
         List.of(TestConfigs.routeTo("r", "nowhere")));
@@ -117,5 +113,11 @@ class SnapshotConsistencyTest {
     assertThatThrownBy(() -> SnapshotPublisher.snapshotOf(config))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cds version is blank");
+  }
+
+  /** A consistent config: one listener whose routes send everything to the payments cluster. */
+  private static ProxyConfig routedToPayments() {
+    return TestConfigs.of(List.of(TestConfigs.edsCluster("payments")), List.of(TestConfigs.assignment("payments", 80)),
+        List.of(TestConfigs.outboundListener(15001, "r")), List.of(TestConfigs.routeTo("r", "payments")));
   }
 }

@@ -123,9 +123,7 @@ class DeltaStreamsTest {
 
   @Test
   void rejectedResourcesAreNotSentAgainUntilTheyChange() {
-    streams.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
-    Client client = new Client();
-    client.send(first(CDS));
+    Client client = subscribedToClusters();
     DeltaDiscoveryResponse first = client.take();
     client.send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(CDS).setResponseNonce(first.getNonce()).build());
 
@@ -172,9 +170,7 @@ class DeltaStreamsTest {
 
   @Test
   void closedStreamLeavesItsGroupSoItsSnapshotCanBeCleared() {
-    streams.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
-    Client client = new Client();
-    client.send(first(CDS));
+    Client client = subscribedToClusters();
     assertThat(streams.streamsOf(GROUP)).isOne();
     assertThat(streams.clearSnapshot(GROUP)).isFalse();
 
@@ -187,9 +183,7 @@ class DeltaStreamsTest {
 
   @Test
   void everyResponseIsRecordedWithTheCallbacksBeforeItIsSent() {
-    streams.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
-    Client client = new Client();
-    client.send(first(CDS));
+    Client client = subscribedToClusters();
     DeltaDiscoveryResponse response = client.take();
     assertThat(events).contains("sent " + response.getNonce());
   }
@@ -217,9 +211,7 @@ class DeltaStreamsTest {
 
   @Test
   void streamsBeyondTheSendBudgetWaitInLineForClientsToRead() {
-    DeltaStreams tight = new DeltaStreams(new Callbacks(), new CachedProtoResourcesSerializer(), request -> GROUP,
-        new SendBudget(1));
-    tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    DeltaStreams tight = oneByteBudget();
     Client first = new Client(tight);
     first.slow = true;
     Client second = new Client(tight);
@@ -241,9 +233,7 @@ class DeltaStreamsTest {
 
   @Test
   void closingAStreamGivesBackItsBudget() {
-    DeltaStreams tight = new DeltaStreams(new Callbacks(), new CachedProtoResourcesSerializer(), request -> GROUP,
-        new SendBudget(1));
-    tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    DeltaStreams tight = oneByteBudget();
     Client first = new Client(tight);
     first.slow = true;
     Client second = new Client(tight);
@@ -254,6 +244,22 @@ class DeltaStreamsTest {
     first.requests.onError(Status.CANCELLED.asRuntimeException());
 
     assertThat(second.responses).hasSize(1);
+  }
+
+  /** A client subscribed to every cluster of the group, which is served cluster "a". */
+  private Client subscribedToClusters() {
+    streams.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    Client client = new Client();
+    client.send(first(CDS));
+    return client;
+  }
+
+  /** A server whose send budget is spent by any response, serving cluster "a". */
+  private DeltaStreams oneByteBudget() {
+    DeltaStreams tight = new DeltaStreams(new Callbacks(), new CachedProtoResourcesSerializer(), request -> GROUP,
+        new SendBudget(1));
+    tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    return tight;
   }
 
   private static DeltaDiscoveryRequest first(String typeUrl) {
