@@ -17,6 +17,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -46,14 +48,17 @@ public final class XdsServer implements AutoCloseable {
   private final ConnectedProxies proxies;
   private final HealthStatusManager health;
   private final Duration shutdownGrace;
+  private final ScheduledExecutorService stallSweeper;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
-  private XdsServer(Server server, ConnectedProxies proxies, HealthStatusManager health, Duration shutdownGrace) {
+  private XdsServer(Server server, ConnectedProxies proxies, HealthStatusManager health, Duration shutdownGrace,
+      ScheduledExecutorService stallSweeper) {
     this.server = server;
     this.port = server.getPort();
     this.proxies = proxies;
     this.health = health;
     this.shutdownGrace = shutdownGrace;
+    this.stallSweeper = stallSweeper;
   }
 
   /**
@@ -75,6 +80,7 @@ public final class XdsServer implements AutoCloseable {
       return;
     }
     health.enterTerminalState();
+    stallSweeper.shutdownNow();
     server.shutdown();
     int drained = proxies.closeAll(
         Status.UNAVAILABLE.withDescription("xDS server shutting down; reconnect to another replica"));
@@ -109,6 +115,7 @@ public final class XdsServer implements AutoCloseable {
     private Duration maxConnectionAge = Duration.ofMinutes(30);
     private Duration maxConnectionAgeGrace = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private Duration stalledStreamTimeout = Duration.ofSeconds(30);
 
     private Builder(ConnectedProxies proxies, SnapshotPublisher publisher) {
       this.proxies = Objects.requireNonNull(proxies, "proxies");
@@ -168,6 +175,18 @@ public final class XdsServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * A delta stream whose proxy reads none of what it was sent for this long is closed (the proxy
+     * reconnects): it would otherwise keep its share of the server's send budget.
+     */
+    public Builder stalledStreamTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("the stalled stream timeout must be positive, was " + timeout);
+      }
+      this.stalledStreamTimeout = timeout;
+      return this;
+    }
+
     public XdsServer start() throws IOException {
       // The registry is the only callback; what acts on streams (the publisher computing a new
       // group's snapshot before the cache opens its watch, the sync tracker) listens to it.
@@ -199,8 +218,22 @@ public final class XdsServer implements AutoCloseable {
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       });
+      ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "weft-stalled-streams");
+        thread.setDaemon(true);
+        return thread;
+      });
+      long every = Math.max(1, stalledStreamTimeout.toMillis() / 3);
+      sweeper.scheduleWithFixedDelay(() -> {
+        try {
+          publisher.deltaStreams().closeStalled(stalledStreamTimeout);
+        } catch (RuntimeException e) {
+          // A failure must not end the schedule (a scheduled task that throws is never run again).
+          LOG.error("checking for stalled delta streams failed", e);
+        }
+      }, every, every, TimeUnit.MILLISECONDS);
       LOG.info("xDS server listening on port {} (ADS state of the world and delta)", server.getPort());
-      return new XdsServer(server, proxies, health, shutdownGrace);
+      return new XdsServer(server, proxies, health, shutdownGrace, sweeper);
     }
   }
 }

@@ -45,6 +45,8 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
   private final Map<String, TypeState> types = new HashMap<>();
   /** Budget held for bytes written while the call was not ready. */
   private long held;
+  /** When the stream began to hold budget ({@link System#nanoTime()} scale); meaningful while {@code held > 0}. */
+  private long heldSince;
   /** Budget to give back once the monitor is released (giving back resumes other streams). */
   private long releasable;
   private long nonces;
@@ -166,6 +168,9 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
       if (out.isReady()) {
         releasable += size; // written through: the client is reading
       } else {
+        if (held == 0) {
+          heldSince = streams.nanos.getAsLong();
+        }
         held += size;
       }
     }
@@ -276,6 +281,36 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
         .addAllRemovedResources(removed);
     send.forEach((name, resource) -> response.addResources(streams.wrap(name, resource)));
     return response.build();
+  }
+
+  /**
+   * Closes the stream if its client has not read what it was sent for {@code timeoutNanos}: a proxy
+   * that stopped reading would otherwise keep its share of the send budget, and enough of them would
+   * stall every other stream. Its proxy reconnects and starts over. True when it was closed.
+   */
+  boolean closeIfStalled(long now, long timeoutNanos) {
+    synchronized (this) {
+      if (closed || held == 0 || now - heldSince < timeoutNanos) {
+        return false;
+      }
+    }
+    if (!close()) {
+      return false;
+    }
+    RequestException stalled = new RequestException(Status.UNAVAILABLE.withDescription(
+        "the proxy did not read its xDS responses for " + timeoutNanos / 1_000_000_000L
+            + " s; closing the stream so that it reconnects"));
+    out.fail(stalled);
+    streams.callbacks.onStreamCloseWithError(id, DeltaStreams.ADS_TYPE_URL, stalled);
+    return true;
+  }
+
+  long id() {
+    return id;
+  }
+
+  synchronized String groupId() {
+    return groupId;
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.envoyproxy.controlplane.server.serializer.ProtoResourcesSerializer;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -20,6 +21,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Weft's incremental (delta) ADS: every delta stream of this replica, by proxy group, and the
@@ -40,6 +44,8 @@ import java.util.function.Function;
  * the world path, so status, sync reports and debug pages see no difference.
  */
 public final class DeltaStreams {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeltaStreams.class);
 
   /**
    * Delta stream ids start here, clear of the ids java-control-plane gives state-of-the-world
@@ -75,6 +81,8 @@ public final class DeltaStreams {
   private final AtomicLong ids = new AtomicLong(FIRST_STREAM_ID);
   private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
   private final Map<String, Set<DeltaStream>> streams = new ConcurrentHashMap<>();
+  /** The clock stalls are measured with ({@link System#nanoTime()}; tests step their own). */
+  final LongSupplier nanos;
 
   /**
    * @param groupOf the group id of a stream's first request, which {@code callbacks} has accepted;
@@ -83,6 +91,12 @@ public final class DeltaStreams {
    */
   public DeltaStreams(DiscoveryServerCallbacks callbacks, ProtoResourcesSerializer serializer,
       Function<DeltaDiscoveryRequest, String> groupOf, SendBudget budget) {
+    this(callbacks, serializer, groupOf, budget, System::nanoTime);
+  }
+
+  DeltaStreams(DiscoveryServerCallbacks callbacks, ProtoResourcesSerializer serializer,
+      Function<DeltaDiscoveryRequest, String> groupOf, SendBudget budget, LongSupplier nanos) {
+    this.nanos = Objects.requireNonNull(nanos, "nanos");
     this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
     this.serializer = Objects.requireNonNull(serializer, "serializer");
     this.groupOf = Objects.requireNonNull(groupOf, "groupOf");
@@ -119,6 +133,26 @@ public final class DeltaStreams {
         stream.push(snapshot);
       }
     }
+  }
+
+  /**
+   * Closes the streams whose clients have not read what they were sent for {@code timeout}
+   * (see {@link DeltaStream#closeIfStalled}); returns how many. The server calls it periodically.
+   */
+  public int closeStalled(Duration timeout) {
+    long now = nanos.getAsLong();
+    int closed = 0;
+    for (Set<DeltaStream> members : streams.values()) {
+      for (DeltaStream stream : members) {
+        if (stream.closeIfStalled(now, timeout.toNanos())) {
+          LOG.warn("closed delta stream {} of group {}: its proxy did not read its xDS responses for {} s, and "
+              + "held part of the server's send budget meanwhile; it reconnects and starts over", stream.id(),
+              stream.groupId(), timeout.toSeconds());
+          closed++;
+        }
+      }
+    }
+    return closed;
   }
 
   /** Forgets the group's snapshot unless a stream still uses it; true when forgotten. */

@@ -18,6 +18,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -260,6 +261,30 @@ class DeltaStreamsTest {
         new SendBudget(1));
     tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
     return tight;
+  }
+
+  @Test
+  void streamWhoseProxyStopsReadingIsClosedAfterTheTimeoutAndItsBudgetGoesToOthers() {
+    long[] now = {0};
+    DeltaStreams tight = new DeltaStreams(new Callbacks(), new CachedProtoResourcesSerializer(), request -> GROUP,
+        new SendBudget(1), () -> now[0]);
+    tight.setSnapshot(GROUP, snapshot("1", List.of("a"), "1", Map.of()));
+    Client stalled = new Client(tight);
+    stalled.slow = true;
+    stalled.send(first(CDS));
+    Client waiting = new Client(tight);
+    waiting.send(first(CDS));
+    assertThat(waiting.responses).isEmpty();
+
+    now[0] = Duration.ofSeconds(29).toNanos();
+    assertThat(tight.closeStalled(Duration.ofSeconds(30))).as("not yet").isZero();
+    now[0] = Duration.ofSeconds(31).toNanos();
+    assertThat(tight.closeStalled(Duration.ofSeconds(30))).isOne();
+
+    assertThat(stalled.error.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(stalled.error.getDescription()).contains("did not read");
+    assertThat(waiting.responses).hasSize(1);
+    assertThat(events).contains("closed with error");
   }
 
   private static DeltaDiscoveryRequest first(String typeUrl) {
