@@ -1,5 +1,7 @@
 package dev.weft.xds.server;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.google.protobuf.Message;
 import dev.weft.xds.translate.ProxyConfig;
 import dev.weft.xds.translate.Translation;
@@ -48,12 +50,30 @@ final class ContentVersionedSnapshot extends Snapshot {
         config.routesVersion(), RouteConfiguration::getName, Translation.ROUTE_TYPE_URL);
   }
 
-  /** {@code previous} when it has {@code typeVersion}, else the resources of this type built anew. */
+  /**
+   * The resources built from a list, by the list's identity, held weakly. Groups share lists the
+   * translator shares (every config holds the mesh's one list of endpoint assignments), so the ~20
+   * distinct configs of a mesh share one endpoints map instead of building 20: an endpoint change
+   * then builds, diffs and pushes from one.
+   */
+  private static final Cache<List<?>, SnapshotResources<?>> BY_LIST = CacheBuilder.newBuilder().weakKeys().build();
+
+  /**
+   * {@code previous} when it has {@code typeVersion}, or the resources already built from this very
+   * list at this version, else the resources of this type built anew.
+   */
+  @SuppressWarnings("unchecked")
   private static <T extends Message> SnapshotResources<T> unchangedOr(SnapshotResources<T> previous,
       ProxyConfig config, List<T> resources, String typeVersion, Function<T, String> name, String typeUrl) {
-    return previous != null && previous.version().equals(typeVersion)
-        ? previous
-        : resources(config, resources, typeVersion, name, typeUrl);
+    if (previous != null && previous.version().equals(typeVersion)) {
+      return previous;
+    }
+    SnapshotResources<T> built = (SnapshotResources<T>) BY_LIST.getIfPresent(resources);
+    if (built == null || !built.version().equals(typeVersion)) {
+      built = resources(config, resources, typeVersion, name, typeUrl);
+      BY_LIST.put(resources, built);
+    }
+    return built;
   }
 
   private static <T extends Message> SnapshotResources<T> resources(ProxyConfig config, List<T> resources,

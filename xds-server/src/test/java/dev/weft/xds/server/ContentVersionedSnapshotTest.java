@@ -60,6 +60,20 @@ class ContentVersionedSnapshotTest {
     assertThat(next.routes().resources()).isEqualTo(SnapshotPublisher.snapshotOf(after).routes().resources());
   }
 
+  @Test
+  void configsSharingAListShareItsResources() throws Exception {
+    ProxyConfig web = TestConfigs.sidecar(8080, "outbound|80|a", "outbound|80|b");
+    // Another group's config: other listeners, the very same list of endpoint assignments.
+    ProxyConfig api = TestConfigs.of(web.clusters(), web.endpoints(),
+        TestConfigs.sidecar(9090, "outbound|80|a", "outbound|80|b").listeners(), web.routes());
+
+    Snapshot first = SnapshotPublisher.snapshotOf(web);
+    Snapshot second = SnapshotPublisher.snapshotOf(api);
+
+    assertThat(second.endpoints()).isSameAs(first.endpoints());
+    assertThat(second.listeners()).isNotSameAs(first.listeners());
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, VersionedResource<?>> versioned(Snapshot snapshot, Resources.ResourceType type) {
     return (Map<String, VersionedResource<?>>) (Map<?, ?>) snapshot.versionedResources(type);
