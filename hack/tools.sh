@@ -7,6 +7,13 @@
 #   .tools/bin/kubectl         built from k8s.io/kubernetes   (pinned in hack/tools/k8s/go.mod)
 #   .tools/bin/etcd            built from go.etcd.io/etcd     (pinned in hack/tools/etcd/go.mod)
 #   .tools/bin/helm            built from helm.sh/helm/v3     (pinned in hack/tools/helm/go.mod)
+#   .tools/bin/kubelet, kube-proxy, kube-scheduler, kube-controller-manager
+#                              the real node's parts (hack/cluster.sh), same module as kube-apiserver
+#   .tools/bin/crictl          built from sigs.k8s.io/cri-tools (pinned in hack/tools/cri-tools/go.mod)
+#   .tools/images/pause.tar    the node's sandbox image (hack/tools/pause), docker-archive
+#   .tools/images/busybox.tar  a tiny image of Debian's static busybox, for tests on the node
+#   containerd, runc, containernetworking-plugins, nftables, busybox-static
+#                              Debian's packages for the real node, installed like iptables
 #   iptables, curl             Debian's packages, installed system-wide with apt-get when
 #                              missing (needs root); not pinned, iptables' version is recorded
 #   .tools/env.sh              source it: WEFT_TOOLS_BIN, PATH, ENVOY_BIN, WEFT_*_VERSION
@@ -17,7 +24,7 @@
 # stamps and prints the versions; bumping a pin rebuilds that tool alone.
 # Needs: Go (PATH or /usr/local/go/bin), python3 with venv+pip, network access
 # to the Go module proxy and PyPI on a cold run, and root with apt-get when
-# iptables or curl is missing. The Go module and build caches
+# iptables, curl or one of the node's packages is missing. The Go module and build caches
 # stay at Go's defaults, so they are reused between runs.
 #
 # Usage: hack/tools.sh            provision (if needed) and print the versions
@@ -33,7 +40,9 @@ RECIPE=2
 
 # ---- paths -------------------------------------------------------------------
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TOOLS_DIR=$ROOT/.tools
+# WEFT_TOOLS_DIR picks another folder (a private copy, e.g. to try a bumped pin
+# without rebuilding a .tools/ that other checkouts share).
+TOOLS_DIR=${WEFT_TOOLS_DIR:-$ROOT/.tools}
 BIN=$TOOLS_DIR/bin
 STAMPS=$TOOLS_DIR/stamps
 MODS=$ROOT/hack/tools
@@ -92,7 +101,8 @@ gomod_version() {
 K8S_VERSION=$(gomod_version "$MODS/k8s/go.mod" k8s.io/kubernetes)      # v1.34.4
 ETCD_VERSION=$(gomod_version "$MODS/etcd/go.mod" go.etcd.io/etcd/server/v3) # v3.6.4
 HELM_VERSION=$(gomod_version "$MODS/helm/go.mod" helm.sh/helm/v3)          # v3.19.5
-[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION ]] ||
+CRICTL_VERSION=$(gomod_version "$MODS/cri-tools/go.mod" sigs.k8s.io/cri-tools) # v1.34.0
+[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION && -n $CRICTL_VERSION ]] ||
 	die "could not read the pinned versions from $MODS/*/go.mod"
 
 mkdir -p "$BIN" "$STAMPS"
@@ -131,7 +141,7 @@ up_to_date() {
 	((FORCE == 0)) || return 1
 	[[ -f $STAMPS/$name && $(cat "$STAMPS/$name") == "$key" ]] || return 1
 	local f
-	for f in "$@"; do [[ -x $f ]] || return 1; done
+	for f in "$@"; do [[ -x $f || ($f == *.tar && -s $f) ]] || return 1; done
 }
 write_stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
 
@@ -216,8 +226,8 @@ if ! up_to_date etcd "$KEY" "$BIN/etcd"; then
 fi
 
 # ---- kube-apiserver, kubectl -------------------------------------------------
-build_k8s() {
-	log "k8s: building kube-apiserver and kubectl from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+# k8s_ldflags: the version stamps Kubernetes' own build sets, for commands of k8s.io/kubernetes.
+k8s_ldflags() {
 	local major minor date
 	IFS=. read -r major minor _ <<<"${K8S_VERSION#v}"
 	# Use the release's own timestamp as build date, so rebuilds are identical.
@@ -229,7 +239,11 @@ build_k8s() {
 		# the module zip has no commit id; empty beats the "$Format:%H$" placeholder
 		ldflags+=" -X $pkg.gitCommit="
 	done
-	go_build "$MODS/k8s" "$BIN" "$ldflags" \
+	printf '%s' "$ldflags"
+}
+build_k8s() {
+	log "k8s: building kube-apiserver and kubectl from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+	go_build "$MODS/k8s" "$BIN" "$(k8s_ldflags)" \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
 	"$BIN/kube-apiserver" --version >/dev/null || die "k8s: kube-apiserver --version failed"
 	"$BIN/kubectl" version --client >/dev/null || die "k8s: kubectl version failed"
@@ -246,6 +260,38 @@ KEY=$(stamp_key k8s "$K8S_VERSION" "$MODS/k8s/go.mod" "$MODS/k8s/go.sum")
 if ! up_to_date k8s "$KEY" "$BIN/kube-apiserver" "$BIN/kubectl"; then
 	timed k8s build_k8s
 	write_stamp k8s "$KEY"
+fi
+
+# ---- the node's Kubernetes parts ---------------------------------------------
+# kubelet, kube-proxy, kube-scheduler and kube-controller-manager for the real
+# node of hack/cluster.sh: the same module and pin as kube-apiserver, their own
+# stamp, so a machine that has the apiserver builds only these.
+NODE_BINARIES=(kubelet kube-proxy kube-scheduler kube-controller-manager)
+build_k8s_node() {
+	log "k8s-node: building ${NODE_BINARIES[*]} from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+	go_build "$MODS/k8s" "$BIN" "$(k8s_ldflags)" "${NODE_BINARIES[@]/#/k8s.io/kubernetes/cmd/}"
+	local b
+	for b in "${NODE_BINARIES[@]}"; do
+		"$BIN/$b" --version >/dev/null || die "k8s-node: $b --version failed"
+	done
+}
+KEY=$(stamp_key k8s-node "$K8S_VERSION" "$MODS/k8s/go.mod" "$MODS/k8s/go.sum")
+if ! up_to_date k8s-node "$KEY" "${NODE_BINARIES[@]/#/$BIN/}"; then
+	timed k8s-node build_k8s_node
+	write_stamp k8s-node "$KEY"
+fi
+
+# ---- crictl ------------------------------------------------------------------
+build_crictl() {
+	log "crictl: building sigs.k8s.io/cri-tools@$CRICTL_VERSION"
+	go_build "$MODS/cri-tools" "$BIN" "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
+		sigs.k8s.io/cri-tools/cmd/crictl
+	"$BIN/crictl" --version >/dev/null || die "crictl: crictl --version failed"
+}
+KEY=$(stamp_key crictl "$CRICTL_VERSION" "$MODS/cri-tools/go.mod" "$MODS/cri-tools/go.sum")
+if ! up_to_date crictl "$KEY" "$BIN/crictl"; then
+	timed crictl build_crictl
+	write_stamp crictl "$KEY"
 fi
 
 # ---- helm --------------------------------------------------------------------
@@ -308,6 +354,70 @@ if ! command -v curl >/dev/null 2>&1; then
 	timed curl apt_install curl
 fi
 
+# ---- the node's Debian packages and images ------------------------------------
+# The real node (hack/cluster.sh) runs Debian's containerd (CRI v1), runc and
+# CNI plugins; kube-proxy's nftables mode runs `nft`; busybox-static fills the
+# tests' tiny image. Not pinned, installed system-wide when missing (root), and
+# their versions recorded like iptables'.
+find_sbin() { PATH=$PATH:/usr/sbin:/sbin command -v "$1"; }
+CNI_BIN_DIR=/usr/lib/cni
+node_packages=()
+find_sbin containerd >/dev/null || node_packages+=(containerd)
+find_sbin runc >/dev/null || node_packages+=(runc)
+[[ -x $CNI_BIN_DIR/bridge && -x $CNI_BIN_DIR/host-local && -x $CNI_BIN_DIR/loopback ]] ||
+	node_packages+=(containernetworking-plugins)
+find_sbin nft >/dev/null || node_packages+=(nftables)
+[[ -x /bin/busybox ]] || node_packages+=(busybox-static)
+if ((${#node_packages[@]} > 0)); then
+	timed node-packages apt_install "${node_packages[@]}"
+fi
+deb_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; }
+
+IMAGES=$TOOLS_DIR/images
+mkdir -p "$IMAGES"
+PAUSE_IMAGE=weft.local/pause:1.0
+BUSYBOX_VERSION=$(deb_version busybox-static)
+BUSYBOX_VERSION=${BUSYBOX_VERSION#*:}                          # 1:1.35.0-4+deb12u1 -> 1.35.0
+BUSYBOX_IMAGE=weft.local/busybox:${BUSYBOX_VERSION%%-*}
+
+# The sandbox image: a static program that holds the pod's namespaces, reaps
+# children and exits on SIGTERM (hack/tools/pause), as the only file of an image.
+build_pause() {
+	local stage
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs"
+	go_build "$MODS/pause" "$stage/rootfs" "-s -w" . # the module's folder is named pause, so the binary is too
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$PAUSE_IMAGE" "$IMAGES/pause.tar" -- /pause
+	rm -rf "$stage"
+}
+KEY=$(stamp_key pause-image "$PAUSE_IMAGE" "$MODS/pause/go.mod" "$MODS/pause/main.go" "$ROOT/hack/pack-image.sh")
+if ! up_to_date pause-image "$KEY" "$IMAGES/pause.tar"; then
+	timed pause-image build_pause
+	write_stamp pause-image "$KEY"
+fi
+
+# A tiny general-purpose image for tests on the node: Debian's static busybox
+# with its applets linked (sh, httpd, wget, nc, ...); the pod spec names the command.
+build_busybox() {
+	local stage a
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs/bin" "$stage/rootfs/tmp" "$stage/rootfs/etc"
+	chmod 1777 "$stage/rootfs/tmp"
+	cp /bin/busybox "$stage/rootfs/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[[ $a == busybox ]] || ln -s busybox "$stage/rootfs/bin/$a"
+	done
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\nnobody:x:65534:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$BUSYBOX_IMAGE" "$IMAGES/busybox.tar"
+	rm -rf "$stage"
+}
+KEY=$(stamp_key busybox-image "$BUSYBOX_IMAGE" "$ROOT/hack/pack-image.sh")
+if ! up_to_date busybox-image "$KEY" "$IMAGES/busybox.tar"; then
+	timed busybox-image build_busybox
+	write_stamp busybox-image "$KEY"
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -332,6 +442,8 @@ export WEFT_ETCD_VERSION='${ETCD_VERSION#v}'
 export WEFT_ENVOY_VERSION='${ENVOY_VERSION#v}'
 export WEFT_HELM_VERSION='${HELM_VERSION#v}'
 export WEFT_IPTABLES='$IPTABLES'
+export WEFT_PAUSE_IMAGE='$PAUSE_IMAGE'
+export WEFT_BUSYBOX_IMAGE='$BUSYBOX_IMAGE'
 EOF
 
 write_if_changed "$TOOLS_DIR/versions.txt" <<EOF
@@ -341,6 +453,16 @@ kubectl ${K8S_VERSION#v}
 etcd ${ETCD_VERSION#v}
 helm ${HELM_VERSION#v}
 iptables $("$IPTABLES" --version 2>&1 | sed -n 's/^iptables v\{0,1\}//p')
+kubelet ${K8S_VERSION#v}
+kube-proxy ${K8S_VERSION#v}
+kube-scheduler ${K8S_VERSION#v}
+kube-controller-manager ${K8S_VERSION#v}
+crictl ${CRICTL_VERSION#v}
+containerd $(deb_version containerd)
+runc $(deb_version runc)
+containernetworking-plugins $(deb_version containernetworking-plugins)
+nftables $(deb_version nftables)
+busybox $(deb_version busybox-static)
 EOF
 
 # ---- report ------------------------------------------------------------------
@@ -359,3 +481,11 @@ report etcd "$BIN/etcd" --version
 report kubectl "$BIN/kubectl" version --client
 report helm "$BIN/helm" version --short
 report iptables "$IPTABLES" --version
+report kubelet "$BIN/kubelet" --version
+report kube-proxy "$BIN/kube-proxy" --version
+report kube-scheduler "$BIN/kube-scheduler" --version
+report kube-controller-manager "$BIN/kube-controller-manager" --version
+report crictl "$BIN/crictl" --version
+report containerd "$(find_sbin containerd)" --version
+report runc "$(find_sbin runc)" --version
+report nft "$(find_sbin nft)" --version
