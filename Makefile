@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 MVN ?= mvn -B -ntp
 
-.PHONY: help demo test unit e2e bench bench-scale tools crds clean
+.PHONY: help demo test unit e2e bench bench-scale tools crds clean cluster cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ bench-scale: tools ## only the xDS scale benchmark (ScaleBench); pick rows with 
 
 tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (pinned, cached), and iptables (apt-get, as root)
 	hack/tools.sh
+
+cluster: tools ## a real single-node Kubernetes on this machine in a private network namespace (root); prints export KUBECONFIG=...
+	hack/cluster.sh up
+
+cluster-down: ## stop the node of `make cluster` and remove everything it made
+	hack/cluster.sh down
 
 crds: ## regenerate crds/manifests from the Java types in dev.weft.api.v1alpha1
 	$(MVN) -q test -pl crds -Dtest=CrdManifestsTest -Dweft.crds.update=true -Dsurefire.failIfNoSpecifiedTests=false
