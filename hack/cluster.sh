@@ -300,15 +300,15 @@ up() {
 	{
 		printf 'SLOT=%s\nNETNS=%s\nHOST_IF=%s\nNODE_IP=%s\nHOST_IP=%s\n' "$slot" "$NETNS" "$HOST_IF" "$NODE_IP" "$HOST_IP"
 		printf 'SERVICE_CIDR=%s\nPOD_CIDR=%s\nCGROUP_ROOT=%s\nAPISERVER_PORT=%s\n' "$SERVICE_CIDR" "$POD_CIDR" "$CGROUP_ROOT" "$APISERVER_PORT"
-		local s
-		for s in "${KUBELET_SYSCTLS[@]}"; do
-			printf 'SYSCTL_%s=%s\n' "${s//\//_}" "$(cat "/proc/sys/$s")"
-		done
 		[[ -e /var/log/containers ]] || echo "MADE_VAR_LOG_CONTAINERS=1"
 		[[ -e /run/containerd ]] || echo "MADE_RUN_CONTAINERD=1"
 		[[ -e /var/lib/cni ]] || echo "MADE_VAR_LIB_CNI=1"
 		[[ -e /run/mount ]] || echo "MADE_RUN_MOUNT=1"
 	} >"$STATE"
+	local s
+	for s in "${KUBELET_SYSCTLS[@]}"; do
+		printf '%s %s\n' "$s" "$(cat "/proc/sys/$s")"
+	done >"$DIR/sysctls.saved"
 	trap 'up_failed' EXIT
 
 	# ---- network: namespace, veth, routes
@@ -322,6 +322,10 @@ up() {
 	ip -n "$NETNS" link set lo up
 	ip route replace "$POD_CIDR" via "$NODE_IP" dev "$HOST_IF"
 	ip route replace "$SERVICE_CIDR" via "$NODE_IP" dev "$HOST_IF"
+	# A process in the node (curl, the kubelet's probes) needs a route to a
+	# ClusterIP before kube-proxy's output DNAT picks the pod; the link route
+	# only serves that lookup (nothing on the host answers ARP for these).
+	ip -n "$NETNS" route add "$SERVICE_CIDR" dev "$NODE_IF"
 	# The node forwards between the host link and its pods; only inside its namespace.
 	ip netns exec "$NETNS" sysctl -qw net.ipv4.ip_forward=1
 
@@ -633,10 +637,9 @@ down() {
 	ip link del "$HOST_IF" 2>/dev/null || true # gone with the namespace; the routes via it too
 
 	local s v
-	for s in "${KUBELET_SYSCTLS[@]}"; do
-		v=SYSCTL_${s//\//_}
-		if [[ -n ${!v:-} && $(cat "/proc/sys/$s") != "${!v}" ]]; then echo "${!v}" >"/proc/sys/$s"; fi
-	done
+	while read -r s v; do
+		if [[ $(cat "/proc/sys/$s") != "$v" ]]; then echo "$v" >"/proc/sys/$s"; fi
+	done < <(cat "$DIR/sysctls.saved" 2>/dev/null)
 
 	# Host paths the kubelet and containerd use whatever they are told.
 	local f
