@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 MVN ?= mvn -B -ntp
 
-.PHONY: help demo test unit e2e bench bench-scale tools crds clean cluster cluster-down
+.PHONY: help demo test unit e2e bench bench-scale tools crds clean cluster cluster-down images
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -12,14 +12,14 @@ demo: tools ## the mesh on this machine with a live 90/10 canary (no cluster nee
 	MVN="$(MVN)" hack/demo.sh
 
 test: tools ## provision the real tools, then run the unit tests and the real end-to-end suite
-	source .tools/env.sh && $(MVN) install -Pe2e
+	source .tools/env.sh && $(MVN) install -Pe2e,images
 	@echo "The end-to-end suite ran against:"; sed 's/^/  /' .tools/versions.txt
 
 unit: ## unit tests only (no real tools needed)
 	$(MVN) install
 
 e2e: tools ## the real end-to-end suite only (after the modules are built)
-	$(MVN) -q install -DskipTests
+	$(MVN) -q install -DskipTests -Pimages
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e
 
 bench: tools ## benchmarks that print numbers (translation time, propagation to Envoy, sidecar latency, xDS at scale); see docs/benchmarks.md
@@ -35,6 +35,9 @@ tools: ## provision Envoy, kube-apiserver, etcd, kubectl and helm into .tools/ (
 
 cluster: tools ## a real single-node Kubernetes on this machine in a private network namespace (root); prints export KUBECONFIG=...
 	hack/cluster.sh up
+
+images: tools ## the operator and xds-server images as docker-archive tars (operator/target/image.tar, xds-server/target/image.tar); load them with hack/cluster.sh load
+	$(MVN) -q package -Pimages -pl operator,xds-server -am -Dmaven.test.skip=true
 
 cluster-down: ## stop the node of `make cluster` and remove everything it made
 	hack/cluster.sh down

@@ -30,7 +30,12 @@ USER_ID=
 ENTRYPOINT=()
 while (($# > 0)); do
 	case $1 in
-	--env) ENV+=("$2"); shift 2 ;;
+	--env)
+		# A PATH of the caller's replaces the default one.
+		[[ $2 != PATH=* ]] || ENV[0]=$2
+		[[ $2 == PATH=* ]] || ENV+=("$2")
+		shift 2
+		;;
 	--workdir) WORKDIR=$2; shift 2 ;;
 	--user) USER_ID=$2; shift 2 ;;
 	--) shift; ENTRYPOINT=("$@"); break ;;

@@ -418,6 +418,61 @@ if ! up_to_date busybox-image "$KEY" "$IMAGES/busybox.tar"; then
 	write_stamp busybox-image "$KEY"
 fi
 
+# The base image of the operator and xds-server images (the Maven build's
+# `images` profile, jib with a tar:// base): a Java 17 runtime made with jlink
+# from the JDK that builds Weft, with the few shared libraries it loads, a
+# non-root user 65532 and /tmp; no shell, no package manager, nothing pulled.
+find_jdk17() {
+	local javac home
+	javac=$(command -v javac) || return 1
+	home=$(dirname "$(dirname "$(readlink -f "$javac")")")
+	[[ -x $home/bin/jlink && -d $home/jmods ]] || return 1
+	"$home/bin/java" -XshowSettings:properties -version 2>&1 | grep -q 'java.specification.version = 17' || return 1
+	echo "$home"
+}
+JDK17=$(find_jdk17) || JDK17=
+if [[ -n $JDK17 ]]; then
+	JRE_VERSION=$("$JDK17/bin/java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.runtime.version/ { print $2 }')
+	JRE_IMAGE=weft.local/jre:${JRE_VERSION%%-*}
+	# java.se for what the libraries may touch (java.beans, JMX, JNDI); TLS with EC keys; Unsafe
+	# for netty; the JDK's HTTP server for the probe, metrics and debug endpoints.
+	JRE_MODULES=java.se,jdk.unsupported,jdk.crypto.ec,jdk.zipfs,jdk.management,jdk.naming.dns,jdk.localedata,jdk.httpserver,jdk.jfr
+	build_jre() {
+		local stage so lib
+		stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+		mkdir -p "$stage/rootfs/opt" "$stage/rootfs/etc" "$stage/rootfs/tmp"
+		chmod 1777 "$stage/rootfs/tmp"
+		"$JDK17/bin/jlink" --add-modules "$JRE_MODULES" \
+			--include-locales en --strip-debug --no-header-files --no-man-pages --compress=2 \
+			--output "$stage/rootfs/opt/java"
+		# The shared libraries the VM and its non-desktop natives load (AWT and fonts are never loaded headless here).
+		for so in "$stage/rootfs/opt/java/bin/java" $(find "$stage/rootfs/opt/java/lib" -name '*.so' |
+			grep -Ev '/lib(awt|awt_xawt|awt_headless|fontmanager|lcms|javajpeg|mlib_image|splashscreen|jsound|jawt)\.so$'); do
+			ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'
+		done | sort -u | while read -r lib; do
+			[[ $lib == "$stage"/* ]] && continue
+			mkdir -p "$stage/rootfs$(dirname "$lib")"
+			cp -L "$lib" "$stage/rootfs$lib"
+		done
+		printf 'root:x:0:0:root:/:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$stage/rootfs/etc/passwd"
+		printf 'root:x:0:\nnonroot:x:65532:\n' >"$stage/rootfs/etc/group"
+		mkdir -p "$stage/rootfs/home/nonroot"
+		chown 65532:65532 "$stage/rootfs/home/nonroot"
+		"$stage/rootfs/opt/java/bin/java" -version >/dev/null 2>&1 || die "jre-image: the jlinked java does not run"
+		"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$JRE_IMAGE" "$IMAGES/jre17.tar" \
+			--env PATH=/opt/java/bin:/usr/bin:/bin --env JAVA_HOME=/opt/java
+		rm -rf "$stage"
+	}
+	KEY=$(stamp_key jre-image "$JRE_IMAGE" "$ROOT/hack/pack-image.sh" <(printf '%s\n' "$JRE_MODULES"))
+	if ! up_to_date jre-image "$KEY" "$IMAGES/jre17.tar"; then
+		timed jre-image build_jre
+		write_stamp jre-image "$KEY"
+	fi
+else
+	JRE_IMAGE=
+	log "jre-image: no JDK 17 with jlink and jmods found (javac on PATH); skipping the operator's and xds-server's base image"
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -444,6 +499,7 @@ export WEFT_HELM_VERSION='${HELM_VERSION#v}'
 export WEFT_IPTABLES='$IPTABLES'
 export WEFT_PAUSE_IMAGE='$PAUSE_IMAGE'
 export WEFT_BUSYBOX_IMAGE='$BUSYBOX_IMAGE'
+export WEFT_JRE_IMAGE='$JRE_IMAGE'
 EOF
 
 write_if_changed "$TOOLS_DIR/versions.txt" <<EOF

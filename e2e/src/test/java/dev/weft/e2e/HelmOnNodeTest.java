@@ -1,0 +1,185 @@
+package dev.weft.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weft.testsupport.Command;
+import dev.weft.testsupport.CommandResult;
+import dev.weft.testsupport.KubeNode;
+import dev.weft.testsupport.KubeNodeTest;
+import dev.weft.testsupport.Kubectl;
+import dev.weft.testsupport.WeftTools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The chart for real: the operator and xds-server images that the Maven build packs (profile
+ * {@code images}, jib on the local JRE base) are loaded into the real node, {@code helm install weft
+ * helm/weft} brings both Deployments up Ready under the chart's RBAC, probes and securityContext
+ * (checked on the running processes: uid 65532, read-only root), one operator holds the Lease,
+ * {@code kubectl get meshstatus} answers, and {@code helm uninstall} leaves only the CRDs.
+ */
+@KubeNodeTest
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HelmOnNodeTest {
+
+  private static final String NAMESPACE = "weft-system";
+  private static KubeNode node;
+  private static Path helm;
+
+  @BeforeAll
+  static void installTheChartWithLocallyBuiltImages(KubeNode theNode, Kubectl kubectl) {
+    node = theNode;
+    helm = WeftTools.locate().helm();
+    Path repo = WeftTools.repoRoot();
+    String tag = null;
+    for (String module : List.of("operator", "xds-server")) {
+      Path archive = repo.resolve(module).resolve("target").resolve("image.tar");
+      if (!Files.isRegularFile(archive)) {
+        throw new IllegalStateException(archive + " missing: build the images first "
+            + "(`mvn package -Pimages -pl operator,xds-server -am`; `make test` does)");
+      }
+      String name = node.load(archive);
+      tag = name.substring(name.lastIndexOf(':') + 1);
+    }
+
+    long startedAt = System.nanoTime();
+    CommandResult install = helm("install", "weft", repo.resolve("helm/weft").toString(), "-n", NAMESPACE,
+        "--create-namespace", "--set", "image.registry=weft.local", "--set", "image.tag=" + tag);
+    assertThat(install.succeeded()).as(install.toString()).isTrue();
+    awaitReady(kubectl, "weft-operator");
+    awaitReady(kubectl, "weft-xds");
+    System.out.printf("helm on the node: operator and xds-server (2 replicas each) Ready %d ms after helm install%n",
+        Duration.ofNanos(System.nanoTime() - startedAt).toMillis());
+  }
+
+  @AfterAll
+  static void uninstall() {
+    if (node != null && node.isUp()) {
+      helm("uninstall", "weft", "-n", NAMESPACE, "--wait", "--timeout", "2m");
+    }
+  }
+
+  @Test
+  @Order(1)
+  void runsTwoReadyReplicasOfEachComponent(Kubectl kubectl) {
+    for (String deployment : List.of("weft-operator", "weft-xds")) {
+      assertThat(kubectl.run("get", "deployment", deployment, "-n", NAMESPACE, "-o",
+          "jsonpath={.status.readyReplicas}/{.spec.replicas}").requireSuccess().stdout()).isEqualTo("2/2");
+    }
+    assertThat(kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
+        "jsonpath={range .items[*]}{.spec.containers[0].image} {.status.containerStatuses[0].restartCount}{\"\\n\"}{end}")
+        .requireSuccess().stdout().lines())
+        .hasSize(4)
+        .allMatch(line -> line.startsWith("weft.local/weft-mesh/") && line.endsWith(" 0"));
+  }
+
+  @Test
+  @Order(2)
+  void oneOperatorLeadsAndMeshStatusAnswers(Kubectl kubectl) {
+    await("an operator pod to hold the Lease weft-operator").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> kubectl.run("get", "lease", "weft-operator", "-n", NAMESPACE, "-o",
+            "jsonpath={.spec.holderIdentity}").stdout(), holder -> holder.startsWith("weft-operator-"));
+    await("kubectl get meshstatus to list the mesh with both xds-server replicas").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> kubectl.run("get", "meshstatus", "mesh", "-o", "jsonpath={.status.xdsReplicas}").stdout(),
+            "2"::equals);
+    System.out.println("kubectl get meshstatus on the node:\n" + kubectl.run("get", "meshstatus").stdout());
+  }
+
+  @Test
+  @Order(3)
+  void runsNonRootOnAReadOnlyRoot() {
+    // Seen on the running JVMs from the host, not read back from the manifests.
+    List<Long> pids = javaProcessesOf("dev.weft.operator.WeftOperator");
+    pids.addAll(javaProcessesOf("dev.weft.xds.XdsServerApp"));
+    assertThat(pids).hasSize(4);
+    for (long pid : pids) {
+      assertThat(read(Path.of("/proc/" + pid + "/status"))).containsPattern("(?m)^Uid:\\s+65532\\s+65532");
+      String rootMount = read(Path.of("/proc/" + pid + "/mountinfo")).lines()
+          .filter(line -> line.split(" ")[4].equals("/")).findFirst().orElseThrow();
+      assertThat(rootMount.split(" ")[5]).startsWith("ro");
+    }
+  }
+
+  @Test
+  @Order(4)
+  void uninstallLeavesOnlyTheCrds(Kubectl kubectl) {
+    helm("uninstall", "weft", "-n", NAMESPACE, "--wait", "--timeout", "2m").requireSuccess();
+
+    assertThat(kubectl.run("get", "deployments,services,serviceaccounts,roles,rolebindings,pdb,configmaps",
+        "-n", NAMESPACE, "-l", "app.kubernetes.io/instance=weft", "-o", "name").requireSuccess().stdout()).isBlank();
+    assertThat(kubectl.run("get", "clusterroles,clusterrolebindings", "-o", "name").requireSuccess().stdout())
+        .doesNotContain("weft");
+    assertThat(kubectl.run("get", "crd", "-o", "name").requireSuccess().stdout().lines())
+        .contains("customresourcedefinition.apiextensions.k8s.io/trafficsplits.weft.dev",
+            "customresourcedefinition.apiextensions.k8s.io/meshstatuses.weft.dev");
+  }
+
+  private static void awaitReady(Kubectl kubectl, String deployment) {
+    await("deployment " + deployment + " 2/2 Ready (pods: kubectl -n " + NAMESPACE + " get pods; kubelet log "
+        + node.logFile("kubelet") + ")")
+        .atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> {
+          String crashing = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
+              "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}").stdout();
+          if (crashing.contains("CrashLoopBackOff") || crashing.contains("ErrImage")) {
+            throw new AssertionError(deployment + " pods fail: " + crashing + "\n"
+                + kubectl.run("logs", "-n", NAMESPACE, "deploy/" + deployment, "--previous", "--tail=30"));
+          }
+          return kubectl.run("get", "deployment", deployment, "-n", NAMESPACE, "-o",
+              "jsonpath={.status.readyReplicas}").stdout();
+        }, "2"::equals);
+  }
+
+  private static CommandResult helm(String... args) {
+    List<String> command = new ArrayList<>(List.of(helm.toString(), "--kubeconfig", node.kubeconfig().toString()));
+    command.addAll(List.of(args));
+    return Command.run(command, Map.of("HELM_CACHE_HOME", node.dir().resolve("helm-cache").toString(),
+        "HELM_CONFIG_HOME", node.dir().resolve("helm-config").toString(),
+        "HELM_DATA_HOME", node.dir().resolve("helm-data").toString()), null, Duration.ofMinutes(3));
+  }
+
+  private static List<Long> javaProcessesOf(String mainClass) {
+    List<Long> pids = new ArrayList<>();
+    try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+      entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).forEach(p -> {
+        try {
+          String cmdline = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+          // Only the node's pods: their cgroup is under the node's cgroup root.
+          if (cmdline.contains(mainClass) && Files.readString(p.resolve("cgroup")).contains(node.state().cgroupRoot())) {
+            pids.add(Long.parseLong(p.getFileName().toString()));
+          }
+        } catch (IOException gone) {
+          // ended while we looked
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return pids;
+  }
+
+  private static String read(Path file) {
+    try {
+      // readAllLines reads to the end; /proc files report a size of 0.
+      return String.join("\n", Files.readAllLines(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
