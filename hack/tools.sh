@@ -423,12 +423,17 @@ fi
 # from the JDK that builds Weft, with the few shared libraries it loads, a
 # non-root user 65532 and /tmp; no shell, no package manager, nothing pulled.
 find_jdk17() {
-	local javac home
-	javac=$(command -v javac) || return 1
-	home=$(dirname "$(dirname "$(readlink -f "$javac")")")
-	[[ -x $home/bin/jlink && -d $home/jmods ]] || return 1
-	"$home/bin/java" -XshowSettings:properties -version 2>&1 | grep -q 'java.specification.version = 17' || return 1
-	echo "$home"
+	local home candidates=()
+	[[ -z ${JAVA_HOME:-} ]] || candidates+=("$JAVA_HOME")
+	! command -v javac >/dev/null 2>&1 || candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+	candidates+=(/usr/lib/jvm/java-17-* /usr/lib/jvm/*-17-*)
+	for home in "${candidates[@]}"; do
+		[[ -x $home/bin/jlink && -d $home/jmods ]] || continue
+		"$home/bin/java" -XshowSettings:properties -version 2>&1 | grep -q 'java.specification.version = 17' || continue
+		echo "$home"
+		return 0
+	done
+	return 1
 }
 JDK17=$(find_jdk17) || JDK17=
 if [[ -n $JDK17 ]]; then
