@@ -12,6 +12,9 @@
 #   .tools/bin/crictl          built from sigs.k8s.io/cri-tools (pinned in hack/tools/cri-tools/go.mod)
 #   .tools/images/pause.tar    the node's sandbox image (hack/tools/pause), docker-archive
 #   .tools/images/busybox.tar  a tiny image of Debian's static busybox, for tests on the node
+#   .tools/images/jre17.tar    the operator's and xds-server's base (jlink of the build's JDK 17)
+#   .tools/images/envoy.tar    the sidecar image (the wheel's Envoy, uid 1337)
+#   .tools/images/iptables.tar the capture init container's image (Debian's iptables-nft)
 #   containerd, runc, containernetworking-plugins, nftables, busybox-static
 #                              Debian's packages for the real node, installed like iptables
 #   iptables, curl             Debian's packages, installed system-wide with apt-get when
@@ -375,6 +378,21 @@ deb_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; 
 
 IMAGES=$TOOLS_DIR/images
 mkdir -p "$IMAGES"
+
+# copy_libs ROOTFS FILE...: the shared libraries each FILE loads (ldd) and the
+# dynamic loader, at their own paths under ROOTFS, symlinks resolved.
+copy_libs() {
+	local rootfs=$1 f lib
+	shift
+	for f in "$@"; do
+		ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'
+	done | sort -u | while read -r lib; do
+		[[ -e $rootfs$lib ]] && continue
+		mkdir -p "$rootfs$(dirname "$lib")"
+		cp -L "$lib" "$rootfs$lib"
+	done
+}
+
 PAUSE_IMAGE=weft.local/pause:1.0
 BUSYBOX_VERSION=$(deb_version busybox-static)
 BUSYBOX_VERSION=${BUSYBOX_VERSION#*:}                          # 1:1.35.0-4+deb12u1 -> 1.35.0
@@ -478,6 +496,59 @@ else
 	log "jre-image: no JDK 17 with jlink and jmods found (javac on PATH); skipping the operator's and xds-server's base image"
 fi
 
+# The sidecar image: Envoy from the same wheel as .tools/bin/envoy, with the
+# libraries it loads, running as uid 1337 (the user a capture-mode init
+# container exempts from redirection), and the iptables image for that init
+# container: Debian's iptables-nft with its extensions and busybox for scripts.
+ENVOY_IMAGE=weft.local/envoy:${ENVOY_VERSION#v}
+build_envoy_image() {
+	local stage
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs/etc" "$stage/rootfs/tmp" "$stage/rootfs/etc/envoy"
+	chmod 1777 "$stage/rootfs/tmp"
+	mkdir -p "$stage/rootfs/usr/local/bin"
+	cp -L "$BIN/envoy" "$stage/rootfs/usr/local/bin/envoy"
+	copy_libs "$stage/rootfs" "$BIN/envoy"
+	printf 'root:x:0:0:root:/:/sbin/nologin\nenvoy:x:1337:1337:envoy:/:/sbin/nologin\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\nenvoy:x:1337:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$ENVOY_IMAGE" "$IMAGES/envoy.tar" --user 1337 -- /usr/local/bin/envoy
+	rm -rf "$stage"
+}
+KEY=$(stamp_key envoy-image "$ENVOY_IMAGE" "$ROOT/hack/pack-image.sh")
+if ! up_to_date envoy-image "$KEY" "$IMAGES/envoy.tar"; then
+	timed envoy-image build_envoy_image
+	write_stamp envoy-image "$KEY"
+fi
+
+IPTABLES_IMAGE=weft.local/iptables:$(deb_version iptables | sed 's/^[0-9]*://; s/-.*//')
+build_iptables_image() {
+	local stage multi xt a
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	multi=$(readlink -f "$IPTABLES")
+	xt=$(dirname "$(find /usr/lib /lib -path '*/xtables/libxt_REDIRECT.so' -print -quit)")
+	[[ -d $xt ]] || die "iptables-image: no xtables extensions found"
+	mkdir -p "$stage/rootfs$xt" "$stage/rootfs/usr/sbin"
+	cp -L "$multi" "$stage/rootfs/usr/sbin/xtables-nft-multi"
+	cp -L "$xt"/*.so "$stage/rootfs$xt/"
+	copy_libs "$stage/rootfs" "$multi" "$xt"/*.so
+	for a in iptables iptables-restore iptables-save ip6tables ip6tables-restore ip6tables-save; do
+		ln -sf xtables-nft-multi "$stage/rootfs/usr/sbin/$a"
+	done
+	mkdir -p "$stage/rootfs/bin" "$stage/rootfs/etc" "$stage/rootfs/tmp" "$stage/rootfs/run"
+	chmod 1777 "$stage/rootfs/tmp"
+	cp /bin/busybox "$stage/rootfs/bin/busybox"
+	ln -s busybox "$stage/rootfs/bin/sh"
+	printf 'root:x:0:0:root:/:/bin/sh\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$IPTABLES_IMAGE" "$IMAGES/iptables.tar"
+	rm -rf "$stage"
+}
+KEY=$(stamp_key iptables-image "$IPTABLES_IMAGE" "$ROOT/hack/pack-image.sh" "$IPTABLES")
+if ! up_to_date iptables-image "$KEY" "$IMAGES/iptables.tar"; then
+	timed iptables-image build_iptables_image
+	write_stamp iptables-image "$KEY"
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -505,6 +576,8 @@ export WEFT_IPTABLES='$IPTABLES'
 export WEFT_PAUSE_IMAGE='$PAUSE_IMAGE'
 export WEFT_BUSYBOX_IMAGE='$BUSYBOX_IMAGE'
 export WEFT_JRE_IMAGE='$JRE_IMAGE'
+export WEFT_ENVOY_IMAGE='$ENVOY_IMAGE'
+export WEFT_IPTABLES_IMAGE='$IPTABLES_IMAGE'
 EOF
 
 write_if_changed "$TOOLS_DIR/versions.txt" <<EOF

