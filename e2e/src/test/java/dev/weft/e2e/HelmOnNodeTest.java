@@ -14,8 +14,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -31,7 +36,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * {@code images}, jib on the local JRE base) are loaded into the real node, {@code helm install weft
  * helm/weft} brings both Deployments up Ready under the chart's RBAC, probes and securityContext
  * (checked on the running processes: uid 65532, read-only root), one operator holds the Lease,
- * {@code kubectl get meshstatus} answers, and {@code helm uninstall} leaves only the CRDs.
+ * {@code kubectl get meshstatus} answers, {@code helm upgrade} replaces every pod while the Lease
+ * moves to a new pod within seconds, and {@code helm uninstall} leaves only the CRDs.
  */
 @KubeNodeTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -121,6 +127,52 @@ class HelmOnNodeTest {
 
   @Test
   @Order(4)
+  void helmUpgradeRollsEveryPodAndLeadershipMovesQuickly(Kubectl kubectl) throws Exception {
+    Set<String> before = podNames(kubectl);
+    CompletableFuture<CommandResult> upgrade = CompletableFuture.supplyAsync(() -> helm("upgrade", "weft",
+        WeftTools.repoRoot().resolve("helm/weft").toString(), "-n", NAMESPACE, "--reuse-values",
+        "--set-string", "operator.podAnnotations.weft-rollout=1", "--set-string", "xds.podAnnotations.weft-rollout=1",
+        "--wait", "--timeout", "5m"));
+    // Watch the Lease while the Deployments roll: who holds it, since when, last renewed when.
+    List<String[]> seen = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
+    while (!upgrade.isDone() && System.nanoTime() < deadline) {
+      String[] lease = kubectl.run("get", "lease", "weft-operator", "-n", NAMESPACE, "-o",
+          "jsonpath={.spec.holderIdentity} {.spec.acquireTime} {.spec.renewTime}").stdout().strip().split(" ");
+      if (lease.length == 3) {
+        seen.add(lease);
+      }
+      Thread.sleep(250);
+    }
+    CommandResult result = upgrade.get(1, TimeUnit.MINUTES);
+    assertThat(result.succeeded()).as(result.toString()).isTrue();
+    awaitReady(kubectl, "weft-operator");
+    awaitReady(kubectl, "weft-xds");
+
+    Set<String> after = podNames(kubectl);
+    assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
+    // The longest time without a leader: from the old holder's last renewal to the new one's acquisition.
+    Duration longestHandover = Duration.ZERO;
+    List<String> holders = new ArrayList<>();
+    for (int i = 1; i < seen.size(); i++) {
+      String[] previous = seen.get(i - 1);
+      String[] current = seen.get(i);
+      if (!current[0].equals(previous[0])) {
+        holders.add(current[0]);
+        Duration handover = Duration.between(Instant.parse(previous[2]), Instant.parse(current[1]));
+        longestHandover = handover.compareTo(longestHandover) > 0 ? handover : longestHandover;
+      }
+    }
+    String leader = kubectl.run("get", "lease", "weft-operator", "-n", NAMESPACE, "-o",
+        "jsonpath={.spec.holderIdentity}").requireSuccess().stdout();
+    System.out.printf("helm upgrade on the node: 4 pods replaced, the Lease changed hands %d time(s) "
+        + "(to %s), longest without a leader %d ms%n", holders.size(), holders, longestHandover.toMillis());
+    assertThat(leader).isIn(after);
+    assertThat(longestHandover).isLessThan(Duration.ofSeconds(20));
+  }
+
+  @Test
+  @Order(5)
   void uninstallLeavesOnlyTheCrds(Kubectl kubectl) {
     helm("uninstall", "weft", "-n", NAMESPACE, "--wait", "--timeout", "2m").requireSuccess();
 
@@ -152,6 +204,12 @@ class HelmOnNodeTest {
           return kubectl.run("get", "deployment", deployment, "-n", NAMESPACE, "-o",
               "jsonpath={.status.readyReplicas}").stdout();
         }, "2"::equals);
+  }
+
+  private static Set<String> podNames(Kubectl kubectl) {
+    return new HashSet<>(List.of(kubectl.run("get", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/instance=weft",
+        "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}")
+        .requireSuccess().stdout().strip().split(" ")));
   }
 
   private static CommandResult helm(String... args) {
