@@ -3,7 +3,6 @@ package dev.weft.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.weft.testsupport.Command;
 import dev.weft.testsupport.CommandResult;
 import dev.weft.testsupport.KubeNode;
 import dev.weft.testsupport.KubeNodeTest;
@@ -16,13 +15,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,40 +40,21 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HelmOnNodeTest {
 
-  private static final String NAMESPACE = "weft-system";
+  private static final String NAMESPACE = WeftOnNode.NAMESPACE;
   private static KubeNode node;
-  private static Path helm;
 
   @BeforeAll
   static void installTheChartWithLocallyBuiltImages(KubeNode theNode, Kubectl kubectl) {
     node = theNode;
-    helm = WeftTools.locate().helm();
-    Path repo = WeftTools.repoRoot();
-    String tag = null;
-    for (String module : List.of("operator", "xds-server")) {
-      Path archive = repo.resolve(module).resolve("target").resolve("image.tar");
-      if (!Files.isRegularFile(archive)) {
-        throw new IllegalStateException(archive + " missing: build the images first "
-            + "(`mvn package -Pimages -pl operator,xds-server -am`; `make test` does)");
-      }
-      String name = node.load(archive);
-      tag = name.substring(name.lastIndexOf(':') + 1);
-    }
-
-    long startedAt = System.nanoTime();
-    CommandResult install = helm("install", "weft", repo.resolve("helm/weft").toString(), "-n", NAMESPACE,
-        "--create-namespace", "--set", "image.registry=weft.local", "--set", "image.tag=" + tag);
-    assertThat(install.succeeded()).as(install.toString()).isTrue();
-    awaitReady(kubectl, "weft-operator");
-    awaitReady(kubectl, "weft-xds");
+    Duration ready = WeftOnNode.install(node, kubectl);
     System.out.printf("helm on the node: operator and xds-server (2 replicas each) Ready %d ms after helm install%n",
-        Duration.ofNanos(System.nanoTime() - startedAt).toMillis());
+        ready.toMillis());
   }
 
   @AfterAll
   static void uninstall() {
     if (node != null && node.isUp()) {
-      helm("uninstall", "weft", "-n", NAMESPACE, "--wait", "--timeout", "2m");
+      WeftOnNode.uninstall(node);
     }
   }
 
@@ -129,7 +107,7 @@ class HelmOnNodeTest {
   @Order(4)
   void helmUpgradeRollsEveryPodAndLeadershipMovesQuickly(Kubectl kubectl) throws Exception {
     Set<String> before = podNames(kubectl);
-    CompletableFuture<CommandResult> upgrade = CompletableFuture.supplyAsync(() -> helm("upgrade", "weft",
+    CompletableFuture<CommandResult> upgrade = CompletableFuture.supplyAsync(() -> WeftOnNode.helm(node, "upgrade", "weft",
         WeftTools.repoRoot().resolve("helm/weft").toString(), "-n", NAMESPACE, "--reuse-values",
         "--set-string", "operator.podAnnotations.weft-rollout=1", "--set-string", "xds.podAnnotations.weft-rollout=1",
         "--wait", "--timeout", "5m"));
@@ -146,8 +124,8 @@ class HelmOnNodeTest {
     }
     CommandResult result = upgrade.get(1, TimeUnit.MINUTES);
     assertThat(result.succeeded()).as(result.toString()).isTrue();
-    awaitReady(kubectl, "weft-operator");
-    awaitReady(kubectl, "weft-xds");
+    WeftOnNode.awaitReady(node, kubectl, "weft-operator");
+    WeftOnNode.awaitReady(node, kubectl, "weft-xds");
 
     Set<String> after = podNames(kubectl);
     assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
@@ -174,7 +152,7 @@ class HelmOnNodeTest {
   @Test
   @Order(5)
   void uninstallLeavesOnlyTheCrds(Kubectl kubectl) {
-    helm("uninstall", "weft", "-n", NAMESPACE, "--wait", "--timeout", "2m").requireSuccess();
+    WeftOnNode.uninstall(node).requireSuccess();
 
     assertThat(kubectl.run("get", "deployments,services,serviceaccounts,roles,rolebindings,pdb,configmaps",
         "-n", NAMESPACE, "-l", "app.kubernetes.io/instance=weft", "-o", "name").requireSuccess().stdout()).isBlank();
@@ -185,39 +163,10 @@ class HelmOnNodeTest {
             "customresourcedefinition.apiextensions.k8s.io/meshstatuses.weft.dev");
   }
 
-  private static void awaitReady(Kubectl kubectl, String deployment) {
-    await("deployment " + deployment + " 2/2 Ready (pods: kubectl -n " + NAMESPACE + " get pods; kubelet log "
-        + node.logFile("kubelet") + ")")
-        .atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
-        .until(() -> {
-          // Fail at once on what waiting cannot fix: an image not loaded, or a crash loop.
-          String waiting = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
-              "jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}").stdout();
-          boolean looping = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
-              "jsonpath={.items[*].status.containerStatuses[*].restartCount}").stdout().lines()
-              .flatMap(line -> Arrays.stream(line.split(" "))).filter(n -> !n.isBlank())
-              .anyMatch(n -> Integer.parseInt(n) >= 3);
-          if (waiting.contains("ErrImage") || waiting.contains("ImagePull") || looping) {
-            throw new AssertionError(deployment + " pods fail: " + waiting + "\n"
-                + kubectl.run("logs", "-n", NAMESPACE, "deploy/" + deployment, "--previous", "--tail=30"));
-          }
-          return kubectl.run("get", "deployment", deployment, "-n", NAMESPACE, "-o",
-              "jsonpath={.status.readyReplicas}").stdout();
-        }, "2"::equals);
-  }
-
   private static Set<String> podNames(Kubectl kubectl) {
     return new HashSet<>(List.of(kubectl.run("get", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/instance=weft",
         "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}")
         .requireSuccess().stdout().strip().split(" ")));
-  }
-
-  private static CommandResult helm(String... args) {
-    List<String> command = new ArrayList<>(List.of(helm.toString(), "--kubeconfig", node.kubeconfig().toString()));
-    command.addAll(List.of(args));
-    return Command.run(command, Map.of("HELM_CACHE_HOME", node.dir().resolve("helm-cache").toString(),
-        "HELM_CONFIG_HOME", node.dir().resolve("helm-config").toString(),
-        "HELM_DATA_HOME", node.dir().resolve("helm-data").toString()), null, Duration.ofMinutes(3));
   }
 
   private static List<Long> javaProcessesOf(String mainClass) {
