@@ -678,6 +678,7 @@ load)
 	;;
 env)
 	[[ -f $STATE ]] || die "no node in $DIR"
+	# shellcheck disable=SC1090
 	source "$STATE"
 	print_env
 	;;

@@ -51,7 +51,7 @@ esac
 
 # json_array WORD...: a JSON array of strings.
 json_array() {
-	local out= word
+	local out='' word
 	for word in "$@"; do
 		word=${word//\\/\\\\}
 		word=${word//\"/\\\"}
