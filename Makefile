@@ -2,6 +2,8 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 MVN ?= mvn -B -ntp
+# jib (the images profile) would otherwise ask a server on the internet whether it is the newest version.
+JIB := -Djib.disableUpdateChecks=true
 
 .PHONY: help demo test unit e2e bench bench-scale tools crds clean cluster cluster-down images
 
@@ -12,14 +14,14 @@ demo: tools ## the mesh on this machine with a live 90/10 canary (no cluster nee
 	MVN="$(MVN)" hack/demo.sh
 
 test: tools ## provision the real tools, then run the unit tests and the real end-to-end suite
-	source .tools/env.sh && $(MVN) install -Pe2e,images
+	source .tools/env.sh && $(MVN) install -Pe2e,images $(JIB)
 	@echo "The end-to-end suite ran against:"; sed 's/^/  /' .tools/versions.txt
 
 unit: ## unit tests only (no real tools needed)
 	$(MVN) install
 
 e2e: tools ## the real end-to-end suite only (after the modules are built)
-	$(MVN) -q install -DskipTests -Pimages
+	$(MVN) -q install -DskipTests -Pimages $(JIB)
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e
 
 bench: tools ## benchmarks that print numbers (translation time, propagation to Envoy, sidecar latency, xDS at scale); see docs/benchmarks.md
@@ -37,7 +39,7 @@ cluster: tools ## a real single-node Kubernetes on this machine in a private net
 	hack/cluster.sh up
 
 images: tools ## the operator and xds-server images as docker-archive tars (operator/target/image.tar, xds-server/target/image.tar); load them with hack/cluster.sh load
-	$(MVN) -q package -Pimages -pl operator,xds-server -am -Dmaven.test.skip=true
+	$(MVN) -q package -Pimages -pl operator,xds-server -am -Dmaven.test.skip=true $(JIB)
 
 cluster-down: ## stop the node of `make cluster` and remove everything it made
 	hack/cluster.sh down
