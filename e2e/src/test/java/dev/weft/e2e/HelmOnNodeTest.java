@@ -114,11 +114,15 @@ class HelmOnNodeTest {
     // Watch the Lease while the Deployments roll: who holds it, since when, last renewed when.
     List<String[]> seen = new ArrayList<>();
     long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
-    while (!upgrade.isDone() && System.nanoTime() < deadline) {
+    // Until the upgrade is done and a new pod leads (the old leader may hand over after helm returns).
+    while (System.nanoTime() < deadline) {
       String[] lease = kubectl.run("get", "lease", "weft-operator", "-n", NAMESPACE, "-o",
           "jsonpath={.spec.holderIdentity} {.spec.acquireTime} {.spec.renewTime}").stdout().strip().split(" ");
       if (lease.length == 3) {
         seen.add(lease);
+        if (upgrade.isDone() && !before.contains(lease[0])) {
+          break;
+        }
       }
       Thread.sleep(250);
     }

@@ -66,7 +66,7 @@ final class WeftOnNode {
           boolean looping = kubectl.run("get", "pods", "-n", NAMESPACE, "-o",
               "jsonpath={.items[*].status.containerStatuses[*].restartCount}").stdout().lines()
               .flatMap(line -> Arrays.stream(line.split(" "))).filter(n -> !n.isBlank())
-              .anyMatch(n -> Integer.parseInt(n) >= 3);
+              .anyMatch(n -> Integer.parseInt(n) >= 5);
           if (waiting.contains("ErrImage") || waiting.contains("ImagePull") || looping) {
             throw new AssertionError(deployment + " pods fail: " + waiting + "\n"
                 + kubectl.run("logs", "-n", NAMESPACE, "deploy/" + deployment, "--previous", "--tail=30"));
