@@ -564,6 +564,13 @@ pids_in_netns() {
 	return 0
 }
 
+# shim_socket SANDBOX: where containerd 1.6 puts the socket of a sandbox's shim
+# (/run/containerd/s/<sha256 of "<containerd address>/<namespace>/<id>">), which
+# stays behind when the shim does not end cleanly.
+shim_socket() {
+	printf '/run/containerd/s/%s\n' "$(printf '%s' "$DIR/containerd/containerd.sock/k8s.io/$1" | sha256sum | cut -d' ' -f1)"
+}
+
 # leftovers: what of the node is still on the host, one line each.
 leftovers() {
 	local h m
@@ -576,6 +583,10 @@ leftovers() {
 	[[ -n ${HOST_IF:-} ]] && ip link show "$HOST_IF" >/dev/null 2>&1 && echo "host interface $HOST_IF"
 	ls /var/log/containers 2>/dev/null | while read -r m; do
 		[[ $(readlink "/var/log/containers/$m") == "$DIR"/* ]] && echo "log link /var/log/containers/$m"
+	done
+	for m in "${SHIM_SOCKETS[@]}"; do [[ -e $m ]] && echo "shim socket $m"; done
+	for m in "${SANDBOXES[@]}"; do
+		for f in /var/lib/cni/results/*-"$m"-*; do [[ -e $f ]] && echo "CNI result $f"; done
 	done
 	ip route show table all 198.18.0.0/15 | grep -q '^unreachable 198.18.0.0/15' || echo "(missing) guard route unreachable 198.18.0.0/15"
 	return 0
@@ -591,6 +602,14 @@ down() {
 	local started=$SECONDS
 	NETNS_PATH=/run/netns/$NETNS
 	local c=$DIR/containerd
+	# What the runtime leaves outside the folder when a sandbox or shim does not end
+	# cleanly, named by what we know now: the sandbox ids and the shims' sockets.
+	SANDBOXES=() SHIM_SOCKETS=()
+	if [[ -d $c/root/io.containerd.grpc.v1.cri/sandboxes ]]; then
+		mapfile -t SANDBOXES < <(ls "$c/root/io.containerd.grpc.v1.cri/sandboxes")
+	fi
+	local sandbox
+	for sandbox in "${SANDBOXES[@]}"; do SHIM_SOCKETS+=("$(shim_socket "$sandbox")"); done
 
 	stop 3 kubelet kube-proxy kube-scheduler kube-controller-manager
 	log "down: control loops stopped after $((SECONDS - started))s"
@@ -646,6 +665,8 @@ down() {
 	for f in /var/log/containers/*; do
 		[[ -L $f && $(readlink "$f") == "$DIR"/* ]] && rm -f "$f"
 	done
+	for f in "${SHIM_SOCKETS[@]}"; do rm -f "$f"; done
+	for f in "${SANDBOXES[@]}"; do rm -f /var/lib/cni/results/*-"$f"-*; done
 	[[ -z ${MADE_VAR_LOG_CONTAINERS:-} ]] || rmdir /var/log/containers 2>/dev/null || true
 	# util-linux's mount and umount keep their table here; empty once our mounts are gone.
 	[[ -z ${MADE_RUN_MOUNT:-} || ! -d /run/mount ]] ||

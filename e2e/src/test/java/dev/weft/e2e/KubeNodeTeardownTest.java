@@ -8,8 +8,15 @@ import dev.weft.testsupport.KubeNodeState;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.testsupport.ProcessLogsOnFailure;
 import dev.weft.testsupport.WeftTools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -17,14 +24,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * `hack/cluster.sh down` leaves nothing of a node on the host: with a pod running (so there are
  * sandboxes, shims, overlay and tmpfs mounts, pod cgroups and a pod network), after down no process
  * it started runs, nothing is mounted under its folder, its cgroups, network namespace, veth pair
- * and host routes are gone, the kernel settings the kubelet changed are back, and the guard route
- * stays. Checked from the host, independently of the script's own check.
+ * and host routes are gone, the kernel settings the kubelet changed are back, no shim socket or CNI
+ * result it made is left in /run/containerd or /var/lib/cni, and the guard route stays. Checked from the host, independently of the script's own check.
  */
 @ExtendWith(ProcessLogsOnFailure.class)
 class KubeNodeTeardownTest {
 
   @Test
   void downLeavesNothingOfTheNodeOnTheHost() {
+    // Files the runtime keeps outside the node's folder: shim sockets and CNI results. Another node
+    // may be up meanwhile, so only what appears during this test counts.
+    Set<Path> runtimeFilesBefore = runtimeFiles();
     WeftTools tools = WeftTools.locate();
     KubeNode node = new KubeNode(tools, Path.of("target", "weft-node-teardown"));
     KubeNodeState state;
@@ -63,5 +73,22 @@ class KubeNodeTeardownTest {
     }
 
     assertThat(state.leftovers()).isEmpty();
+    Set<Path> appeared = runtimeFiles();
+    appeared.removeAll(runtimeFilesBefore);
+    assertThat(appeared).as("shim sockets and CNI results the node left").isEmpty();
+  }
+
+  private static Set<Path> runtimeFiles() {
+    Set<Path> files = new HashSet<>();
+    for (Path dir : List.of(Path.of("/run/containerd/s"), Path.of("/var/lib/cni/results"))) {
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> entries = Files.list(dir)) {
+          entries.forEach(files::add);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return files;
   }
 }
