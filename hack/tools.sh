@@ -7,6 +7,16 @@
 #   .tools/bin/kubectl         built from k8s.io/kubernetes   (pinned in hack/tools/k8s/go.mod)
 #   .tools/bin/etcd            built from go.etcd.io/etcd     (pinned in hack/tools/etcd/go.mod)
 #   .tools/bin/helm            built from helm.sh/helm/v3     (pinned in hack/tools/helm/go.mod)
+#   .tools/bin/kubelet, kube-proxy, kube-scheduler, kube-controller-manager
+#                              the real node's parts (hack/cluster.sh), same module as kube-apiserver
+#   .tools/bin/crictl          built from sigs.k8s.io/cri-tools (pinned in hack/tools/cri-tools/go.mod)
+#   .tools/images/pause.tar    the node's sandbox image (hack/tools/pause), docker-archive
+#   .tools/images/busybox.tar  a tiny image of Debian's static busybox, for tests on the node
+#   .tools/images/jre17.tar    the operator's and xds-server's base (jlink of the build's JDK 17)
+#   .tools/images/envoy.tar    the sidecar image (the wheel's Envoy, uid 1337)
+#   .tools/images/iptables.tar the capture init container's image (Debian's iptables-nft)
+#   containerd, runc, containernetworking-plugins, nftables, busybox-static
+#                              Debian's packages for the real node, installed like iptables
 #   iptables, curl             Debian's packages, installed system-wide with apt-get when
 #                              missing (needs root); not pinned, iptables' version is recorded
 #   .tools/env.sh              source it: WEFT_TOOLS_BIN, PATH, ENVOY_BIN, WEFT_*_VERSION
@@ -17,7 +27,7 @@
 # stamps and prints the versions; bumping a pin rebuilds that tool alone.
 # Needs: Go (PATH or /usr/local/go/bin), python3 with venv+pip, network access
 # to the Go module proxy and PyPI on a cold run, and root with apt-get when
-# iptables or curl is missing. The Go module and build caches
+# iptables, curl or one of the node's packages is missing. The Go module and build caches
 # stay at Go's defaults, so they are reused between runs.
 #
 # Usage: hack/tools.sh            provision (if needed) and print the versions
@@ -33,7 +43,9 @@ RECIPE=2
 
 # ---- paths -------------------------------------------------------------------
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TOOLS_DIR=$ROOT/.tools
+# WEFT_TOOLS_DIR picks another folder (a private copy, e.g. to try a bumped pin
+# without rebuilding a .tools/ that other checkouts share).
+TOOLS_DIR=${WEFT_TOOLS_DIR:-$ROOT/.tools}
 BIN=$TOOLS_DIR/bin
 STAMPS=$TOOLS_DIR/stamps
 MODS=$ROOT/hack/tools
@@ -92,7 +104,8 @@ gomod_version() {
 K8S_VERSION=$(gomod_version "$MODS/k8s/go.mod" k8s.io/kubernetes)      # v1.34.4
 ETCD_VERSION=$(gomod_version "$MODS/etcd/go.mod" go.etcd.io/etcd/server/v3) # v3.6.4
 HELM_VERSION=$(gomod_version "$MODS/helm/go.mod" helm.sh/helm/v3)          # v3.19.5
-[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION ]] ||
+CRICTL_VERSION=$(gomod_version "$MODS/cri-tools/go.mod" sigs.k8s.io/cri-tools) # v1.34.0
+[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION && -n $CRICTL_VERSION ]] ||
 	die "could not read the pinned versions from $MODS/*/go.mod"
 
 mkdir -p "$BIN" "$STAMPS"
@@ -131,7 +144,7 @@ up_to_date() {
 	((FORCE == 0)) || return 1
 	[[ -f $STAMPS/$name && $(cat "$STAMPS/$name") == "$key" ]] || return 1
 	local f
-	for f in "$@"; do [[ -x $f ]] || return 1; done
+	for f in "$@"; do [[ -x $f || ($f == *.tar && -s $f) ]] || return 1; done
 }
 write_stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
 
@@ -216,8 +229,8 @@ if ! up_to_date etcd "$KEY" "$BIN/etcd"; then
 fi
 
 # ---- kube-apiserver, kubectl -------------------------------------------------
-build_k8s() {
-	log "k8s: building kube-apiserver and kubectl from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+# k8s_ldflags: the version stamps Kubernetes' own build sets, for commands of k8s.io/kubernetes.
+k8s_ldflags() {
 	local major minor date
 	IFS=. read -r major minor _ <<<"${K8S_VERSION#v}"
 	# Use the release's own timestamp as build date, so rebuilds are identical.
@@ -229,7 +242,11 @@ build_k8s() {
 		# the module zip has no commit id; empty beats the "$Format:%H$" placeholder
 		ldflags+=" -X $pkg.gitCommit="
 	done
-	go_build "$MODS/k8s" "$BIN" "$ldflags" \
+	printf '%s' "$ldflags"
+}
+build_k8s() {
+	log "k8s: building kube-apiserver and kubectl from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+	go_build "$MODS/k8s" "$BIN" "$(k8s_ldflags)" \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
 	"$BIN/kube-apiserver" --version >/dev/null || die "k8s: kube-apiserver --version failed"
 	"$BIN/kubectl" version --client >/dev/null || die "k8s: kubectl version failed"
@@ -246,6 +263,38 @@ KEY=$(stamp_key k8s "$K8S_VERSION" "$MODS/k8s/go.mod" "$MODS/k8s/go.sum")
 if ! up_to_date k8s "$KEY" "$BIN/kube-apiserver" "$BIN/kubectl"; then
 	timed k8s build_k8s
 	write_stamp k8s "$KEY"
+fi
+
+# ---- the node's Kubernetes parts ---------------------------------------------
+# kubelet, kube-proxy, kube-scheduler and kube-controller-manager for the real
+# node of hack/cluster.sh: the same module and pin as kube-apiserver, their own
+# stamp, so a machine that has the apiserver builds only these.
+NODE_BINARIES=(kubelet kube-proxy kube-scheduler kube-controller-manager)
+build_k8s_node() {
+	log "k8s-node: building ${NODE_BINARIES[*]} from k8s.io/kubernetes@$K8S_VERSION (takes minutes)"
+	go_build "$MODS/k8s" "$BIN" "$(k8s_ldflags)" "${NODE_BINARIES[@]/#/k8s.io/kubernetes/cmd/}"
+	local b
+	for b in "${NODE_BINARIES[@]}"; do
+		"$BIN/$b" --version >/dev/null || die "k8s-node: $b --version failed"
+	done
+}
+KEY=$(stamp_key k8s-node "$K8S_VERSION" "$MODS/k8s/go.mod" "$MODS/k8s/go.sum")
+if ! up_to_date k8s-node "$KEY" "${NODE_BINARIES[@]/#/$BIN/}"; then
+	timed k8s-node build_k8s_node
+	write_stamp k8s-node "$KEY"
+fi
+
+# ---- crictl ------------------------------------------------------------------
+build_crictl() {
+	log "crictl: building sigs.k8s.io/cri-tools@$CRICTL_VERSION"
+	go_build "$MODS/cri-tools" "$BIN" "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
+		sigs.k8s.io/cri-tools/cmd/crictl
+	"$BIN/crictl" --version >/dev/null || die "crictl: crictl --version failed"
+}
+KEY=$(stamp_key crictl "$CRICTL_VERSION" "$MODS/cri-tools/go.mod" "$MODS/cri-tools/go.sum")
+if ! up_to_date crictl "$KEY" "$BIN/crictl"; then
+	timed crictl build_crictl
+	write_stamp crictl "$KEY"
 fi
 
 # ---- helm --------------------------------------------------------------------
@@ -308,6 +357,198 @@ if ! command -v curl >/dev/null 2>&1; then
 	timed curl apt_install curl
 fi
 
+# ---- the node's Debian packages and images ------------------------------------
+# The real node (hack/cluster.sh) runs Debian's containerd (CRI v1), runc and
+# CNI plugins; kube-proxy's nftables mode runs `nft`; busybox-static fills the
+# tests' tiny image. Not pinned, installed system-wide when missing (root), and
+# their versions recorded like iptables'.
+find_sbin() { PATH=$PATH:/usr/sbin:/sbin command -v "$1"; }
+CNI_BIN_DIR=/usr/lib/cni
+node_packages=()
+find_sbin containerd >/dev/null || node_packages+=(containerd)
+find_sbin runc >/dev/null || node_packages+=(runc)
+[[ -x $CNI_BIN_DIR/bridge && -x $CNI_BIN_DIR/host-local && -x $CNI_BIN_DIR/loopback ]] ||
+	node_packages+=(containernetworking-plugins)
+find_sbin nft >/dev/null || node_packages+=(nftables)
+[[ -x /bin/busybox ]] || node_packages+=(busybox-static)
+if ((${#node_packages[@]} > 0)); then
+	timed node-packages apt_install "${node_packages[@]}"
+fi
+deb_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; }
+
+IMAGES=$TOOLS_DIR/images
+mkdir -p "$IMAGES"
+
+# copy_libs ROOTFS FILE...: the shared libraries each FILE loads (ldd) and the
+# dynamic loader, at their own paths under ROOTFS, symlinks resolved.
+copy_libs() {
+	local rootfs=$1 f lib
+	shift
+	for f in "$@"; do
+		ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'
+	done | sort -u | while read -r lib; do
+		[[ -e $rootfs$lib ]] && continue
+		mkdir -p "$rootfs$(dirname "$lib")"
+		cp -L "$lib" "$rootfs$lib"
+	done
+}
+
+PAUSE_IMAGE=weft.local/pause:1.0
+BUSYBOX_VERSION=$(deb_version busybox-static)
+BUSYBOX_VERSION=${BUSYBOX_VERSION#*:}                          # 1:1.35.0-4+deb12u1 -> 1.35.0
+BUSYBOX_IMAGE=weft.local/busybox:${BUSYBOX_VERSION%%-*}
+
+# The sandbox image: a static program that holds the pod's namespaces, reaps
+# children and exits on SIGTERM (hack/tools/pause), as the only file of an image.
+build_pause() {
+	local stage
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs"
+	go_build "$MODS/pause" "$stage/rootfs" "-s -w" . # the module's folder is named pause, so the binary is too
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$PAUSE_IMAGE" "$IMAGES/pause.tar" -- /pause
+	rm -rf "$stage"
+}
+KEY=$(stamp_key pause-image "$PAUSE_IMAGE" "$MODS/pause/go.mod" "$MODS/pause/main.go" "$ROOT/hack/pack-image.sh")
+if ! up_to_date pause-image "$KEY" "$IMAGES/pause.tar"; then
+	timed pause-image build_pause
+	write_stamp pause-image "$KEY"
+fi
+
+# A tiny general-purpose image for tests on the node: Debian's static busybox
+# with its applets linked (sh, httpd, wget, nc, ...); the pod spec names the command.
+build_busybox() {
+	local stage a
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs/bin" "$stage/rootfs/tmp" "$stage/rootfs/etc"
+	chmod 1777 "$stage/rootfs/tmp"
+	cp /bin/busybox "$stage/rootfs/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[[ $a == busybox ]] || ln -s busybox "$stage/rootfs/bin/$a"
+	done
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\nnobody:x:65534:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$BUSYBOX_IMAGE" "$IMAGES/busybox.tar"
+	rm -rf "$stage"
+}
+KEY=$(stamp_key busybox-image "$BUSYBOX_IMAGE" "$ROOT/hack/pack-image.sh")
+if ! up_to_date busybox-image "$KEY" "$IMAGES/busybox.tar"; then
+	timed busybox-image build_busybox
+	write_stamp busybox-image "$KEY"
+fi
+
+# The base image of the operator and xds-server images (the Maven build's
+# `images` profile, jib with a tar:// base): a Java 17 runtime made with jlink
+# from the JDK that builds Weft, with the few shared libraries it loads, a
+# non-root user 65532 and /tmp; no shell, no package manager, nothing pulled.
+find_jdk17() {
+	local home candidates=()
+	[[ -z ${JAVA_HOME:-} ]] || candidates+=("$JAVA_HOME")
+	! command -v javac >/dev/null 2>&1 || candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+	candidates+=(/usr/lib/jvm/java-17-* /usr/lib/jvm/*-17-*)
+	for home in "${candidates[@]}"; do
+		[[ -x $home/bin/jlink && -d $home/jmods ]] || continue
+		"$home/bin/java" -XshowSettings:properties -version 2>&1 | grep -q 'java.specification.version = 17' || continue
+		echo "$home"
+		return 0
+	done
+	return 1
+}
+JDK17=$(find_jdk17) || JDK17=
+if [[ -n $JDK17 ]]; then
+	JRE_VERSION=$("$JDK17/bin/java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.runtime.version/ { print $2 }')
+	JRE_IMAGE=weft.local/jre:${JRE_VERSION%%-*}
+	# java.se for what the libraries may touch (java.beans, JMX, JNDI); TLS with EC keys; Unsafe
+	# for netty; the JDK's HTTP server for the probe, metrics and debug endpoints.
+	JRE_MODULES=java.se,jdk.unsupported,jdk.crypto.ec,jdk.zipfs,jdk.management,jdk.naming.dns,jdk.localedata,jdk.httpserver,jdk.jfr
+	build_jre() {
+		local stage so lib
+		stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+		mkdir -p "$stage/rootfs/opt" "$stage/rootfs/etc" "$stage/rootfs/tmp"
+		chmod 1777 "$stage/rootfs/tmp"
+		"$JDK17/bin/jlink" --add-modules "$JRE_MODULES" \
+			--include-locales en --strip-debug --no-header-files --no-man-pages --compress=2 \
+			--output "$stage/rootfs/opt/java"
+		# The shared libraries the VM and its non-desktop natives load (AWT and fonts are never loaded headless here).
+		for so in "$stage/rootfs/opt/java/bin/java" $(find "$stage/rootfs/opt/java/lib" -name '*.so' |
+			grep -Ev '/lib(awt|awt_xawt|awt_headless|fontmanager|lcms|javajpeg|mlib_image|splashscreen|jsound|jawt)\.so$'); do
+			ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }'
+		done | sort -u | while read -r lib; do
+			[[ $lib == "$stage"/* ]] && continue
+			mkdir -p "$stage/rootfs$(dirname "$lib")"
+			cp -L "$lib" "$stage/rootfs$lib"
+		done
+		printf 'root:x:0:0:root:/:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$stage/rootfs/etc/passwd"
+		printf 'root:x:0:\nnonroot:x:65532:\n' >"$stage/rootfs/etc/group"
+		mkdir -p "$stage/rootfs/home/nonroot"
+		chown 65532:65532 "$stage/rootfs/home/nonroot"
+		"$stage/rootfs/opt/java/bin/java" -version >/dev/null 2>&1 || die "jre-image: the jlinked java does not run"
+		"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$JRE_IMAGE" "$IMAGES/jre17.tar" \
+			--env PATH=/opt/java/bin:/usr/bin:/bin --env JAVA_HOME=/opt/java
+		rm -rf "$stage"
+	}
+	KEY=$(stamp_key jre-image "$JRE_IMAGE" "$ROOT/hack/pack-image.sh" <(printf '%s\n' "$JRE_MODULES"))
+	if ! up_to_date jre-image "$KEY" "$IMAGES/jre17.tar"; then
+		timed jre-image build_jre
+		write_stamp jre-image "$KEY"
+	fi
+else
+	JRE_IMAGE=
+	log "jre-image: no JDK 17 with jlink and jmods found (javac on PATH); skipping the operator's and xds-server's base image"
+fi
+
+# The sidecar image: Envoy from the same wheel as .tools/bin/envoy, with the
+# libraries it loads, running as uid 1337 (the user a capture-mode init
+# container exempts from redirection), and the iptables image for that init
+# container: Debian's iptables-nft with its extensions and busybox for scripts.
+ENVOY_IMAGE=weft.local/envoy:${ENVOY_VERSION#v}
+build_envoy_image() {
+	local stage
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs/etc" "$stage/rootfs/tmp" "$stage/rootfs/etc/envoy"
+	chmod 1777 "$stage/rootfs/tmp"
+	mkdir -p "$stage/rootfs/usr/local/bin"
+	cp -L "$BIN/envoy" "$stage/rootfs/usr/local/bin/envoy"
+	copy_libs "$stage/rootfs" "$BIN/envoy"
+	printf 'root:x:0:0:root:/:/sbin/nologin\nenvoy:x:1337:1337:envoy:/:/sbin/nologin\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\nenvoy:x:1337:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$ENVOY_IMAGE" "$IMAGES/envoy.tar" --user 1337 -- /usr/local/bin/envoy
+	rm -rf "$stage"
+}
+KEY=$(stamp_key envoy-image "$ENVOY_IMAGE" "$ROOT/hack/pack-image.sh")
+if ! up_to_date envoy-image "$KEY" "$IMAGES/envoy.tar"; then
+	timed envoy-image build_envoy_image
+	write_stamp envoy-image "$KEY"
+fi
+
+IPTABLES_IMAGE=weft.local/iptables:$(deb_version iptables | sed 's/^[0-9]*://; s/-.*//')
+build_iptables_image() {
+	local stage multi xt a
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	multi=$(readlink -f "$IPTABLES")
+	xt=$(dirname "$(find /usr/lib /lib -path '*/xtables/libxt_REDIRECT.so' -print -quit)")
+	[[ -d $xt ]] || die "iptables-image: no xtables extensions found"
+	mkdir -p "$stage/rootfs$xt" "$stage/rootfs/usr/sbin"
+	cp -L "$multi" "$stage/rootfs/usr/sbin/xtables-nft-multi"
+	cp -L "$xt"/*.so "$stage/rootfs$xt/"
+	copy_libs "$stage/rootfs" "$multi" "$xt"/*.so
+	for a in iptables iptables-restore iptables-save ip6tables ip6tables-restore ip6tables-save; do
+		ln -sf xtables-nft-multi "$stage/rootfs/usr/sbin/$a"
+	done
+	mkdir -p "$stage/rootfs/bin" "$stage/rootfs/etc" "$stage/rootfs/tmp" "$stage/rootfs/run"
+	chmod 1777 "$stage/rootfs/tmp"
+	cp /bin/busybox "$stage/rootfs/bin/busybox"
+	ln -s busybox "$stage/rootfs/bin/sh"
+	printf 'root:x:0:0:root:/:/bin/sh\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$IPTABLES_IMAGE" "$IMAGES/iptables.tar"
+	rm -rf "$stage"
+}
+KEY=$(stamp_key iptables-image "$IPTABLES_IMAGE" "$ROOT/hack/pack-image.sh" "$IPTABLES")
+if ! up_to_date iptables-image "$KEY" "$IMAGES/iptables.tar"; then
+	timed iptables-image build_iptables_image
+	write_stamp iptables-image "$KEY"
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -332,6 +573,11 @@ export WEFT_ETCD_VERSION='${ETCD_VERSION#v}'
 export WEFT_ENVOY_VERSION='${ENVOY_VERSION#v}'
 export WEFT_HELM_VERSION='${HELM_VERSION#v}'
 export WEFT_IPTABLES='$IPTABLES'
+export WEFT_PAUSE_IMAGE='$PAUSE_IMAGE'
+export WEFT_BUSYBOX_IMAGE='$BUSYBOX_IMAGE'
+export WEFT_JRE_IMAGE='$JRE_IMAGE'
+export WEFT_ENVOY_IMAGE='$ENVOY_IMAGE'
+export WEFT_IPTABLES_IMAGE='$IPTABLES_IMAGE'
 EOF
 
 write_if_changed "$TOOLS_DIR/versions.txt" <<EOF
@@ -341,6 +587,16 @@ kubectl ${K8S_VERSION#v}
 etcd ${ETCD_VERSION#v}
 helm ${HELM_VERSION#v}
 iptables $("$IPTABLES" --version 2>&1 | sed -n 's/^iptables v\{0,1\}//p')
+kubelet ${K8S_VERSION#v}
+kube-proxy ${K8S_VERSION#v}
+kube-scheduler ${K8S_VERSION#v}
+kube-controller-manager ${K8S_VERSION#v}
+crictl ${CRICTL_VERSION#v}
+containerd $(deb_version containerd)
+runc $(deb_version runc)
+containernetworking-plugins $(deb_version containernetworking-plugins)
+nftables $(deb_version nftables)
+busybox $(deb_version busybox-static)
 EOF
 
 # ---- report ------------------------------------------------------------------
@@ -359,3 +615,11 @@ report etcd "$BIN/etcd" --version
 report kubectl "$BIN/kubectl" version --client
 report helm "$BIN/helm" version --short
 report iptables "$IPTABLES" --version
+report kubelet "$BIN/kubelet" --version
+report kube-proxy "$BIN/kube-proxy" --version
+report kube-scheduler "$BIN/kube-scheduler" --version
+report kube-controller-manager "$BIN/kube-controller-manager" --version
+report crictl "$BIN/crictl" --version
+report containerd "$(find_sbin containerd)" --version
+report runc "$(find_sbin runc)" --version
+report nft "$(find_sbin nft)" --version
