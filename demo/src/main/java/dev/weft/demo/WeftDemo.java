@@ -112,8 +112,13 @@ public final class WeftDemo implements AutoCloseable {
     console.step("operator reconciling (metrics: curl http://127.0.0.1:" + operator.httpPort() + "/metrics)");
 
     MeshObjects objects = PaymentsMesh.declare(client, NAMESPACE);
-    mesh = keep(PaymentsMesh.start(objects, NAMESPACE, settings.subnet(), xds.xdsPort()));
-    console.step("pods in namespace " + NAMESPACE + ", each an app behind a real Envoy sidecar:");
+    Path identities = Files.createTempDirectory("weft-demo-identities");
+    // Closed after the pods (parts close in reverse): the mounted keys go with the demo.
+    keep(() -> deleteRecursively(identities));
+    mesh = keep(PaymentsMesh.start(objects, NAMESPACE, settings.subnet(), xds.xdsPort(),
+        new MeshIdentities(client, identities)));
+    console.step("pods in namespace " + NAMESPACE + ", each an app behind a real Envoy sidecar with the "
+        + "certificate the operator issued its ServiceAccount; every hop between sidecars is mTLS:");
     console.block(String.format("payments-v1  %s  (Services payments, payments-v1)%n"
         + "payments-v2  %s  (Service payments-v2)%n"
         + "web          %s  (client: sends to its sidecar at :%d)",
@@ -141,6 +146,9 @@ public final class WeftDemo implements AutoCloseable {
     console.step(splitOk
         ? "the split matches 90/10 within ±" + (int) TOLERANCE + " points"
         : "FAILED: the split does not match 90/10 within ±" + (int) TOLERANCE + " points");
+
+    console.step("mTLS handshakes from web's sidecar to payments-v1 and payments-v2: "
+        + mesh.clientHandshakes(NAMESPACE));
 
     boolean synced = awaitEveryProxySynced();
     console.step("$ kubectl get meshstatus");
@@ -224,6 +232,17 @@ public final class WeftDemo implements AutoCloseable {
     Config config = cluster.clientConfig();
     config.setRequestRetryBackoffLimit(1);
     return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
   }
 
   private <T extends AutoCloseable> T keep(T part) {

@@ -18,6 +18,7 @@ import dev.weft.xds.translate.MeshTranslator;
 import dev.weft.xds.translate.Rejection;
 import dev.weft.xds.translate.Translation;
 import dev.weft.xds.translate.Translator;
+import dev.weft.xds.tls.MutualTls;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -49,13 +50,21 @@ public final class XdsServerApp implements AutoCloseable {
 
   /**
    * What to serve on and what to watch, and where to report proxy sync state ({@code syncReport};
-   * null: no report). Ports 0 pick free ones (tests).
+   * null: no report). Ports 0 pick free ones (tests). {@code trustDomain} is that of the SPIFFE IDs
+   * sidecars verify, the operator's {@code WEFT_TRUST_DOMAIN}.
    */
   public record Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
-      SyncReportPublisher.Settings syncReport) {
+      SyncReportPublisher.Settings syncReport, String trustDomain) {
 
     public Config {
       namespaces = Set.copyOf(namespaces);
+      trustDomain = trustDomain == null || trustDomain.isBlank() ? MutualTls.DEFAULT_TRUST_DOMAIN : trustDomain.strip();
+    }
+
+    /** With the default trust domain. */
+    public Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
+        SyncReportPublisher.Settings syncReport) {
+      this(bindAddress, xdsPort, debugPort, namespaces, syncReport, MutualTls.DEFAULT_TRUST_DOMAIN);
     }
 
     /** Serving and watching only: no sync report. */
@@ -65,7 +74,7 @@ public final class XdsServerApp implements AutoCloseable {
 
     /** The same, reporting sync state as {@code settings} say (null: not at all). */
     public Config withSyncReport(SyncReportPublisher.Settings settings) {
-      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings);
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings, trustDomain);
     }
 
     /**
@@ -74,7 +83,8 @@ public final class XdsServerApp implements AutoCloseable {
      * ({@code KUBERNETES_SERVICE_HOST} is set); it goes to {@code WEFT_POD_NAMESPACE} (default: the
      * client's namespace) under {@code WEFT_POD_NAME} (default: the host name), every
      * {@code WEFT_SYNC_REPORT_INTERVAL} (2s) when changed and every {@code WEFT_SYNC_REPORT_HEARTBEAT}
-     * (10s) regardless.
+     * (10s) regardless. {@code WEFT_TRUST_DOMAIN} (default {@code cluster.local}) is the trust
+     * domain of the SPIFFE IDs.
      */
     public static Config fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -89,7 +99,8 @@ public final class XdsServerApp implements AutoCloseable {
           Integer.parseInt(env.getOrDefault("WEFT_DEBUG_PORT", String.valueOf(DebugEndpoint.DEFAULT_PORT))),
           Arrays.stream(namespaces.split(",")).map(String::strip).filter(s -> !s.isEmpty())
               .collect(Collectors.toSet()),
-          syncReportFrom(env));
+          syncReportFrom(env),
+          env.getOrDefault("WEFT_TRUST_DOMAIN", MutualTls.DEFAULT_TRUST_DOMAIN));
     }
 
     private static SyncReportPublisher.Settings syncReportFrom(Map<String, String> env) {
@@ -160,7 +171,7 @@ public final class XdsServerApp implements AutoCloseable {
     // A rejected change keeps the previous version of that resource serving (the last good config);
     // a change of endpoints alone re-translates only the endpoints.
     Translator translator = Objects.requireNonNull(
-        decorate.apply(new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator()))), "translator");
+        decorate.apply(new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator(config.trustDomain())))), "translator");
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();

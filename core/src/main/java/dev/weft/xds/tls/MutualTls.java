@@ -36,8 +36,15 @@ public final class MutualTls {
 
   public static final String TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
   public static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";
+  /** The trust domain of the SPIFFE IDs unless the deployment names another. */
+  public static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
 
   private MutualTls() {}
+
+  /** The SPIFFE ID of a ServiceAccount: {@code spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>}. */
+  public static String spiffeId(String trustDomain, String namespace, String serviceAccount) {
+    return "spiffe://" + trustDomain + "/ns/" + namespace + "/sa/" + serviceAccount;
+  }
 
   /**
    * The transport socket of an outbound cluster to peers whose SPIFFE IDs are {@code peerIds};

@@ -1,5 +1,6 @@
 package dev.weft.operator.certificates;
 
+import dev.weft.convert.MeshedPods;
 import dev.weft.operator.identity.CertificateAuthority;
 import dev.weft.operator.identity.CertifiedKey;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -374,7 +375,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
     for (SharedIndexInformer<Pod> informer : pods) {
       for (Pod pod : informer.getStore().list()) {
         MeshedPods.serviceAccountOf(pod, labels.getOrDefault(pod.getMetadata().getNamespace(), Map.of()))
-            .ifPresent(meshed::add);
+            .ifPresent(account -> meshed.add(new ServiceAccountRef(pod.getMetadata().getNamespace(), account)));
       }
     }
     return meshed;
