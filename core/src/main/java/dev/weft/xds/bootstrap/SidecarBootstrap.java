@@ -7,6 +7,8 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
+import dev.weft.xds.tls.IdentitySds;
+import dev.weft.xds.tls.MutualTls;
 import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -36,8 +38,8 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
-import dev.weft.xds.tls.IdentitySds;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -133,12 +135,35 @@ public final class SidecarBootstrap {
       .add(HttpConnectionManager.getDescriptor())
       .add(Router.getDescriptor())
       .add(HttpProtocolOptions.getDescriptor())
+      .add(UpstreamTlsContext.getDescriptor())
       .build();
 
   private SidecarBootstrap() {}
 
-  /** The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort}. */
+  /** The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort} in plaintext. */
   public static Bootstrap build(Workload workload, String xdsHost, int xdsPort, Transport transport) {
+    return build(workload, xdsHost, xdsPort, transport, "");
+  }
+
+  /**
+   * The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort}. With
+   * an {@code xdsServerId} (the xds-server's SPIFFE ID, e.g.
+   * {@code spiffe://cluster.local/ns/weft-system/sa/weft-xds}), the sidecar reaches the server over
+   * mTLS: it presents its own certificate (the server checks that it speaks for the node's namespace
+   * and ServiceAccount) and accepts only a server certificate with that SPIFFE ID. That needs the
+   * workload's identity ({@link Workload#sdsDirectory}).
+   */
+  public static Bootstrap build(Workload workload, String xdsHost, int xdsPort, Transport transport,
+      String xdsServerId) {
+    if (!xdsServerId.isEmpty() && workload.sdsDirectory().isEmpty()) {
+      throw new IllegalArgumentException("mTLS to the xDS server needs the workload's identity (an SDS directory)");
+    }
+    Cluster xds = xdsCluster(xdsHost, xdsPort);
+    if (!xdsServerId.isEmpty()) {
+      // gRPC over TLS negotiates HTTP/2 by ALPN; the xds-server refuses a handshake without it.
+      xds = xds.toBuilder().setTransportSocket(MutualTls.upstream(workload.sdsDirectory(), List.of(xdsServerId),
+          List.of("h2"))).build();
+    }
     return Bootstrap.newBuilder()
         .setNode(node(workload))
         .setAdmin(Admin.newBuilder().setAddress(address(workload.adminAddress(), workload.adminPort())))
@@ -153,7 +178,7 @@ public final class SidecarBootstrap {
             .setCdsConfig(ads())
             .setLdsConfig(ads()))
         .setStaticResources(Bootstrap.StaticResources.newBuilder()
-            .addClusters(xdsCluster(xdsHost, xdsPort))
+            .addClusters(xds)
             .addClusters(adminCluster(workload))
             .addListeners(statsListener(workload)))
         .setOverloadManager(overloadManager())

@@ -51,6 +51,14 @@ public final class MutualTls {
    * the identity and bundle come from the SDS files in {@code sdsDirectory}.
    */
   public static TransportSocket upstream(String sdsDirectory, Collection<String> peerIds) {
+    return upstream(sdsDirectory, peerIds, List.of());
+  }
+
+  /**
+   * The same, offering the application protocols {@code alpn} in the handshake (a gRPC server such as
+   * the xds-server wants {@code h2}).
+   */
+  public static TransportSocket upstream(String sdsDirectory, Collection<String> peerIds, List<String> alpn) {
     if (peerIds.isEmpty()) {
       throw new IllegalArgumentException("an mTLS cluster needs at least one SPIFFE ID to accept");
     }
@@ -61,7 +69,7 @@ public final class MutualTls {
           .setMatcher(StringMatcher.newBuilder().setExact(id)));
     }
     UpstreamTlsContext context = UpstreamTlsContext.newBuilder()
-        .setCommonTlsContext(common(sdsDirectory, sans.build()))
+        .setCommonTlsContext(common(sdsDirectory, sans.build()).toBuilder().addAllAlpnProtocols(alpn))
         .build();
     return TransportSocket.newBuilder().setName(TRANSPORT_SOCKET).setTypedConfig(Any.pack(context)).build();
   }
