@@ -141,6 +141,11 @@ public final class WorkloadCertificateController implements AutoCloseable {
         secrets.add(client.secrets().inNamespace(namespace)
             .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
       }
+      if (!settings.xdsServiceAccount().isEmpty() && !watched.contains(caNamespace)) {
+        // The xds-server's certificate lives in the operator's own namespace, watched or not.
+        secrets.add(client.secrets().inNamespace(caNamespace)
+            .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+      }
     }
   }
 
@@ -377,6 +382,9 @@ public final class WorkloadCertificateController implements AutoCloseable {
         MeshedPods.serviceAccountOf(pod, labels.getOrDefault(pod.getMetadata().getNamespace(), Map.of()))
             .ifPresent(account -> meshed.add(new ServiceAccountRef(pod.getMetadata().getNamespace(), account)));
       }
+    }
+    if (!settings.xdsServiceAccount().isEmpty()) {
+      meshed.add(new ServiceAccountRef(caNamespace, settings.xdsServiceAccount()));
     }
     return meshed;
   }
