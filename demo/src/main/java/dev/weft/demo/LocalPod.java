@@ -53,8 +53,8 @@ public final class LocalPod implements AutoCloseable {
     try {
       app = HttpBackend.start(name, loopback());
       return new LocalPod(name, address, app,
-          sidecar(name, namespace, serviceAccount, address, List.of(app.port()), xdsPort, transport, identity),
-          identity);
+          sidecar(name, namespace, serviceAccount, address, List.of(app.port()), xdsPort, transport, identity,
+              identities == null ? "" : identities.xdsServerId()), identity);
     } catch (RuntimeException e) {
       if (app != null) {
         app.close();
@@ -78,7 +78,8 @@ public final class LocalPod implements AutoCloseable {
     MeshIdentities.Mounted identity = identities == null ? null : identities.mount(name, namespace, serviceAccount);
     try {
       return new LocalPod(name, address, null,
-          sidecar(name, namespace, serviceAccount, address, List.of(), xdsPort, transport, identity), identity);
+          sidecar(name, namespace, serviceAccount, address, List.of(), xdsPort, transport, identity,
+              identities == null ? "" : identities.xdsServerId()), identity);
     } catch (RuntimeException e) {
       if (identity != null) {
         identity.close();
@@ -88,11 +89,12 @@ public final class LocalPod implements AutoCloseable {
   }
 
   private static EnvoyProcess sidecar(String name, String namespace, String serviceAccount, String address,
-      List<Integer> appPorts, int xdsPort, Transport transport, MeshIdentities.Mounted identity) {
+      List<Integer> appPorts, int xdsPort, Transport transport, MeshIdentities.Mounted identity, String xdsServerId) {
     Workload workload = new Workload(name, namespace, serviceAccount, address, appPorts, address,
         SidecarBootstrap.ADMIN_PORT, SidecarBootstrap.STATS_PORT,
         identity == null ? "" : identity.sdsDirectory().toAbsolutePath().toString());
-    String bootstrap = SidecarBootstrap.json(SidecarBootstrap.build(workload, "127.0.0.1", xdsPort, transport));
+    String bootstrap = SidecarBootstrap.json(SidecarBootstrap.build(workload, "127.0.0.1", xdsPort, transport,
+        identity == null ? "" : xdsServerId));
     // LIVE means Envoy got its first clusters and listeners over ADS.
     return EnvoyProcess.builder(name).bootstrap(bootstrap).start();
   }

@@ -34,11 +34,45 @@ public final class MeshIdentities {
 
   private final KubernetesClient client;
   private final Path root;
+  private final String xdsServerId;
 
-  /** Identities mounted under {@code root}, one directory per pod. */
+  /** Identities mounted under {@code root}, one directory per pod; sidecars reach the xDS server in plaintext. */
   public MeshIdentities(KubernetesClient client, Path root) {
+    this(client, root, "");
+  }
+
+  /**
+   * Identities mounted under {@code root}, one directory per pod; sidecars reach the xDS server
+   * over mTLS and accept it only with the SPIFFE ID {@code xdsServerId} (empty: plaintext).
+   */
+  public MeshIdentities(KubernetesClient client, Path root, String xdsServerId) {
     this.client = client;
     this.root = root;
+    this.xdsServerId = xdsServerId;
+  }
+
+  /** The SPIFFE ID sidecars expect of the xDS server; empty when they reach it in plaintext. */
+  public String xdsServerId() {
+    return xdsServerId;
+  }
+
+  /**
+   * Mounts the certificate Secret of {@code serviceAccount} in {@code namespace} (no Pod object: the
+   * operator keeps it for another reason, as the xds-server's), waiting for the operator to issue it.
+   */
+  public Mounted mountServiceAccount(String namespace, String serviceAccount) {
+    Mounted mounted = new Mounted(client, namespace, null, root.resolve(namespace).resolve("sa-" + serviceAccount));
+    try {
+      String secret = WorkloadSecrets.name(serviceAccount);
+      mounted.write(await("the operator issues Secret " + namespace + "/" + secret)
+          .atMost(ISSUE_BOUND).pollInterval(Duration.ofMillis(100))
+          .until(() -> client.secrets().inNamespace(namespace).withName(secret).get(), s -> s != null));
+      mounted.follow(secret);
+      return mounted;
+    } catch (RuntimeException e) {
+      mounted.close();
+      throw e;
+    }
   }
 
   /**
@@ -148,6 +182,9 @@ public final class MeshIdentities {
     public void close() {
       if (informer != null) {
         informer.close();
+      }
+      if (pod == null) {
+        return;
       }
       try {
         client.pods().inNamespace(namespace).withName(pod).delete();
