@@ -8,6 +8,8 @@ import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.TrafficSplitRule;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
@@ -31,6 +33,10 @@ public final class MeshStateBuilder {
 
   /** The label by which the EndpointSlice controller ties a slice to its Service. */
   public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+  /** The namespace label that chooses how its sidecars treat plaintext callers. */
+  public static final String MTLS_LABEL = "weft.dev/mtls";
+  /** Its value for migration: plaintext is accepted next to mTLS. Any other value, or none: mTLS only. */
+  public static final String MTLS_PERMISSIVE = "permissive";
 
   private MeshStateBuilder() {}
 
@@ -43,6 +49,26 @@ public final class MeshStateBuilder {
    */
   public static MeshState build(Collection<Service> services, Collection<EndpointSlice> slices,
       Collection<TrafficSplit> splits, Collection<VirtualService> virtualServices, Consumer<String> problems) {
+    return build(services, slices, List.of(), List.of(), splits, virtualServices, problems);
+  }
+
+  /**
+   * The mesh state of these objects, with identities: each endpoint whose {@code targetRef} is a
+   * meshed pod among {@code pods} carries that pod's ServiceAccount ({@link PodIdentities}), and
+   * the namespaces labelled {@value #MTLS_LABEL}={@value #MTLS_PERMISSIVE} among {@code namespaces}
+   * are permissive. The rest as {@link #build(Collection, Collection, Collection, Collection, Consumer)}.
+   */
+  public static MeshState build(Collection<Service> services, Collection<EndpointSlice> slices,
+      Collection<Pod> pods, Collection<Namespace> namespaces, Collection<TrafficSplit> splits,
+      Collection<VirtualService> virtualServices, Consumer<String> problems) {
+    PodIdentities identities = PodIdentities.of(pods, namespaces);
+    Set<String> permissive = new HashSet<>();
+    for (Namespace namespace : namespaces) {
+      Map<String, String> labels = namespace.getMetadata().getLabels();
+      if (labels != null && MTLS_PERMISSIVE.equals(labels.get(MTLS_LABEL))) {
+        permissive.add(namespace.getMetadata().getName());
+      }
+    }
     Map<ServiceKey, List<EndpointSlice>> slicesByService = new HashMap<>();
     for (EndpointSlice slice : slices) {
       Map<String, String> labels = slice.getMetadata().getLabels();
@@ -62,7 +88,8 @@ public final class MeshStateBuilder {
       if (!ServiceConverter.isMeshed(service)) {
         continue;
       }
-      convert(service, s -> ServiceConverter.toMeshService(s, slicesByService.getOrDefault(key, List.of())), problems)
+      convert(service, s -> ServiceConverter.toMeshService(s, slicesByService.getOrDefault(key, List.of()),
+          identities), problems)
           .forEach(meshService -> meshServices.put(key, meshService));
     }
     List<TrafficSplitRule> splitRules = new ArrayList<>();
@@ -76,7 +103,7 @@ public final class MeshStateBuilder {
       routings.addAll(convert(vs, VirtualServiceConverter::toRouting, problems));
     }
     routings.sort(Comparator.comparing(HttpRouting::source));
-    return new MeshState(meshServices, splitRules, routings, aliases);
+    return new MeshState(meshServices, splitRules, routings, aliases, permissive);
   }
 
   /** The resource as the core names it, for rejections and the oldest-wins rule. */

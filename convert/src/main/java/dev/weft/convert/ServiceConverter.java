@@ -47,9 +47,19 @@ public final class ServiceConverter {
     return new ServiceKey(service.getMetadata().getNamespace(), service.getMetadata().getName());
   }
 
-  /** The Service with its TCP ports and the endpoints of {@code slices}, which must be its own. */
+  /** The Service with its TCP ports and the endpoints of {@code slices}, which must be its own; no identities. */
   public static MeshService toMeshService(Service service, Collection<EndpointSlice> slices) {
-    return new MeshService(keyOf(service), service.getSpec().getClusterIP(), ports(service), endpointsOf(slices));
+    return toMeshService(service, slices, PodIdentities.NONE);
+  }
+
+  /**
+   * The Service with its TCP ports and the endpoints of {@code slices}, which must be its own, each
+   * with the ServiceAccount of its pod when {@code identities} knows it as meshed.
+   */
+  public static MeshService toMeshService(Service service, Collection<EndpointSlice> slices,
+      PodIdentities identities) {
+    return new MeshService(keyOf(service), service.getSpec().getClusterIP(), ports(service),
+        endpointsOf(slices, identities));
   }
 
   /**
@@ -76,9 +86,13 @@ public final class ServiceConverter {
    * merged the same endpoint can show up in two slices; it is kept once, in its readiest state.
    */
   static List<Endpoint> endpointsOf(Collection<EndpointSlice> slices) {
+    return endpointsOf(slices, PodIdentities.NONE);
+  }
+
+  static List<Endpoint> endpointsOf(Collection<EndpointSlice> slices, PodIdentities identities) {
     Map<List<Object>, Endpoint> unique = new LinkedHashMap<>();
     for (EndpointSlice slice : slices) {
-      for (Endpoint endpoint : toEndpoints(slice)) {
+      for (Endpoint endpoint : toEndpoints(slice, identities)) {
         unique.merge(List.of(endpoint.address(), endpoint.port(), endpoint.portName()), endpoint,
             (a, b) -> a.readiness().compareTo(b.readiness()) <= 0 ? a : b);
       }
@@ -95,6 +109,10 @@ public final class ServiceConverter {
    * xDS server resolves no DNS.
    */
   static List<Endpoint> toEndpoints(EndpointSlice slice) {
+    return toEndpoints(slice, PodIdentities.NONE);
+  }
+
+  static List<Endpoint> toEndpoints(EndpointSlice slice, PodIdentities identities) {
     boolean fqdn = "FQDN".equals(slice.getAddressType());
     if (!fqdn && !"IPv4".equals(slice.getAddressType()) && !"IPv6".equals(slice.getAddressType())) {
       return List.of();
@@ -108,6 +126,7 @@ public final class ServiceConverter {
         continue;
       }
       Endpoint.Readiness readiness = readinessOf(endpoint.getConditions());
+      String serviceAccount = identities.serviceAccountOf(slice.getMetadata().getNamespace(), endpoint.getTargetRef());
       for (EndpointPort port : slice.getPorts()) {
         // A port without a number means "all ports" (a headless Service without ports): nothing to dial.
         if (port.getPort() == null || !isTcp(port.getProtocol())) {
@@ -117,7 +136,8 @@ public final class ServiceConverter {
           if (fqdn && !isIpv4Literal(address)) {
             continue;
           }
-          endpoints.add(new Endpoint(address, port.getPort(), port.getName(), readiness, endpoint.getZone()));
+          endpoints.add(new Endpoint(address, port.getPort(), port.getName(), readiness, endpoint.getZone(),
+              serviceAccount));
         }
       }
     }

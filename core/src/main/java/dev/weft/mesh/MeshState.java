@@ -15,9 +15,12 @@ import java.util.TreeSet;
  * <p>{@code aliases} are the Services that exist only as DNS aliases (Kubernetes type
  * ExternalName): the mesh does not route to them, so they are not among {@code services}, but a
  * resource that names one is told what it is rather than that it does not exist.
+ *
+ * <p>{@code permissiveNamespaces} are the namespaces labelled {@code weft.dev/mtls=permissive}: their
+ * sidecars' inbound listeners take plaintext as well as mTLS. Everywhere else inbound is mTLS only.
  */
 public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits,
-    List<HttpRouting> routings, Set<ServiceKey> aliases) {
+    List<HttpRouting> routings, Set<ServiceKey> aliases, Set<String> permissiveNamespaces) {
 
   public static final MeshState EMPTY = new MeshState(Map.of(), List.of(), List.of());
 
@@ -27,11 +30,23 @@ public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplit
     splits = List.copyOf(splits);
     routings = List.copyOf(routings);
     aliases = Collections.unmodifiableSet(new TreeSet<>(aliases));
+    permissiveNamespaces = Collections.unmodifiableSet(new TreeSet<>(permissiveNamespaces));
+  }
+
+  /** A state where every namespace is strict. */
+  public MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits, List<HttpRouting> routings,
+      Set<ServiceKey> aliases) {
+    this(services, splits, routings, aliases, Set.of());
   }
 
   /** A state without alias Services. */
   public MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits, List<HttpRouting> routings) {
     this(services, splits, routings, Set.of());
+  }
+
+  /** Whether the sidecars of {@code namespace} also take plaintext inbound (migration). */
+  public boolean isPermissive(String namespace) {
+    return permissiveNamespaces.contains(namespace);
   }
 
   public Optional<MeshService> service(ServiceKey key) {
@@ -40,6 +55,6 @@ public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplit
 
   /** The same Services with other TrafficSplits and VirtualServices. */
   public MeshState withRules(List<TrafficSplitRule> otherSplits, List<HttpRouting> otherRoutings) {
-    return new MeshState(services, otherSplits, otherRoutings, aliases);
+    return new MeshState(services, otherSplits, otherRoutings, aliases, permissiveNamespaces);
   }
 }

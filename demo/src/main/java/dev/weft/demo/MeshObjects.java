@@ -58,8 +58,8 @@ public final class MeshObjects {
   /** The Service's endpoints: every local pod, ready or draining (terminating but still serving). */
   public void endpoints(String service, List<LocalPod> ready, List<LocalPod> draining) {
     List<Member> members = new ArrayList<>();
-    ready.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), true)));
-    draining.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), false)));
+    ready.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), true, pod.name())));
+    draining.forEach(pod -> members.add(new Member(pod.address(), pod.appPort(), false, pod.name())));
     writeSlices(service, HTTP, members);
   }
 
@@ -69,11 +69,30 @@ public final class MeshObjects {
    */
   public void endpoints(String service, String portName, List<InetSocketAddress> ready) {
     writeSlices(service, portName, ready.stream()
-        .map(a -> new Member(a.getAddress().getHostAddress(), a.getPort(), true)).toList());
+        .map(a -> new Member(a.getAddress().getHostAddress(), a.getPort(), true, null)).toList());
   }
 
-  /** One endpoint of a slice; not ready means draining: no new requests, in-flight ones finish. */
-  private record Member(String address, int port, boolean ready) {}
+  /**
+   * One endpoint of a slice; not ready means draining: no new requests, in-flight ones finish.
+   * {@code pod} names the Pod behind it (the slice's targetRef), null for none.
+   */
+  private record Member(String address, int port, boolean ready, String pod) {}
+
+  private EndpointBuilder endpointBuilder(Member member) {
+    return new EndpointBuilder().withAddresses(member.address())
+        .withNewConditions()
+        .withReady(member.ready()).withServing(true).withTerminating(!member.ready())
+        .endConditions();
+  }
+
+  /** The endpoint as the EndpointSlice controller lists a pod: with a targetRef to it, which says who is behind it. */
+  private io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint(Member member) {
+    EndpointBuilder endpoint = endpointBuilder(member);
+    if (member.pod() != null) {
+      endpoint.withNewTargetRef().withKind("Pod").withNamespace(namespace).withName(member.pod()).endTargetRef();
+    }
+    return endpoint.build();
+  }
 
   /**
    * One slice per port (as the EndpointSlice controller splits them). The apiserver refuses
@@ -92,11 +111,7 @@ public final class MeshObjects {
               .endMetadata()
               .withAddressType("FQDN")
               .addNewPort().withName(portName).withPort(p).withProtocol("TCP").endPort())
-          .addToEndpoints(new EndpointBuilder().withAddresses(member.address())
-              .withNewConditions()
-              .withReady(member.ready()).withServing(true).withTerminating(!member.ready())
-              .endConditions()
-              .build());
+          .addToEndpoints(endpoint(member));
     }
     List<String> wanted = new ArrayList<>();
     for (EndpointSliceBuilder slice : slices.values()) {

@@ -40,18 +40,29 @@ public final class PaymentsMesh implements AutoCloseable {
   }
 
   /**
-   * Starts the pods at 127.0.{@code subnet}.11, .12 and .20, lists their endpoints, and returns
-   * once payments answers through the client sidecar.
+   * Starts the pods at 127.0.{@code subnet}.11, .12 and .20 without identities (plaintext), lists
+   * their endpoints, and returns once payments answers through the client sidecar.
    */
   public static PaymentsMesh start(MeshObjects objects, String namespace, int subnet, int xdsPort) {
+    return start(objects, namespace, subnet, xdsPort, null);
+  }
+
+  /**
+   * Starts the pods at 127.0.{@code subnet}.11, .12 and .20, each with its identity from
+   * {@code identities} (the operator's certificates, so every hop is mTLS; null: plaintext), lists
+   * their endpoints, and returns once payments answers through the client sidecar.
+   */
+  public static PaymentsMesh start(MeshObjects objects, String namespace, int subnet, int xdsPort,
+      MeshIdentities identities) {
     String prefix = "127.0." + subnet + ".";
     LocalPod v1 = null;
     LocalPod v2 = null;
     LocalPod web = null;
     try {
-      v1 = LocalPod.serving("payments-v1", namespace, "payments", prefix + 11, xdsPort, Transport.STATE_OF_THE_WORLD);
-      v2 = LocalPod.serving("payments-v2", namespace, "payments", prefix + 12, xdsPort, Transport.DELTA);
-      web = LocalPod.client("web", namespace, "web", prefix + 20, xdsPort, Transport.DELTA);
+      v1 = LocalPod.serving("payments-v1", namespace, "payments", prefix + 11, xdsPort, Transport.STATE_OF_THE_WORLD,
+          identities);
+      v2 = LocalPod.serving("payments-v2", namespace, "payments", prefix + 12, xdsPort, Transport.DELTA, identities);
+      web = LocalPod.client("web", namespace, "web", prefix + 20, xdsPort, Transport.DELTA, identities);
       PaymentsMesh mesh = new PaymentsMesh(objects, v1, v2, web);
       objects.endpoints("payments", List.of(v1), List.of());
       objects.endpoints("payments-v1", List.of(v1), List.of());
@@ -66,6 +77,19 @@ public final class PaymentsMesh implements AutoCloseable {
       closeQuietly(v1);
       throw e;
     }
+  }
+
+  /**
+   * The mTLS handshakes web's sidecar completed towards payments-v1 and payments-v2 (Envoy's
+   * {@code ssl.handshake} counter of their clusters): above 0 when the canary runs over mTLS.
+   */
+  public long clientHandshakes(String namespace) {
+    long handshakes = 0;
+    for (String service : List.of("payments-v1", "payments-v2")) {
+      handshakes += web.sidecar().counter("cluster.outbound|80|" + service + "." + namespace
+          + ".svc.cluster.local.ssl.handshake");
+    }
+    return handshakes;
   }
 
   @Override

@@ -5,6 +5,8 @@ import dev.weft.api.v1alpha1.MeshStatus;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.operator.WeftOperator;
+import dev.weft.operator.certificates.CertificateSettings;
+import dev.weft.operator.identity.IdentitySettings;
 import dev.weft.testsupport.KubeApiServer;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.testsupport.ProcessLogs;
@@ -46,6 +48,8 @@ public final class WeftDemo implements AutoCloseable {
   public static final String SPLIT = "payments-canary";
   /** Where the xds-server writes its sync report and the operator reads it, as in the chart. */
   static final String XDS_NAMESPACE = "weft-system";
+  /** The xds-server's ServiceAccount, whose certificate the ADS port serves with (as in the chart). */
+  static final String XDS_SERVICE_ACCOUNT = "weft-xds";
   /** The canary the demo applies, backend by backend. */
   static final Map<String, Integer> CANARY = orderedWeights("payments-v1", 90, "payments-v2", 10);
   /** How far the observed share may be from the weight, in percentage points (issue 5: ± 3%). */
@@ -101,19 +105,32 @@ public final class WeftDemo implements AutoCloseable {
     kubectl.run("create", "namespace", XDS_NAMESPACE).requireSuccess();
     console.step("CRDs established: kubectl apply -f crds/manifests");
 
-    XdsServerApp xds = keep(XdsServerApp.start(keep(newClient()),
-        new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of())
-            .withSyncReport(SyncReportPublisher.Settings.of(XDS_NAMESPACE, "xds-demo"))));
-    console.step("xds-server serving ADS on 127.0.0.1:" + xds.xdsPort()
-        + " (proxies: curl http://127.0.0.1:" + xds.debugPort() + "/debug/proxies)");
+    // The operator first: it issues the xds-server's certificate, which the ADS port serves TLS with.
     WeftOperator operator = keep(WeftOperator.start(keep(newClient()),
         new WeftOperator.Config(Set.of(), new InetSocketAddress("127.0.0.1", 0), Optional.empty())
-            .withXdsNamespaces(Set.of(XDS_NAMESPACE))));
+            .withXdsNamespaces(Set.of(XDS_NAMESPACE))
+            .withCertificates(Optional.of(CertificateSettings.defaults().withXdsServiceAccount(XDS_SERVICE_ACCOUNT)))));
     console.step("operator reconciling (metrics: curl http://127.0.0.1:" + operator.httpPort() + "/metrics)");
 
+    Path identities = Files.createTempDirectory("weft-demo-identities");
+    // Closed after the pods and the xds-server (parts close in reverse): the mounted keys go with the demo.
+    keep(() -> deleteRecursively(identities));
+    String operatorNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
+    MeshIdentities mounts = new MeshIdentities(client, identities,
+        "spiffe://" + IdentitySettings.DEFAULT_TRUST_DOMAIN + "/ns/" + operatorNamespace + "/sa/" + XDS_SERVICE_ACCOUNT);
+    MeshIdentities.Mounted xdsIdentity = keep(mounts.mountServiceAccount(operatorNamespace, XDS_SERVICE_ACCOUNT));
+    XdsServerApp xds = keep(XdsServerApp.start(keep(newClient()),
+        new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of())
+            .withSyncReport(SyncReportPublisher.Settings.of(XDS_NAMESPACE, "xds-demo"))
+            .withXdsTls(xdsIdentity.identityDirectory().toString())));
+    console.step("xds-server serving ADS over mTLS on 127.0.0.1:" + xds.xdsPort() + " with the certificate of "
+        + mounts.xdsServerId() + " (proxies: curl http://127.0.0.1:" + xds.debugPort() + "/debug/proxies)");
+
     MeshObjects objects = PaymentsMesh.declare(client, NAMESPACE);
-    mesh = keep(PaymentsMesh.start(objects, NAMESPACE, settings.subnet(), xds.xdsPort()));
-    console.step("pods in namespace " + NAMESPACE + ", each an app behind a real Envoy sidecar:");
+    mesh = keep(PaymentsMesh.start(objects, NAMESPACE, settings.subnet(), xds.xdsPort(), mounts));
+    console.step("pods in namespace " + NAMESPACE + ", each an app behind a real Envoy sidecar with the "
+        + "certificate the operator issued its ServiceAccount; every hop between sidecars, and each sidecar's "
+        + "ADS stream, is mTLS:");
     console.block(String.format("payments-v1  %s  (Services payments, payments-v1)%n"
         + "payments-v2  %s  (Service payments-v2)%n"
         + "web          %s  (client: sends to its sidecar at :%d)",
@@ -141,6 +158,9 @@ public final class WeftDemo implements AutoCloseable {
     console.step(splitOk
         ? "the split matches 90/10 within ±" + (int) TOLERANCE + " points"
         : "FAILED: the split does not match 90/10 within ±" + (int) TOLERANCE + " points");
+
+    console.step("mTLS handshakes from web's sidecar to payments-v1 and payments-v2: "
+        + mesh.clientHandshakes(NAMESPACE));
 
     boolean synced = awaitEveryProxySynced();
     console.step("$ kubectl get meshstatus");
@@ -224,6 +244,17 @@ public final class WeftDemo implements AutoCloseable {
     Config config = cluster.clientConfig();
     config.setRequestRetryBackoffLimit(1);
     return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
   }
 
   private <T extends AutoCloseable> T keep(T part) {

@@ -4,18 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.weft.demo.LocalPod;
+import dev.weft.demo.MeshIdentities;
 import dev.weft.demo.MeshObjects;
 import dev.weft.demo.PaymentsMesh;
 import dev.weft.demo.Traffic;
 import dev.weft.demo.WeftCrds;
+import dev.weft.operator.WeftOperator;
+import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,10 +31,14 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A canary on real parts: a real kube-apiserver, the xds-server, and real Envoy sidecars in front
- * of payments-v1 and payments-v2, with a client sidecar sending the traffic. The TrafficSplit is
+ * A canary on real parts: a real kube-apiserver, the operator, the xds-server, and real Envoy
+ * sidecars in front of payments-v1 and payments-v2, with a client sidecar sending the traffic. Every
+ * hop between sidecars is mTLS with the certificates the operator issued each pod's ServiceAccount
+ * (mounted from its Secrets), through the config the xds-server translated; each sidecar's ADS
+ * stream is mTLS too, with the xds-server's certificate from the operator. The TrafficSplit is
  * applied, patched and deleted with kubectl, as a user would.
  */
 @KubeApiServerTest
@@ -52,14 +62,25 @@ class CanaryTest {
       """;
 
   static XdsServerApp xds;
+  static WeftOperator operator;
+  static MeshIdentities identities;
+  static MeshIdentities.Mounted xdsIdentity;
   static PaymentsMesh mesh;
 
   @BeforeAll
-  static void startMesh(Kubectl kubectl, KubernetesClient client) throws Exception {
+  static void startMesh(Kubectl kubectl, KubernetesClient client, @TempDir Path mounts) throws Exception {
     WeftCrds.install(kubectl);
     MeshObjects objects = PaymentsMesh.declare(client, NS);
-    xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS)));
-    mesh = PaymentsMesh.start(objects, NS, 10, xds.xdsPort());
+    // The operator issues the xds-server's certificate too: sidecars reach the ADS port over mTLS.
+    operator = WeftOperator.start(client, new WeftOperator.Config(Set.of(NS),
+        new InetSocketAddress("127.0.0.1", 0), Optional.empty())
+        .withCertificates(Optional.of(CertificateSettings.defaults().withXdsServiceAccount("weft-xds"))));
+    String operatorNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
+    identities = new MeshIdentities(client, mounts, "spiffe://cluster.local/ns/" + operatorNamespace + "/sa/weft-xds");
+    xdsIdentity = identities.mountServiceAccount(operatorNamespace, "weft-xds");
+    xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS))
+        .withXdsTls(xdsIdentity.identityDirectory().toString()));
+    mesh = PaymentsMesh.start(objects, NS, 10, xds.xdsPort(), identities);
   }
 
   @AfterAll
@@ -67,8 +88,14 @@ class CanaryTest {
     if (mesh != null) {
       mesh.close();
     }
+    if (operator != null) {
+      operator.close();
+    }
     if (xds != null) {
       xds.close();
+    }
+    if (xdsIdentity != null) {
+      xdsIdentity.close();
     }
   }
 
@@ -80,8 +107,12 @@ class CanaryTest {
 
     Traffic.Tally tally = mesh.traffic.send("payments", 2000);
 
-    System.out.println("TrafficSplit 90/10, 2000 requests: " + tally);
+    long adsHandshakes = mesh.web.sidecar().counter("cluster.weft-xds.ssl.handshake");
+    System.out.println("TrafficSplit 90/10, 2000 requests: " + tally + "; mTLS handshakes by web's sidecar: "
+        + mesh.clientHandshakes(NS) + " to payments, " + adsHandshakes + " to the xds-server");
     assertThat(tally.failures()).isEmpty();
+    assertThat(mesh.clientHandshakes(NS)).as("the canary runs over mTLS").isPositive();
+    assertThat(adsHandshakes).as("the sidecar's ADS stream is mTLS").isPositive();
     assertThat(tally.share("payments-v2")).isBetween(0.075, 0.125);
     assertThat(tally.count("payments-v1") + tally.count("payments-v2")).isEqualTo(2000);
   }
@@ -115,7 +146,7 @@ class CanaryTest {
     }, "load");
     load.start();
     try (LocalPod extra = LocalPod.serving("payments-v1-b", NS, "payments", "127.0.10.13", xds.xdsPort(),
-        Transport.STATE_OF_THE_WORLD)) {
+        Transport.STATE_OF_THE_WORLD, identities)) {
       mesh.objects.endpoints("payments-v1", List.of(mesh.v1, extra), List.of());
       await("the new payments-v1 pod gets traffic").atMost(Duration.ofSeconds(10))
           .until(() -> extra.app().requestCount() > 20);

@@ -32,6 +32,8 @@ class DemoTest {
   static final Path ROOT = WeftTools.repoRoot();
   static final Pattern SHARE = Pattern.compile("(payments-v[12])\\s+(\\d+)\\s+([0-9.]+)%");
   static final Pattern KUBECONFIG = Pattern.compile("export KUBECONFIG=(\\S+)");
+  static final Pattern HANDSHAKES = Pattern.compile("mTLS handshakes from web's sidecar to payments-v1 and "
+      + "payments-v2: (\\d+)");
   static final String UP = "Every TrafficSplit change in namespace demo is measured here.";
 
   Process demo;
@@ -63,8 +65,11 @@ class DemoTest {
     Map<String, Double> canary = shares(started.substring(0, started.indexOf("the split matches")));
     assertThat(canary.get("payments-v1")).isBetween(87.0, 93.0);
     assertThat(canary.get("payments-v2")).isBetween(7.0, 13.0);
-    // PROXIES SYNCED STALE NACKED XDS CERTS-EXPIRING AGE: the demo's local pods are not Pod objects,
-    // so the operator issues no certificate and none expires.
+    // The canary ran over mTLS, with the certificates the operator issued the pods' ServiceAccounts.
+    Matcher handshakes = HANDSHAKES.matcher(started);
+    assertThat(handshakes.find()).as("the demo reports web's mTLS handshakes").isTrue();
+    assertThat(Long.parseLong(handshakes.group(1))).isPositive();
+    // PROXIES SYNCED STALE NACKED XDS CERTS-EXPIRING AGE: the two certificates are fresh, none expires.
     assertThat(started).containsPattern("mesh\\s+3\\s+3\\s+0\\s+0\\s+1\\s+0\\s+\\d+[smhd]");
 
     Matcher kubeconfig = KUBECONFIG.matcher(started);

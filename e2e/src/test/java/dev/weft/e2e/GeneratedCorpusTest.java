@@ -9,6 +9,11 @@ import com.google.protobuf.util.JsonFormat;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import dev.weft.mesh.MeshState;
+import dev.weft.operator.identity.CertificateAuthority;
+import dev.weft.operator.identity.CertifiedKey;
+import dev.weft.operator.identity.IdentitySettings;
+import dev.weft.operator.identity.KeyAlgorithm;
+import dev.weft.xds.bootstrap.SidecarBootstrap;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.testsupport.Command;
 import dev.weft.testsupport.CommandResult;
@@ -37,14 +42,19 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +95,9 @@ class GeneratedCorpusTest {
       .add(TcpProxy.getDescriptor())
       .add(OriginalDst.getDescriptor())
       .add(HttpProtocolOptions.getDescriptor())
+      .add(UpstreamTlsContext.getDescriptor())
+      .add(DownstreamTlsContext.getDescriptor())
+      .add(TlsInspector.getDescriptor())
       .build();
 
   @Test
@@ -97,11 +110,18 @@ class GeneratedCorpusTest {
     Map<String, String> bootstraps = new LinkedHashMap<>();
     Coverage coverage = new Coverage();
     int translationRejections = 0;
+    int withIdentity = 0;
+    String sds = sdsDirectory(dir);
     Random random = new Random(SEED);
     for (int i = 0; i < STATES; i++) {
       RandomMeshes corpus = new RandomMeshes(random.nextLong());
       MeshState state = corpus.state();
       List<ProxyGroup> groups = corpus.sampleGroups(state);
+      // Every other state's sidecars have an identity: mTLS clusters and strict or permissive inbound.
+      if (i % 2 == 1) {
+        groups = RandomMeshes.withIdentity(groups, sds);
+        withIdentity += (int) groups.stream().filter(ProxyGroup::hasIdentity).count();
+      }
       Translation translation = translator.translate(state, groups);
       translationRejections += translation.rejections().size();
       for (ProxyGroup group : groups) {
@@ -133,7 +153,8 @@ class GeneratedCorpusTest {
     System.out.println("corpus: " + bootstraps.size() + " configs loaded into Envoy " + version + ", "
         + refused.size() + " rejected");
     System.out.println("corpus: " + STATES + " mesh states; the translation left out " + translationRejections
-        + " pieces of user config, each with a reason; the configs hold " + coverage);
+        + " pieces of user config, each with a reason; the configs hold " + coverage + "; " + withIdentity
+        + " sidecar configs with mTLS");
     assertThat(refused).as("configs Envoy refused (bootstraps kept in %s)", dir.toAbsolutePath()).isEmpty();
     assertThat(coverage.regexesGrpcRefused).as("regexes grpc-java's RE2/J refuses").isEmpty();
     // A generator that stopped producing these would let the bound or the syntax check go untested.
@@ -142,6 +163,29 @@ class GeneratedCorpusTest {
     assertThat(bootstraps).hasSizeGreaterThanOrEqualTo(STATES * 3);
     // The corpus includes user mistakes; they must have been caught by the translation.
     assertThat(translationRejections).isPositive();
+  }
+
+  /**
+   * A real SDS directory for the corpus's sidecars with an identity: Envoy refuses a TLS context
+   * whose SDS file does not exist, so the files and the certificate they name are written, from the
+   * mesh CA code, as a pod would have them mounted.
+   */
+  private static String sdsDirectory(Path dir) throws IOException {
+    Path identity = dir.resolve("identity").toAbsolutePath();
+    Path sds = dir.resolve("sds").toAbsolutePath();
+    Files.createDirectories(identity);
+    Files.createDirectories(sds);
+    IdentitySettings settings = IdentitySettings.defaults();
+    CertificateAuthority ca = CertificateAuthority.selfSigned(settings, Instant.now(), new SecureRandom());
+    CertifiedKey leaf = ca.issue(settings.identity("shop", "sa-local"), KeyAlgorithm.ECDSA_P256,
+        Duration.ofHours(1), Instant.now());
+    Files.writeString(identity.resolve("tls.crt"), leaf.certificatePem());
+    Files.writeString(identity.resolve("tls.key"), leaf.privateKeyPem());
+    Files.writeString(identity.resolve("ca.crt"), ca.root().certificatePem());
+    for (Map.Entry<String, String> file : SidecarBootstrap.sdsFiles(identity.toString()).entrySet()) {
+      Files.writeString(sds.resolve(file.getKey()), file.getValue());
+    }
+    return sds.toString();
   }
 
   /** The Host-header route configuration of the shop namespace's sidecars. */

@@ -309,6 +309,10 @@ class HelmChartTest {
       assertCan(kubectl, NS, "weft-xds", "list", "endpointslices.discovery.k8s.io", watched, true);
       assertCan(kubectl, NS, "weft-xds", "list", "services", "shop", false);
       assertCan(kubectl, NS, "weft-xds", "list", "trafficsplits.weft.dev", "shop", false);
+      assertCan(kubectl, NS, "weft-xds", "list", "pods", watched, true);
+      assertCan(kubectl, NS, "weft-xds", "list", "pods", "shop", false);
+      assertCanNamed(kubectl, NS, "weft-xds", "watch", "namespaces", watched, "", true);
+      assertCanNamed(kubectl, NS, "weft-xds", "get", "namespaces", "shop", "", false);
       assertCan(kubectl, NS, "weft-operator", "patch", "trafficsplits.weft.dev/status", watched, true);
       assertCan(kubectl, NS, "weft-operator", "patch", "trafficsplits.weft.dev/status", "shop", false);
       assertCan(kubectl, NS, "weft-operator", "list", "services", "shop", false);
@@ -399,6 +403,11 @@ class HelmChartTest {
     assertCan(kubectl, ns, release.operator(), "delete", "meshstatuses.weft.dev", "", false);
     assertCan(kubectl, ns, release.operator(), "list", "configmaps", "shop", false);
     assertCan(kubectl, ns, release.xds(), "list", "endpointslices.discovery.k8s.io", "shop", true);
+    // mTLS: which endpoints are meshed and as whom (Pods), which namespaces are permissive.
+    assertCan(kubectl, ns, release.xds(), "watch", "pods", "shop", true);
+    assertCan(kubectl, ns, release.xds(), "create", "pods", "shop", false);
+    assertCan(kubectl, ns, release.xds(), "watch", "namespaces", "", true);
+    assertCan(kubectl, ns, release.xds(), "update", "namespaces", "", false);
     assertCan(kubectl, ns, release.xds(), "patch", "configmaps", ns, true);
     assertCan(kubectl, ns, release.xds(), "update", "configmaps", ns, false);
     assertCan(kubectl, ns, release.xds(), "patch", "configmaps", "shop", false);

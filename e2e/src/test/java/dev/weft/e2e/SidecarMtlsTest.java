@@ -8,6 +8,7 @@ import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
+import dev.weft.demo.SecretVolume;
 import dev.weft.operator.identity.CertificateAuthority;
 import dev.weft.operator.identity.CertifiedKey;
 import dev.weft.operator.identity.IdentitySettings;
@@ -53,7 +54,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -68,8 +68,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Mutual TLS between real Envoy sidecars, with certificates from the mesh CA code laid out as the
  * kubelet mounts a Secret and read through file-based SDS ({@link IdentitySds}), and the TLS
- * contexts of {@link MutualTls}. The sidecars' listeners and clusters are static here (the
- * translators do not emit TLS yet); what is proven is what Envoy does with those pieces: the right
+ * contexts of {@link MutualTls}. The sidecars' listeners and clusters are static here
+ * ({@code MeshMtlsTest} runs the translated config); what is proven is what Envoy does with those pieces: the right
  * SPIFFE SAN gets through, a wrong SAN or another CA's certificate does not, a plaintext client is
  * refused by a strict inbound listener and served by a permissive one, the server learns the
  * caller's SPIFFE ID, and a renewed Secret is picked up without a restart. Loopback only
@@ -455,35 +455,6 @@ class SidecarMtlsTest {
       return serials.size() == 1 ? serials.iterator().next() : BigInteger.ONE.negate();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * A directory laid out as the kubelet mounts a Secret: the files live in a timestamped directory,
-   * {@code ..data} links to it and each key links through {@code ..data}; an update writes a new
-   * directory and renames a new {@code ..data} link over the old one, one atomic move, which is
-   * what Envoy's watched directory reacts to.
-   */
-  static final class SecretVolume {
-    private static final AtomicInteger VERSIONS = new AtomicInteger();
-
-    static void update(Path dir, Map<String, String> files) throws IOException {
-      Files.createDirectories(dir);
-      Path version = dir.resolve("..v" + VERSIONS.incrementAndGet());
-      Files.createDirectories(version);
-      for (Map.Entry<String, String> file : files.entrySet()) {
-        Files.writeString(version.resolve(file.getKey()), file.getValue());
-      }
-      Path tmp = dir.resolve("..data_tmp");
-      Files.deleteIfExists(tmp);
-      Files.createSymbolicLink(tmp, version.getFileName());
-      Files.move(tmp, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      for (String key : files.keySet()) {
-        Path link = dir.resolve(key);
-        if (!Files.isSymbolicLink(link)) {
-          Files.createSymbolicLink(link, Path.of("..data").resolve(key));
-        }
-      }
     }
   }
 }

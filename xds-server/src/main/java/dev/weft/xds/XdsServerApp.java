@@ -9,6 +9,7 @@ import dev.weft.xds.server.DebugEndpoint;
 import dev.weft.xds.server.ProxySyncTracker;
 import dev.weft.xds.server.SnapshotPublisher;
 import dev.weft.xds.server.XdsServer;
+import dev.weft.xds.server.XdsTls;
 import dev.weft.xds.sync.ConfigProvenance;
 import dev.weft.xds.sync.SyncReportBuilder;
 import dev.weft.xds.sync.SyncReportPublisher;
@@ -18,6 +19,7 @@ import dev.weft.xds.translate.MeshTranslator;
 import dev.weft.xds.translate.Rejection;
 import dev.weft.xds.translate.Translation;
 import dev.weft.xds.translate.Translator;
+import dev.weft.xds.tls.MutualTls;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -25,6 +27,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -46,16 +50,35 @@ import org.slf4j.LoggerFactory;
 public final class XdsServerApp implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(XdsServerApp.class);
+  /** How often the ADS port's certificate files are read again (a renewed Secret, a new trust bundle). */
+  static final java.time.Duration XDS_TLS_RELOAD = java.time.Duration.ofSeconds(30);
 
   /**
    * What to serve on and what to watch, and where to report proxy sync state ({@code syncReport};
-   * null: no report). Ports 0 pick free ones (tests).
+   * null: no report). Ports 0 pick free ones (tests). {@code trustDomain} is that of the SPIFFE IDs
+   * sidecars verify, the operator's {@code WEFT_TRUST_DOMAIN}.
    */
   public record Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
-      SyncReportPublisher.Settings syncReport) {
+      SyncReportPublisher.Settings syncReport, String trustDomain, String xdsTlsDirectory) {
 
     public Config {
       namespaces = Set.copyOf(namespaces);
+      trustDomain = trustDomain == null || trustDomain.isBlank() ? MutualTls.DEFAULT_TRUST_DOMAIN : trustDomain.strip();
+      xdsTlsDirectory = xdsTlsDirectory == null ? "" : xdsTlsDirectory.strip();
+    }
+
+    /** With the default trust domain, a plaintext ADS port. */
+    public Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
+        SyncReportPublisher.Settings syncReport) {
+      this(bindAddress, xdsPort, debugPort, namespaces, syncReport, MutualTls.DEFAULT_TRUST_DOMAIN, "");
+    }
+
+    /**
+     * The same, with the ADS port serving TLS from the certificate Secret mounted at
+     * {@code directory} and requiring client certificates ({@link XdsTls}; empty: plaintext).
+     */
+    public Config withXdsTls(String directory) {
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, syncReport, trustDomain, directory);
     }
 
     /** Serving and watching only: no sync report. */
@@ -65,7 +88,7 @@ public final class XdsServerApp implements AutoCloseable {
 
     /** The same, reporting sync state as {@code settings} say (null: not at all). */
     public Config withSyncReport(SyncReportPublisher.Settings settings) {
-      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings);
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings, trustDomain, xdsTlsDirectory);
     }
 
     /**
@@ -74,7 +97,9 @@ public final class XdsServerApp implements AutoCloseable {
      * ({@code KUBERNETES_SERVICE_HOST} is set); it goes to {@code WEFT_POD_NAMESPACE} (default: the
      * client's namespace) under {@code WEFT_POD_NAME} (default: the host name), every
      * {@code WEFT_SYNC_REPORT_INTERVAL} (2s) when changed and every {@code WEFT_SYNC_REPORT_HEARTBEAT}
-     * (10s) regardless.
+     * (10s) regardless. {@code WEFT_TRUST_DOMAIN} (default {@code cluster.local}) is the trust
+     * domain of the SPIFFE IDs. {@code WEFT_XDS_TLS_DIRECTORY}, when set, is where the xds-server's
+     * certificate Secret is mounted: the ADS port then serves TLS and requires client certificates.
      */
     public static Config fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -89,7 +114,9 @@ public final class XdsServerApp implements AutoCloseable {
           Integer.parseInt(env.getOrDefault("WEFT_DEBUG_PORT", String.valueOf(DebugEndpoint.DEFAULT_PORT))),
           Arrays.stream(namespaces.split(",")).map(String::strip).filter(s -> !s.isEmpty())
               .collect(Collectors.toSet()),
-          syncReportFrom(env));
+          syncReportFrom(env),
+          env.getOrDefault("WEFT_TRUST_DOMAIN", MutualTls.DEFAULT_TRUST_DOMAIN),
+          env.getOrDefault("WEFT_XDS_TLS_DIRECTORY", ""));
     }
 
     private static SyncReportPublisher.Settings syncReportFrom(Map<String, String> env) {
@@ -127,9 +154,11 @@ public final class XdsServerApp implements AutoCloseable {
   private final ConnectedProxies proxies;
   private final SnapshotPublisher publisher;
   private final HeapPressureMonitor heap;
+  /** The ADS port's TLS, or null when it is plaintext. */
+  private final XdsTls tls;
 
   private XdsServerApp(MeshStateWatcher watcher, XdsServer xds, DebugEndpoint debug, SyncReportPublisher syncReport,
-      ConnectedProxies proxies, SnapshotPublisher publisher, HeapPressureMonitor heap) {
+      ConnectedProxies proxies, SnapshotPublisher publisher, HeapPressureMonitor heap, XdsTls tls) {
     this.watcher = watcher;
     this.xds = xds;
     this.debug = debug;
@@ -137,6 +166,7 @@ public final class XdsServerApp implements AutoCloseable {
     this.proxies = proxies;
     this.publisher = publisher;
     this.heap = heap;
+    this.tls = tls;
   }
 
   /**
@@ -160,7 +190,7 @@ public final class XdsServerApp implements AutoCloseable {
     // A rejected change keeps the previous version of that resource serving (the last good config);
     // a change of endpoints alone re-translates only the endpoints.
     Translator translator = Objects.requireNonNull(
-        decorate.apply(new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator()))), "translator");
+        decorate.apply(new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator(config.trustDomain())))), "translator");
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();
@@ -178,9 +208,29 @@ public final class XdsServerApp implements AutoCloseable {
     }, proxies, Clock.systemUTC(), registry);
     ProxySyncTracker tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
 
-    XdsServer xds = XdsServer.builder(proxies, publisher)
-        .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()))
-        .start();
+    XdsServer.Builder xdsBuilder = XdsServer.builder(proxies, publisher)
+        .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()));
+    XdsTls tls = null;
+    if (!config.xdsTlsDirectory().isEmpty()) {
+      try {
+        tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
+      } catch (GeneralSecurityException e) {
+        throw new IOException("the xds-server's certificate in " + config.xdsTlsDirectory()
+            + " (tls.crt, tls.key, ca.crt) cannot be used: " + e.getMessage(), e);
+      }
+      xdsBuilder.credentials(tls.credentials());
+      LOG.info("ADS port serves TLS with the certificate in {} and requires client certificates; a stream's node "
+          + "must claim its certificate's namespace and ServiceAccount", config.xdsTlsDirectory());
+    }
+    XdsServer xds;
+    try {
+      xds = xdsBuilder.start();
+    } catch (IOException | RuntimeException e) {
+      if (tls != null) {
+        tls.close();
+      }
+      throw e;
+    }
     // A heap too small for the mesh is said in the log and on /metrics, not left to thrash silently.
     HeapPressureMonitor heap = HeapPressureMonitor.start(registry);
     DebugEndpoint debug = null;
@@ -221,11 +271,14 @@ public final class XdsServerApp implements AutoCloseable {
       }
       xds.close();
       heap.close();
+      if (tls != null) {
+        tls.close();
+      }
       throw e;
     }
     LOG.info("xds-server serving ADS on {}:{}, debug on {}:{}", config.bindAddress(), xds.port(),
         config.bindAddress(), debug.port());
-    return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher, heap);
+    return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher, heap, tls);
   }
 
   /** The publisher of this replica's sync report, or null when it does not report. */
@@ -276,6 +329,9 @@ public final class XdsServerApp implements AutoCloseable {
         } finally {
           debug.stop();
           heap.close();
+          if (tls != null) {
+            tls.close();
+          }
         }
       }
     }

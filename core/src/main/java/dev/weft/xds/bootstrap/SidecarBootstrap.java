@@ -7,6 +7,8 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
+import dev.weft.xds.tls.IdentitySds;
+import dev.weft.xds.tls.MutualTls;
 import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -36,15 +38,18 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
  * The bootstrap every Weft sidecar starts from: who it is (node id and the metadata the xDS server
- * groups proxies by), where the xDS server is, the admin port and the Prometheus stats listener.
- * Everything else arrives over ADS. The sidecar injector and the local demo both write this.
+ * groups proxies by), where the xDS server is, the admin port and the Prometheus stats listener,
+ * and where its identity's SDS files are ({@value #META_SDS_DIRECTORY}), which the server's TLS
+ * contexts name. Everything else arrives over ADS. The sidecar injector and the local demo both write this.
  */
 public final class SidecarBootstrap {
 
@@ -53,6 +58,7 @@ public final class SidecarBootstrap {
   public static final String META_SERVICE_ACCOUNT = "WEFT_SERVICE_ACCOUNT";
   public static final String META_INBOUND_ADDRESS = "WEFT_INBOUND_ADDRESS";
   public static final String META_APP_PORTS = "WEFT_APP_PORTS";
+  public static final String META_SDS_DIRECTORY = "WEFT_SDS_DIRECTORY";
 
   public static final int ADMIN_PORT = 15000;
   public static final int STATS_PORT = 15090;
@@ -67,9 +73,12 @@ public final class SidecarBootstrap {
   /**
    * Where the sidecar runs and whom it speaks for. {@code adminAddress} is 127.0.0.1 in a pod;
    * {@code inboundAddress} is empty under iptables redirection and the pod's own address otherwise.
+   * {@code sdsDirectory} is where the SDS files of the sidecar's identity are ({@link #sdsFiles});
+   * empty when it has none, and then the xDS server sends it no TLS: its traffic is plaintext and
+   * meshed peers in strict namespaces refuse it.
    */
   public record Workload(String podName, String namespace, String serviceAccount, String inboundAddress,
-      List<Integer> appPorts, String adminAddress, int adminPort, int statsPort) {
+      List<Integer> appPorts, String adminAddress, int adminPort, int statsPort, String sdsDirectory) {
 
     public Workload {
       Objects.requireNonNull(podName, "podName");
@@ -77,12 +86,44 @@ public final class SidecarBootstrap {
       Objects.requireNonNull(serviceAccount, "serviceAccount");
       inboundAddress = inboundAddress == null ? "" : inboundAddress;
       appPorts = List.copyOf(appPorts);
+      sdsDirectory = sdsDirectory == null ? "" : sdsDirectory;
+      if (!sdsDirectory.isEmpty() && !sdsDirectory.startsWith("/")) {
+        throw new IllegalArgumentException("the SDS directory must be an absolute path, not '" + sdsDirectory + "'");
+      }
     }
 
-    /** A workload in a pod, with the standard sidecar ports. */
-    public static Workload inPod(String podName, String namespace, String serviceAccount, List<Integer> appPorts) {
-      return new Workload(podName, namespace, serviceAccount, "", appPorts, "127.0.0.1", ADMIN_PORT, STATS_PORT);
+    /** A workload without an identity. */
+    public Workload(String podName, String namespace, String serviceAccount, String inboundAddress,
+        List<Integer> appPorts, String adminAddress, int adminPort, int statsPort) {
+      this(podName, namespace, serviceAccount, inboundAddress, appPorts, adminAddress, adminPort, statsPort, "");
     }
+
+    /**
+     * A workload in a pod, with the standard sidecar ports and its identity: the Secret
+     * {@code weft-identity-<serviceAccount>} mounted at {@value IdentitySds#POD_IDENTITY_DIRECTORY}
+     * and the {@link #sdsFiles} in {@value IdentitySds#POD_SDS_DIRECTORY}.
+     */
+    public static Workload inPod(String podName, String namespace, String serviceAccount, List<Integer> appPorts) {
+      return new Workload(podName, namespace, serviceAccount, "", appPorts, "127.0.0.1", ADMIN_PORT, STATS_PORT,
+          IdentitySds.POD_SDS_DIRECTORY);
+    }
+
+    /** The same workload with its identity's SDS files in {@code directory} (empty: none). */
+    public Workload withSdsDirectory(String directory) {
+      return new Workload(podName, namespace, serviceAccount, inboundAddress, appPorts, adminAddress, adminPort,
+          statsPort, directory);
+    }
+  }
+
+  /**
+   * The files to put in the workload's SDS directory, by name, for its certificate Secret mounted
+   * at {@code identityDirectory} ({@code tls.crt}, {@code tls.key}, {@code ca.crt}). They only name
+   * the mounted files, so they are the same for every pod and never change: Envoy re-reads the
+   * certificate when the kubelet swaps in a renewed Secret. Write them before Envoy starts: a
+   * cluster or listener that names a missing SDS file is rejected.
+   */
+  public static Map<String, String> sdsFiles(String identityDirectory) {
+    return IdentitySds.files(identityDirectory);
   }
 
   /** The sidecar's ceiling on open downstream connections (see {@link #overloadManager()}). */
@@ -94,12 +135,35 @@ public final class SidecarBootstrap {
       .add(HttpConnectionManager.getDescriptor())
       .add(Router.getDescriptor())
       .add(HttpProtocolOptions.getDescriptor())
+      .add(UpstreamTlsContext.getDescriptor())
       .build();
 
   private SidecarBootstrap() {}
 
-  /** The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort}. */
+  /** The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort} in plaintext. */
   public static Bootstrap build(Workload workload, String xdsHost, int xdsPort, Transport transport) {
+    return build(workload, xdsHost, xdsPort, transport, "");
+  }
+
+  /**
+   * The bootstrap for {@code workload}, pointing at the xDS server at {@code xdsHost:xdsPort}. With
+   * an {@code xdsServerId} (the xds-server's SPIFFE ID, e.g.
+   * {@code spiffe://cluster.local/ns/weft-system/sa/weft-xds}), the sidecar reaches the server over
+   * mTLS: it presents its own certificate (the server checks that it speaks for the node's namespace
+   * and ServiceAccount) and accepts only a server certificate with that SPIFFE ID. That needs the
+   * workload's identity ({@link Workload#sdsDirectory}).
+   */
+  public static Bootstrap build(Workload workload, String xdsHost, int xdsPort, Transport transport,
+      String xdsServerId) {
+    if (!xdsServerId.isEmpty() && workload.sdsDirectory().isEmpty()) {
+      throw new IllegalArgumentException("mTLS to the xDS server needs the workload's identity (an SDS directory)");
+    }
+    Cluster xds = xdsCluster(xdsHost, xdsPort);
+    if (!xdsServerId.isEmpty()) {
+      // gRPC over TLS negotiates HTTP/2 by ALPN; the xds-server refuses a handshake without it.
+      xds = xds.toBuilder().setTransportSocket(MutualTls.upstream(workload.sdsDirectory(), List.of(xdsServerId),
+          List.of("h2"))).build();
+    }
     return Bootstrap.newBuilder()
         .setNode(node(workload))
         .setAdmin(Admin.newBuilder().setAddress(address(workload.adminAddress(), workload.adminPort())))
@@ -114,7 +178,7 @@ public final class SidecarBootstrap {
             .setCdsConfig(ads())
             .setLdsConfig(ads()))
         .setStaticResources(Bootstrap.StaticResources.newBuilder()
-            .addClusters(xdsCluster(xdsHost, xdsPort))
+            .addClusters(xds)
             .addClusters(adminCluster(workload))
             .addListeners(statsListener(workload)))
         .setOverloadManager(overloadManager())
@@ -156,6 +220,9 @@ public final class SidecarBootstrap {
         .putFields(META_SERVICE_ACCOUNT, string(workload.serviceAccount()));
     if (!workload.inboundAddress().isEmpty()) {
       metadata.putFields(META_INBOUND_ADDRESS, string(workload.inboundAddress()));
+    }
+    if (!workload.sdsDirectory().isEmpty()) {
+      metadata.putFields(META_SDS_DIRECTORY, string(workload.sdsDirectory()));
     }
     if (!workload.appPorts().isEmpty()) {
       metadata.putFields(META_APP_PORTS, string(

@@ -36,14 +36,29 @@ public final class MutualTls {
 
   public static final String TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
   public static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";
+  /** The trust domain of the SPIFFE IDs unless the deployment names another. */
+  public static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
 
   private MutualTls() {}
+
+  /** The SPIFFE ID of a ServiceAccount: {@code spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>}. */
+  public static String spiffeId(String trustDomain, String namespace, String serviceAccount) {
+    return "spiffe://" + trustDomain + "/ns/" + namespace + "/sa/" + serviceAccount;
+  }
 
   /**
    * The transport socket of an outbound cluster to peers whose SPIFFE IDs are {@code peerIds};
    * the identity and bundle come from the SDS files in {@code sdsDirectory}.
    */
   public static TransportSocket upstream(String sdsDirectory, Collection<String> peerIds) {
+    return upstream(sdsDirectory, peerIds, List.of());
+  }
+
+  /**
+   * The same, offering the application protocols {@code alpn} in the handshake (a gRPC server such as
+   * the xds-server wants {@code h2}).
+   */
+  public static TransportSocket upstream(String sdsDirectory, Collection<String> peerIds, List<String> alpn) {
     if (peerIds.isEmpty()) {
       throw new IllegalArgumentException("an mTLS cluster needs at least one SPIFFE ID to accept");
     }
@@ -54,7 +69,7 @@ public final class MutualTls {
           .setMatcher(StringMatcher.newBuilder().setExact(id)));
     }
     UpstreamTlsContext context = UpstreamTlsContext.newBuilder()
-        .setCommonTlsContext(common(sdsDirectory, sans.build()))
+        .setCommonTlsContext(common(sdsDirectory, sans.build()).toBuilder().addAllAlpnProtocols(alpn))
         .build();
     return TransportSocket.newBuilder().setName(TRANSPORT_SOCKET).setTypedConfig(Any.pack(context)).build();
   }

@@ -2,10 +2,13 @@ package dev.weft.xds.translate;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.Protocol;
 import dev.weft.mesh.ServicePort;
+import dev.weft.xds.tls.MutualTls;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -25,6 +28,14 @@ import java.util.List;
  * timeout (Envoy's default, made explicit so a change of default does not change the mesh) and
  * speak HTTP/2 upstream when the port is declared HTTP2 or GRPC (gRPC needs it; HTTP/1.1 would
  * fail). Headless Services get clusters too: they are reached by name through the HTTP routes.
+ *
+ * <p><b>mTLS.</b> For a sidecar with an identity (an SDS directory), the cluster of a Service with
+ * meshed endpoints originates mutual TLS to those endpoints: a transport socket match
+ * ({@value #MTLS_MATCH}) that presents the sidecar's certificate and accepts only the SPIFFE IDs of
+ * the Service's ServiceAccounts ({@link MutualTls#upstream}). The endpoint assignment marks each
+ * meshed endpoint with {@link #MTLS_ENDPOINT_METADATA}; an endpoint without a sidecar stays
+ * plaintext, so a Service half way through joining the mesh keeps working. A sidecar without an
+ * identity, and a proxyless client, get plaintext clusters.
  */
 public final class ClusterTranslator {
 
@@ -32,6 +43,13 @@ public final class ClusterTranslator {
   /** The key Envoy looks up upstream HTTP options under in typed_extension_protocol_options. */
   static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
   static final String LOCALHOST = "127.0.0.1";
+  /** The name of the transport socket match that speaks mTLS to meshed endpoints. */
+  public static final String MTLS_MATCH = "weft-mtls";
+  /** The key of an endpoint's transport socket match metadata that selects {@value #MTLS_MATCH}. */
+  public static final String MTLS_METADATA_KEY = "weft.mtls";
+  /** What a meshed endpoint carries under {@code envoy.transport_socket_match}, and the match looks for. */
+  static final Struct MTLS_ENDPOINT_METADATA = Struct.newBuilder()
+      .putFields(MTLS_METADATA_KEY, Value.newBuilder().setBoolValue(true).build()).build();
 
   private static final ConfigSource ADS = ConfigSource.newBuilder()
       .setAds(AggregatedConfigSource.getDefaultInstance())
@@ -42,19 +60,32 @@ public final class ClusterTranslator {
           .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
       .build());
 
-  /** The outbound cluster of every port of every Service, sorted by name. */
+  /** The outbound cluster of every port of every Service, sorted by name, all plaintext. */
   public List<Cluster> outbound(MeshState state) {
+    return outbound(state, "", MutualTls.DEFAULT_TRUST_DOMAIN);
+  }
+
+  /**
+   * The outbound cluster of every port of every Service, sorted by name, for a sidecar whose SDS
+   * files are in {@code sdsDirectory} (empty: no identity, plaintext only).
+   */
+  public List<Cluster> outbound(MeshState state, String sdsDirectory, String trustDomain) {
     List<Cluster> clusters = new ArrayList<>();
     for (MeshService service : state.services().values()) {
       for (ServicePort port : service.ports()) {
-        clusters.add(outbound(service, port));
+        clusters.add(outbound(service, port, sdsDirectory, trustDomain));
       }
     }
     return sortedByName(clusters);
   }
 
-  /** The EDS cluster of one Service port. */
+  /** The plaintext EDS cluster of one Service port. */
   public Cluster outbound(MeshService service, ServicePort port) {
+    return outbound(service, port, "", MutualTls.DEFAULT_TRUST_DOMAIN);
+  }
+
+  /** The EDS cluster of one Service port, with mTLS to its meshed endpoints when {@code sdsDirectory} is set. */
+  public Cluster outbound(MeshService service, ServicePort port, String sdsDirectory, String trustDomain) {
     String name = ResourceNames.outboundCluster(service.key(), port.port());
     Cluster.Builder cluster = Cluster.newBuilder()
         .setName(name)
@@ -67,6 +98,14 @@ public final class ClusterTranslator {
         .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
     if (port.protocol() == Protocol.HTTP2 || port.protocol() == Protocol.GRPC) {
       cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, HTTP2_UPSTREAM);
+    }
+    if (!sdsDirectory.isEmpty() && !service.serviceAccounts().isEmpty()) {
+      List<String> peers = service.serviceAccounts().stream()
+          .map(account -> MutualTls.spiffeId(trustDomain, service.key().namespace(), account)).toList();
+      cluster.addTransportSocketMatches(Cluster.TransportSocketMatch.newBuilder()
+          .setName(MTLS_MATCH)
+          .setMatch(MTLS_ENDPOINT_METADATA)
+          .setTransportSocket(MutualTls.upstream(sdsDirectory, peers)));
     }
     return cluster.build();
   }

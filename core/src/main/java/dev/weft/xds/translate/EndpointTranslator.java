@@ -8,6 +8,7 @@ import dev.weft.mesh.ServicePort;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.Locality;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -31,6 +32,8 @@ import java.util.TreeMap;
  *       Envoy spreads requests over all of them, draining ones included, much as Kubernetes falls
  *       back to serving-but-terminating endpoints when no ready one is left.
  *   <li>NOT_READY endpoints, and endpoints whose address is not an IP literal, are left out.
+ *   <li>An endpoint whose pod is meshed carries {@code envoy.transport_socket_match} metadata that
+ *       selects the cluster's mTLS transport socket ({@link ClusterTranslator#MTLS_MATCH}).
  * </ul>
  *
  * <p>Endpoints are grouped into one locality per zone (Envoy and gRPC both refuse a locality twice),
@@ -40,6 +43,11 @@ import java.util.TreeMap;
  * its cluster is never left waiting for one.
  */
 public final class EndpointTranslator {
+
+  /** Envoy looks up an endpoint's transport socket match under this filter name. */
+  static final String TRANSPORT_SOCKET_MATCH = "envoy.transport_socket_match";
+  private static final Metadata MESHED = Metadata.newBuilder()
+      .putFilterMetadata(TRANSPORT_SOCKET_MATCH, ClusterTranslator.MTLS_ENDPOINT_METADATA).build();
 
   /** The assignment of every port of every Service, sorted by name (the order of the clusters). */
   public List<ClusterLoadAssignment> translate(MeshState state) {
@@ -80,10 +88,14 @@ public final class EndpointTranslator {
       for (Endpoint endpoint : zone.getValue()) {
         boolean isReady = endpoint.readiness() == Endpoint.Readiness.READY;
         ready += isReady ? 1 : 0;
-        locality.addLbEndpoints(LbEndpoint.newBuilder()
+        LbEndpoint.Builder lbEndpoint = LbEndpoint.newBuilder()
             .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
                 .setAddress(socketAddress(endpoint.address(), endpoint.port())))
-            .setHealthStatus(isReady ? HealthStatus.HEALTHY : HealthStatus.DRAINING));
+            .setHealthStatus(isReady ? HealthStatus.HEALTHY : HealthStatus.DRAINING);
+        if (endpoint.isMeshed()) {
+          lbEndpoint.setMetadata(MESHED);
+        }
+        locality.addLbEndpoints(lbEndpoint);
       }
       locality.setLoadBalancingWeight(UInt32Value.of(Math.max(1, ready)));
       assignment.addEndpoints(locality);

@@ -96,9 +96,9 @@ public final class IncrementalTranslator implements Translator {
 
   private static MeshState withoutEndpoints(MeshState state) {
     Map<ServiceKey, MeshService> services = new HashMap<>();
-    state.services().forEach((key, service) ->
-        services.put(key, new MeshService(key, service.clusterIp(), service.ports(), List.of())));
-    return new MeshState(services, state.splits(), state.routings(), state.aliases());
+    // A Service's identities stay: they shape its cluster's TLS, which an endpoint change keeps.
+    state.services().forEach((key, service) -> services.put(key, service.withoutEndpoints()));
+    return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces());
   }
 
   /** The same translation with new endpoint assignments; configs shared before stay shared. */

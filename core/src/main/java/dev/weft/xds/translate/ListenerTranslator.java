@@ -8,6 +8,7 @@ import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
+import dev.weft.xds.tls.MutualTls;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.CidrRange;
@@ -72,6 +73,11 @@ import java.util.TreeSet;
  * </ul>
  * Application ports that are sidecar ports (15000, 15001, 15006, 15090) are not proxied and are
  * reported: they would collide with the sidecar's own listeners.
+ * A sidecar with an identity (an SDS directory) terminates mTLS on every inbound chain and
+ * requires a client certificate from the trust domain ({@link MutualTls.InboundMode#STRICT}); in a
+ * namespace labelled {@code weft.dev/mtls=permissive} each chain also has a plaintext twin, told
+ * apart by the TLS inspector ({@link MutualTls.InboundMode#PERMISSIVE}). A sidecar without an
+ * identity cannot terminate TLS and gets plaintext chains.
  *
  * <p><b>Proxyless gRPC</b>: no outbound or inbound listener; one API listener per HTTP Service
  * port, named as grpc-java asks for it ({@link ResourceNames#apiListener}), holding an HTTP
@@ -103,6 +109,7 @@ public final class ListenerTranslator {
       .build();
 
   private final MeshState state;
+  private final String trustDomain;
   /** TCP chains, in Service order; every sidecar's outbound listener has them. */
   private final List<FilterChain> tcpChains = new ArrayList<>();
   /** HTTP chains by destination, in Service order; only capture-mode listeners have them. */
@@ -112,7 +119,13 @@ public final class ListenerTranslator {
   private final List<Rejection> rejections = new ArrayList<>();
 
   public ListenerTranslator(MeshState state, TrafficPlan plan) {
+    this(state, plan, MutualTls.DEFAULT_TRUST_DOMAIN);
+  }
+
+  /** Listeners whose inbound side accepts client certificates of {@code trustDomain}. */
+  public ListenerTranslator(MeshState state, TrafficPlan plan, String trustDomain) {
     this.state = state;
+    this.trustDomain = trustDomain;
     Map<String, MeshService> claimed = new HashMap<>();
     for (MeshService service : state.services().values()) {
       if (!IpLiteral.isValid(service.clusterIp())) {
@@ -202,6 +215,8 @@ public final class ListenerTranslator {
       // Envoy refuses a listener without filter chains.
       return List.of();
     }
+    MutualTls.InboundMode mode = state.isPermissive(group.namespace())
+        ? MutualTls.InboundMode.PERMISSIVE : MutualTls.InboundMode.STRICT;
     if (isCaptureMode(group.inboundAddress())) {
       Listener.Builder listener = Listener.newBuilder()
           .setName(ResourceNames.INBOUND_LISTENER)
@@ -209,24 +224,44 @@ public final class ListenerTranslator {
           .setTrafficDirection(TrafficDirection.INBOUND)
           .addListenerFilters(ORIGINAL_DST_FILTER);
       for (int port : ports) {
-        listener.addFilterChains(FilterChain.newBuilder()
+        listener.addAllFilterChains(secured(group, mode, FilterChain.newBuilder()
             .setName(ResourceNames.inboundCluster(port))
             .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
-            .addFilters(inboundProxy(port)));
+            .addFilters(inboundProxy(port))
+            .build()));
+      }
+      if (group.hasIdentity()) {
+        listener.addAllListenerFilters(MutualTls.listenerFilters(mode));
       }
       return List.of(listener.build());
     }
     List<Listener> listeners = new ArrayList<>();
     for (int port : ports) {
-      listeners.add(Listener.newBuilder()
+      Listener.Builder listener = Listener.newBuilder()
           .setName(ResourceNames.inboundListener(port))
           .setAddress(EndpointTranslator.socketAddress(group.inboundAddress(), port))
-          .setTrafficDirection(TrafficDirection.INBOUND)
-          .addFilterChains(FilterChain.newBuilder()
-              .addFilters(inboundProxy(port)))
-          .build());
+          .setTrafficDirection(TrafficDirection.INBOUND);
+      if (group.hasIdentity()) {
+        // Named, so that a permissive listener's two chains have distinct names.
+        listener.addAllFilterChains(secured(group, mode, FilterChain.newBuilder()
+                .setName(ResourceNames.inboundCluster(port))
+                .addFilters(inboundProxy(port))
+                .build()))
+            .addAllListenerFilters(MutualTls.listenerFilters(mode));
+      } else {
+        listener.addFilterChains(FilterChain.newBuilder().addFilters(inboundProxy(port)));
+      }
+      listeners.add(listener.build());
     }
     return listeners;
+  }
+
+  /** {@code plaintext} behind mTLS as {@code mode} says, when the group has an identity; else as it is. */
+  private List<FilterChain> secured(ProxyGroup group, MutualTls.InboundMode mode, FilterChain plaintext) {
+    if (!group.hasIdentity()) {
+      return List.of(plaintext);
+    }
+    return MutualTls.inbound(plaintext, mode, group.sdsDirectory(), trustDomain);
   }
 
   /** The API listeners of proxyless gRPC clients, one per HTTP Service port, sorted by name. */

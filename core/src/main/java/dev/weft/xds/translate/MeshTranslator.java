@@ -5,6 +5,7 @@ import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
+import dev.weft.xds.tls.MutualTls;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -35,6 +36,13 @@ import java.util.function.Supplier;
  * whose config would be equal (they differ only in service account) share one {@link ProxyConfig}
  * instance, also across calls with the same state instance.
  *
+ * <p>mTLS: a sidecar group with an identity (an SDS directory) gets outbound clusters that speak
+ * mTLS to meshed endpoints and inbound listeners that require it (or also take plaintext, in a
+ * permissive namespace). The clusters name the SDS files, so they are built once per distinct SDS
+ * directory: every pod mounts its identity at the same path, so real sidecars share one set, as
+ * they shared the plaintext set before; groups without an identity and proxyless clients share the
+ * plaintext set.
+ *
  * <p>Each group's config is consistent on its own: every cluster a route or TCP proxy names is in
  * it, every EDS cluster has its assignment (possibly empty) and no assignment is left over, every
  * RDS name a listener uses has its route configuration and no route configuration is left over
@@ -54,6 +62,18 @@ public final class MeshTranslator implements Translator {
   private final EndpointTranslator endpointTranslator = new EndpointTranslator();
 
   private static final String GROUP_KIND = "ProxyGroup";
+
+  private final String trustDomain;
+
+  /** A translator for the trust domain {@value MutualTls#DEFAULT_TRUST_DOMAIN}. */
+  public MeshTranslator() {
+    this(MutualTls.DEFAULT_TRUST_DOMAIN);
+  }
+
+  /** A translator whose sidecars accept the SPIFFE IDs of {@code trustDomain}. */
+  public MeshTranslator(String trustDomain) {
+    this.trustDomain = java.util.Objects.requireNonNull(trustDomain, "trustDomain");
+  }
 
   /** The shared part of the last translation, reused while the same state instance comes back. */
   private Shared last;
@@ -77,7 +97,8 @@ public final class MeshTranslator implements Translator {
       }
       rejections.addAll(groupRejections(group));
       boolean bindable = IpLiteral.isValid(group.inboundAddress());
-      String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts();
+      String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts()
+          + "|" + group.sdsDirectory();
       configs.put(group, shared.configFor(key, () -> sidecar(shared, group, bindable)));
     }
     // Groups that share a config share its provenance: computed once per distinct config.
@@ -88,11 +109,10 @@ public final class MeshTranslator implements Translator {
   private synchronized Shared sharedFor(MeshState state) {
     if (last == null || last.state != state) {
       TrafficPlan plan = TrafficPlan.of(state);
-      last = new Shared(state, plan,
-          clusterTranslator.outbound(state),
+      last = new Shared(state, plan, clusterTranslator, trustDomain,
           endpointTranslator.translate(state),
           new RouteTranslator(state, plan),
-          new ListenerTranslator(state, plan),
+          new ListenerTranslator(state, plan, trustDomain),
           new ContentVersion());
     }
     return last;
@@ -102,7 +122,7 @@ public final class MeshTranslator implements Translator {
     // Still sorted by name: every "inbound|" name sorts before every "outbound|" one.
     List<Cluster> clusters = new ArrayList<>(
         clusterTranslator.inbound(ListenerTranslator.proxiedAppPorts(group)));
-    clusters.addAll(shared.clusters);
+    clusters.addAll(shared.outboundClusters(group.sdsDirectory()).clusters());
     List<Listener> listeners = new ArrayList<>();
     List<RouteConfiguration> routes = new ArrayList<>();
     if (bindable) {
@@ -121,7 +141,8 @@ public final class MeshTranslator implements Translator {
   }
 
   private static ProxyConfig proxyless(Shared shared) {
-    return shared.config(shared.clusters, shared.listeners.proxyless(), shared.routes.proxyless());
+    return shared.config(shared.outboundClusters("").clusters(), shared.listeners.proxyless(),
+        shared.routes.proxyless());
   }
 
   /** What is wrong with a proxy group itself (it depends on nothing else): bad app ports, an address it cannot bind. */
@@ -225,6 +246,9 @@ public final class MeshTranslator implements Translator {
     }
   }
 
+  /** One set of outbound clusters with its version and per-cluster versions, computed once. */
+  private record OutboundClusters(List<Cluster> clusters, String version, Map<String, String> versions) {}
+
   /**
    * What every group's config is built from, computed once per mesh state; the configs built from
    * it are kept by content key, so groups with equal configs share one instance across calls.
@@ -235,37 +259,46 @@ public final class MeshTranslator implements Translator {
     final MeshState state;
     final List<Rejection> rejections;
     final Provenance provenance;
-    final List<Cluster> clusters;
+    final ClusterTranslator clusterTranslator;
+    final String trustDomain;
+    /** The outbound clusters by SDS directory ("": plaintext), with their versions, each built once. */
+    final Map<String, OutboundClusters> outboundClusters = new HashMap<>();
     final List<ClusterLoadAssignment> endpoints;
     final RouteTranslator routes;
     final ListenerTranslator listeners;
     final ContentVersion versions;
-    final String clustersVersion;
     final String endpointsVersion;
     /** One map for every group: the endpoints are the same list everywhere. */
     final Map<String, String> endpointVersions;
-    final Map<String, String> sharedClusterVersions;
     final Map<String, RouteConfiguration> outboundRoutes = new HashMap<>();
     final Map<String, Listener> outboundListeners = new HashMap<>();
     final Map<String, ProxyConfig> byContent = new HashMap<>();
     final Map<ProxyConfig, Map<String, Set<SourceRef>>> sourcesByConfig = new IdentityHashMap<>();
 
-    Shared(MeshState state, TrafficPlan plan, List<Cluster> clusters, List<ClusterLoadAssignment> endpoints,
-        RouteTranslator routes, ListenerTranslator listeners, ContentVersion versions) {
+    Shared(MeshState state, TrafficPlan plan, ClusterTranslator clusterTranslator, String trustDomain,
+        List<ClusterLoadAssignment> endpoints, RouteTranslator routes, ListenerTranslator listeners,
+        ContentVersion versions) {
       this.state = state;
       List<Rejection> all = new ArrayList<>(plan.rejections());
       all.addAll(listeners.rejections());
       this.rejections = List.copyOf(all);
       this.provenance = new Provenance(state, plan);
-      this.clusters = clusters;
+      this.clusterTranslator = clusterTranslator;
+      this.trustDomain = trustDomain;
       this.endpoints = endpoints;
       this.routes = routes;
       this.listeners = listeners;
       this.versions = versions;
-      this.clustersVersion = versions.of(clusters);
       this.endpointsVersion = versions.of(endpoints);
       this.endpointVersions = versions.byName(endpoints, ClusterLoadAssignment::getClusterName);
-      this.sharedClusterVersions = versions.byName(clusters, Cluster::getName);
+    }
+
+    /** The outbound clusters for sidecars whose SDS files are in {@code sdsDirectory}; built once per directory. */
+    synchronized OutboundClusters outboundClusters(String sdsDirectory) {
+      return outboundClusters.computeIfAbsent(sdsDirectory, dir -> {
+        List<Cluster> built = clusterTranslator.outbound(state, dir, trustDomain);
+        return new OutboundClusters(built, versions.of(built), versions.byName(built, Cluster::getName));
+      });
     }
 
     synchronized ProxyConfig configFor(String contentKey, Supplier<ProxyConfig> build) {
@@ -293,9 +326,10 @@ public final class MeshTranslator implements Translator {
     }
 
     ProxyConfig config(List<Cluster> groupClusters, List<Listener> listeners, List<RouteConfiguration> groupRoutes) {
-      String groupClustersVersion = groupClusters == clusters ? clustersVersion : versions.of(groupClusters);
-      Map<String, String> clusterVersions = groupClusters == clusters
-          ? sharedClusterVersions : versions.byName(groupClusters, Cluster::getName);
+      OutboundClusters plain = outboundClusters.get("");
+      boolean shared = plain != null && groupClusters == plain.clusters();
+      String groupClustersVersion = shared ? plain.version() : versions.of(groupClusters);
+      Map<String, String> clusterVersions = shared ? plain.versions() : versions.byName(groupClusters, Cluster::getName);
       return new ProxyConfig(
           groupClusters, groupClustersVersion,
           endpoints, endpointsVersion,

@@ -29,6 +29,26 @@ class SidecarBootstrapTest {
   }
 
   @Test
+  void aPodNamesItsSdsDirectoryAndCanReachTheXdsServerOverMtls() throws Exception {
+    String xdsId = "spiffe://cluster.local/ns/weft-system/sa/weft-xds";
+
+    Bootstrap bootstrap = SidecarBootstrap.build(pod, "weft-xds.weft-system.svc", 18000, Transport.DELTA, xdsId);
+
+    assertThat(bootstrap.getNode().getMetadata().getFieldsOrThrow(SidecarBootstrap.META_SDS_DIRECTORY)
+        .getStringValue()).isEqualTo("/var/run/weft/sds");
+    var xds = bootstrap.getStaticResources().getClustersList().stream()
+        .filter(c -> c.getName().equals(SidecarBootstrap.XDS_CLUSTER)).findFirst().orElseThrow();
+    var tls = xds.getTransportSocket().getTypedConfig()
+        .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.class);
+    assertThat(tls.getCommonTlsContext().getAlpnProtocolsList()).containsExactly("h2");
+    assertThat(tls.getCommonTlsContext().getCombinedValidationContext().getDefaultValidationContext()
+        .getMatchTypedSubjectAltNames(0).getMatcher().getExact()).isEqualTo(xdsId);
+    assertThat(SidecarBootstrap.json(bootstrap)).contains("/var/run/weft/sds/identity.json");
+    assertThat(SidecarBootstrap.build(pod, "weft-xds", 18000, Transport.DELTA).getStaticResources()
+        .getClusters(0).hasTransportSocket()).as("plaintext unless asked").isFalse();
+  }
+
+  @Test
   void getsEverythingElseOverAds() {
     Bootstrap bootstrap = SidecarBootstrap.build(pod, "weft-xds.weft-system.svc", 18000, Transport.DELTA);
 

@@ -97,7 +97,10 @@ class IncrementalTranslatorTest {
     assertThat(incremental.translate(after, oneGroupLess)).isEqualTo(plain.translate(after, oneGroupLess));
   }
 
-  /** Every Service loses an endpoint, gains one, or sees one change readiness. */
+  /**
+   * Every Service loses an endpoint, gains one, or sees one change readiness, under the same
+   * identities (pods of the same ServiceAccounts come and go).
+   */
   private static MeshState withChurnedEndpoints(MeshState state, Random random) {
     Map<ServiceKey, MeshService> services = new LinkedHashMap<>();
     state.services().forEach((key, service) -> {
@@ -112,10 +115,11 @@ class IncrementalTranslatorTest {
       } else if (!endpoints.isEmpty()) {
         int i = random.nextInt(endpoints.size());
         Endpoint e = endpoints.get(i);
-        endpoints.set(i, new Endpoint(e.address(), e.port(), e.portName(), Endpoint.Readiness.DRAINING, e.zone()));
+        endpoints.set(i, new Endpoint(e.address(), e.port(), e.portName(), Endpoint.Readiness.DRAINING, e.zone(),
+            e.serviceAccount()));
       }
-      services.put(key, new MeshService(key, service.clusterIp(), service.ports(), endpoints));
+      services.put(key, new MeshService(key, service.clusterIp(), service.ports(), endpoints, service.serviceAccounts()));
     });
-    return new MeshState(services, state.splits(), state.routings());
+    return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces());
   }
 }

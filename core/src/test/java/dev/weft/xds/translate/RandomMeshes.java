@@ -96,7 +96,21 @@ public final class RandomMeshes {
         routings.add(routing(namespace, local, n++));
       }
     }
-    return new MeshState(services, splits, routings);
+    // Derived from the names, not drawn, so that the rest of a seed's mesh stays what it was.
+    Set<String> permissive = new LinkedHashSet<>();
+    services.keySet().forEach(k -> {
+      if (Math.floorMod(k.namespace().hashCode(), 2) == 1) {
+        permissive.add(k.namespace());
+      }
+    });
+    return new MeshState(services, splits, routings, Set.of(), permissive);
+  }
+
+  /** The same groups, the sidecars among them with an identity whose SDS files are in {@code sdsDirectory}. */
+  public static List<ProxyGroup> withIdentity(List<ProxyGroup> groups, String sdsDirectory) {
+    return groups.stream().map(g -> g.kind() == ProxyGroup.Kind.SIDECAR
+        ? new ProxyGroup(g.kind(), g.namespace(), g.serviceAccount(), g.inboundAddress(), g.appPorts(), sdsDirectory)
+        : g).toList();
   }
 
   /** Every kind and mode of proxy group (iptables and local sidecars, proxyless) in every namespace. */
@@ -150,8 +164,11 @@ public final class RandomMeshes {
         Endpoint.Readiness readiness = Endpoint.Readiness.values()[random.nextInt(3)];
         String address = random.nextInt(15) == 0 ? "fd00:244::" + Integer.toHexString(random.nextInt(4000))
             : "10.244." + random.nextInt(4) + "." + (1 + random.nextInt(250));
-        endpoints.add(new Endpoint(address, 1 + random.nextInt(65535), port.name(), readiness,
-            List.of("", "zone-a", "zone-b", "us-east-1c").get(random.nextInt(4))));
+        int target = 1 + random.nextInt(65535);
+        // Meshed or not, and as whom, derived rather than drawn: the rest of a seed's mesh stays as it was.
+        int who = Math.floorMod((address + target).hashCode(), 4);
+        endpoints.add(new Endpoint(address, target, port.name(), readiness,
+            List.of("", "zone-a", "zone-b", "us-east-1c").get(random.nextInt(4)), who == 0 ? "" : "sa-" + who));
       }
     }
     return new MeshService(key, clusterIp, ports, endpoints);

@@ -12,10 +12,13 @@ import java.util.Optional;
  * How the operator runs the mesh CA: the identity settings (trust domain, lifetimes, key type),
  * the CA Secret's name in the operator's namespace, whether the operator creates a self-signed
  * root there when it is missing (else the user brings the Secret), and how often it re-checks
- * every certificate even without an event.
+ * every certificate even without an event. {@code xdsServiceAccount}, when not empty, is the
+ * xds-server's ServiceAccount in the operator's namespace: it gets a certificate like a meshed
+ * workload's (the ADS port's serving certificate, which sidecars verify by its SPIFFE ID), whether
+ * or not a meshed pod runs as it.
  */
 public record CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
-    Duration rootOverlap) {
+    Duration rootOverlap, String xdsServiceAccount) {
 
   public static final String DEFAULT_CA_SECRET = "weft-ca";
   public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(1);
@@ -30,6 +33,13 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
     Objects.requireNonNull(caSecret, "caSecret");
     Objects.requireNonNull(resync, "resync");
     Objects.requireNonNull(rootOverlap, "rootOverlap");
+    xdsServiceAccount = xdsServiceAccount == null ? "" : xdsServiceAccount.strip();
+  }
+
+  /** No certificate for the xds-server. */
+  public CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
+      Duration rootOverlap) {
+    this(identity, caSecret, createCa, resync, rootOverlap, "");
   }
 
   /** With the default rotation overlap. */
@@ -37,20 +47,25 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
     this(identity, caSecret, createCa, resync, DEFAULT_ROOT_OVERLAP);
   }
 
+  /** The same, also issuing the certificate of the xds-server's ServiceAccount {@code account} (empty: none). */
+  public CertificateSettings withXdsServiceAccount(String account) {
+    return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, account);
+  }
+
   public static CertificateSettings defaults() {
     return new CertificateSettings(IdentitySettings.defaults(), DEFAULT_CA_SECRET, true, DEFAULT_RESYNC);
   }
 
   public CertificateSettings withIdentity(IdentitySettings newIdentity) {
-    return new CertificateSettings(newIdentity, caSecret, createCa, resync, rootOverlap);
+    return new CertificateSettings(newIdentity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount);
   }
 
   public CertificateSettings withResync(Duration newResync) {
-    return new CertificateSettings(identity, caSecret, createCa, newResync, rootOverlap);
+    return new CertificateSettings(identity, caSecret, createCa, newResync, rootOverlap, xdsServiceAccount);
   }
 
   public CertificateSettings withRootOverlap(Duration overlap) {
-    return new CertificateSettings(identity, caSecret, createCa, resync, overlap);
+    return new CertificateSettings(identity, caSecret, createCa, resync, overlap, xdsServiceAccount);
   }
 
   /**
@@ -59,7 +74,9 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
    * {@code WEFT_CERT_LIFETIME} (durations such as 8760h, 24h), {@code WEFT_KEY_ALGORITHM}
    * ({@code ecdsa-p256} or {@code rsa-2048}), {@code WEFT_CA_SECRET} and {@code WEFT_CA_CREATE}
    * ({@code false}: bring your own root in that Secret) and {@code WEFT_ROOT_OVERLAP} (how long
-   * each step of an automatic rotation of the self-signed root waits; default 1h).
+   * each step of an automatic rotation of the self-signed root waits; default 1h) and
+   * {@code WEFT_XDS_SERVICE_ACCOUNT} (the xds-server's ServiceAccount, whose certificate the
+   * operator keeps in its own namespace; unset: none).
    */
   public static Optional<CertificateSettings> fromEnvironment(Map<String, String> env) {
     if ("false".equalsIgnoreCase(env.getOrDefault("WEFT_CERTIFICATES", "true").strip())) {
@@ -72,7 +89,7 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
         KeyAlgorithm.parse(value(env, "WEFT_KEY_ALGORITHM", "ecdsa-p256")));
     return Optional.of(new CertificateSettings(identity, value(env, "WEFT_CA_SECRET", DEFAULT_CA_SECRET),
         !"false".equalsIgnoreCase(value(env, "WEFT_CA_CREATE", "true")), DEFAULT_RESYNC,
-        duration(env, "WEFT_ROOT_OVERLAP", DEFAULT_ROOT_OVERLAP)));
+        duration(env, "WEFT_ROOT_OVERLAP", DEFAULT_ROOT_OVERLAP), env.getOrDefault("WEFT_XDS_SERVICE_ACCOUNT", "")));
   }
 
   private static String value(Map<String, String> env, String key, String fallback) {

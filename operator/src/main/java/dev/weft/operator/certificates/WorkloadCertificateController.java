@@ -1,5 +1,6 @@
 package dev.weft.operator.certificates;
 
+import dev.weft.convert.MeshedPods;
 import dev.weft.operator.identity.CertificateAuthority;
 import dev.weft.operator.identity.CertifiedKey;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -138,6 +139,11 @@ public final class WorkloadCertificateController implements AutoCloseable {
       for (String namespace : new TreeSet<>(watched)) {
         pods.add(client.pods().inNamespace(namespace).inform(handler(onChange)));
         secrets.add(client.secrets().inNamespace(namespace)
+            .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+      }
+      if (!settings.xdsServiceAccount().isEmpty() && !watched.contains(caNamespace)) {
+        // The xds-server's certificate lives in the operator's own namespace, watched or not.
+        secrets.add(client.secrets().inNamespace(caNamespace)
             .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
       }
     }
@@ -374,8 +380,11 @@ public final class WorkloadCertificateController implements AutoCloseable {
     for (SharedIndexInformer<Pod> informer : pods) {
       for (Pod pod : informer.getStore().list()) {
         MeshedPods.serviceAccountOf(pod, labels.getOrDefault(pod.getMetadata().getNamespace(), Map.of()))
-            .ifPresent(meshed::add);
+            .ifPresent(account -> meshed.add(new ServiceAccountRef(pod.getMetadata().getNamespace(), account)));
       }
+    }
+    if (!settings.xdsServiceAccount().isEmpty()) {
+      meshed.add(new ServiceAccountRef(caNamespace, settings.xdsServiceAccount()));
     }
     return meshed;
   }

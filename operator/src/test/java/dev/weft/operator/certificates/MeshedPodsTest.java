@@ -1,5 +1,6 @@
 package dev.weft.operator.certificates;
 
+import dev.weft.convert.MeshedPods;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
@@ -20,13 +21,13 @@ class MeshedPodsTest {
   @Test
   void aPodInALabelledNamespaceIsMeshedAsItsServiceAccount() {
     assertThat(MeshedPods.serviceAccountOf(pod("shop", "web-1", "web").build(), LABELLED))
-        .contains(new ServiceAccountRef("shop", "web"));
+        .contains("web");
   }
 
   @Test
   void aPodWithoutAServiceAccountNameRunsAsDefault() {
     assertThat(MeshedPods.serviceAccountOf(pod("shop", "web-1", null).build(), LABELLED))
-        .contains(new ServiceAccountRef("shop", "default"));
+        .contains("default");
   }
 
   @Test
@@ -51,8 +52,8 @@ class MeshedPodsTest {
     Pod nativeSidecar = pod("legacy", "web-2", "web").editSpec()
         .addNewInitContainer().withName("weft-proxy").withRestartPolicy("Always").endInitContainer().endSpec().build();
 
-    assertThat(MeshedPods.serviceAccountOf(withSidecar, Map.of())).contains(new ServiceAccountRef("legacy", "web"));
-    assertThat(MeshedPods.serviceAccountOf(nativeSidecar, Map.of())).contains(new ServiceAccountRef("legacy", "web"));
+    assertThat(MeshedPods.serviceAccountOf(withSidecar, Map.of())).contains("web");
+    assertThat(MeshedPods.serviceAccountOf(nativeSidecar, Map.of())).contains("web");
   }
 
   @Test

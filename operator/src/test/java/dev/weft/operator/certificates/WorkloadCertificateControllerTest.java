@@ -91,6 +91,23 @@ class WorkloadCertificateControllerTest {
   }
 
   @Test
+  void keepsTheXdsServersCertificateInItsOwnNamespaceWithoutAMeshedPod() {
+    controller = WorkloadCertificateController.start(client, Set.of("shop"),
+        CertificateSettings.defaults().withXdsServiceAccount("weft-xds"), OPERATOR_NS, leading::get,
+        Clock.systemUTC());
+
+    Secret secret = awaitSecret(OPERATOR_NS, "weft-identity-weft-xds");
+    assertThat(CertificateInfo.ofPem(text(secret, "tls.crt")).spiffeId())
+        .contains("spiffe://cluster.local/ns/" + OPERATOR_NS + "/sa/weft-xds");
+    await("a pass that counts it").atMost(BOUND)
+        .until(() -> controller.report().map(CertificateSummary::issued).orElse(0) == 1);
+    String version = client.secrets().inNamespace(OPERATOR_NS).withName("weft-identity-weft-xds").get()
+        .getMetadata().getResourceVersion();
+    assertThat(client.secrets().inNamespace(OPERATOR_NS).withName("weft-identity-weft-xds").get()
+        .getMetadata().getResourceVersion()).as("kept, not reissued on every pass").isEqualTo(version);
+  }
+
+  @Test
   void issuesNothingForPodsOutsideTheMesh() {
     namespace("plain", Map.of());
     pod("plain", "web-1", "web");

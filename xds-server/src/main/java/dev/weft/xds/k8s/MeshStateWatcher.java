@@ -6,6 +6,8 @@ import dev.weft.convert.MeshStateBuilder;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -29,8 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Kubernetes source of the mesh: informers on Services, EndpointSlices, TrafficSplits and
- * VirtualServices, and a debounced rebuild that hands each new immutable {@link MeshState} to the
+ * The Kubernetes source of the mesh: informers on Services, EndpointSlices, Pods (which of them are
+ * meshed, and as which ServiceAccount), Namespaces (their {@code weft.dev/inject} and
+ * {@code weft.dev/mtls} labels), TrafficSplits and VirtualServices, and a debounced rebuild that hands each new immutable {@link MeshState} to the
  * publisher.
  *
  * <p>The publisher is called on the watcher's single thread, never concurrently, first once every
@@ -83,6 +86,8 @@ public final class MeshStateWatcher implements AutoCloseable {
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<SharedIndexInformer<Service>> services;
   private final List<SharedIndexInformer<EndpointSlice>> slices;
+  private final List<SharedIndexInformer<Pod>> pods;
+  private final List<SharedIndexInformer<Namespace>> namespaceObjects;
   private final List<SharedIndexInformer<TrafficSplit>> splits;
   private final List<SharedIndexInformer<VirtualService>> virtualServices;
   private volatile Thread schedulerThread;
@@ -112,6 +117,12 @@ public final class MeshStateWatcher implements AutoCloseable {
     this.debouncer = new Debouncer(scheduler, options.quietPeriod(), options.maxDelay(), this::rebuild);
     this.services = inform(client.services());
     this.slices = inform(client.discovery().v1().endpointSlices());
+    this.pods = inform(client.pods());
+    // Namespaces are cluster-scoped: all of them, or each watched one by name (which RBAC can grant by name).
+    this.namespaceObjects = register(options.namespaces().isEmpty()
+        ? List.<Informable<Namespace>>of(client.namespaces())
+        : options.namespaces().stream().sorted().<Informable<Namespace>>map(n -> client.namespaces().withName(n))
+            .toList());
     this.splits = inform(client.resources(TrafficSplit.class));
     this.virtualServices = inform(client.resources(VirtualService.class));
   }
@@ -126,7 +137,7 @@ public final class MeshStateWatcher implements AutoCloseable {
       throw new IllegalStateException("already started");
     }
     started = true;
-    LOG.info("Watching Services, EndpointSlices, TrafficSplits and VirtualServices in {}",
+    LOG.info("Watching Services, EndpointSlices, Pods, Namespaces, TrafficSplits and VirtualServices in {}",
         options.namespaces().isEmpty() ? "all namespaces" : "namespaces " + new TreeSet<>(options.namespaces()));
     List<CompletableFuture<Void>> syncs = informers.stream().map(MeshStateWatcher::started).toList();
     CompletableFuture.allOf(syncs.toArray(CompletableFuture[]::new)).whenComplete((ok, failure) -> {
@@ -175,6 +186,10 @@ public final class MeshStateWatcher implements AutoCloseable {
     List<Informable<T>> sources = options.namespaces().isEmpty()
         ? List.of(operation.inAnyNamespace())
         : options.namespaces().stream().sorted().<Informable<T>>map(operation::inNamespace).toList();
+    return register(sources);
+  }
+
+  private <T extends HasMetadata> List<SharedIndexInformer<T>> register(List<Informable<T>> sources) {
     List<SharedIndexInformer<T>> created = new ArrayList<>();
     for (Informable<T> source : sources) {
       // Not started yet; no resync, which would only replay the cache that a rebuild reads anyway.
@@ -210,8 +225,8 @@ public final class MeshStateWatcher implements AutoCloseable {
     }
     long startedAt = System.nanoTime();
     List<String> problems = new ArrayList<>();
-    MeshState state = MeshStateBuilder.build(
-        cached(services), cached(slices), cached(splits), cached(virtualServices), problems::add);
+    MeshState state = MeshStateBuilder.build(cached(services), cached(slices), cached(pods), cached(namespaceObjects),
+        cached(splits), cached(virtualServices), problems::add);
     rebuilds++;
     reportNew(problems);
     long micros = (System.nanoTime() - startedAt) / 1000;
@@ -259,6 +274,20 @@ public final class MeshStateWatcher implements AutoCloseable {
     return all;
   }
 
+  /**
+   * Whether a Pod update leaves what the mesh reads of it alone: whether it is meshed and as whom
+   * (its containers and ServiceAccount cannot change; its opt-out annotation and phase can). Pods
+   * change status often; those updates need no rebuild.
+   */
+  private static boolean sameForTheMesh(Pod before, Pod after) {
+    return Objects.equals(before.getMetadata().getAnnotations(), after.getMetadata().getAnnotations())
+        && Objects.equals(phase(before), phase(after));
+  }
+
+  private static String phase(Pod pod) {
+    return pod.getStatus() == null ? null : pod.getStatus().getPhase();
+  }
+
   /** Signals the debouncer on every real change; replays of an unchanged object are ignored. */
   private final class ChangeHandler<T extends HasMetadata> implements ResourceEventHandler<T> {
 
@@ -270,7 +299,8 @@ public final class MeshStateWatcher implements AutoCloseable {
     @Override
     public void onUpdate(T oldObj, T newObj) {
       // A relist after a dropped watch replays every object as an update with its old resourceVersion.
-      if (!Objects.equals(oldObj.getMetadata().getResourceVersion(), newObj.getMetadata().getResourceVersion())) {
+      if (!Objects.equals(oldObj.getMetadata().getResourceVersion(), newObj.getMetadata().getResourceVersion())
+          && !(oldObj instanceof Pod oldPod && newObj instanceof Pod newPod && sameForTheMesh(oldPod, newPod))) {
         changed("updated", newObj);
       }
     }

@@ -142,7 +142,8 @@ public final class ConnectedProxies implements DiscoveryServerCallbacks {
 
   @Override
   public void onStreamOpen(long streamId, String typeUrl) {
-    streams.putIfAbsent(streamId, new Stream(streamId, clock.instant(), opening.get()));
+    // Called on the call's thread during its set-up, so the call's context holds the peer's identity.
+    streams.putIfAbsent(streamId, new Stream(streamId, clock.instant(), opening.get(), PeerIdentity.current()));
   }
 
   @Override
@@ -203,7 +204,7 @@ public final class ConnectedProxies implements DiscoveryServerCallbacks {
 
   private Stream stream(long streamId) {
     // Requests come only on open streams; lenient about a missing onStreamOpen so tests can feed requests directly.
-    return streams.computeIfAbsent(streamId, id -> new Stream(id, clock.instant(), null));
+    return streams.computeIfAbsent(streamId, id -> new Stream(id, clock.instant(), null, PeerIdentity.current()));
   }
 
   private void sent(long streamId, String typeUrl, String version, String nonce) {
@@ -262,6 +263,20 @@ public final class ConnectedProxies implements DiscoveryServerCallbacks {
     return new RequestException(Status.INVALID_ARGUMENT.withDescription(message));
   }
 
+  /**
+   * Refuses a stream whose certificate speaks for another identity than its node claims; logged
+   * once per distinct message, since the client retries every second or so.
+   */
+  private RequestException refuseImpostor(String message) {
+    if (reportedNodeErrors.size() > MAX_REPORTED_NODE_ERRORS) {
+      reportedNodeErrors.clear();
+    }
+    if (reportedNodeErrors.add(message)) {
+      LOG.warn("refusing xDS stream: {}", message);
+    }
+    return new RequestException(Status.PERMISSION_DENIED.withDescription(message));
+  }
+
   private Counter counter(Map<String, Counter> counters, String name, String description, String typeUrl) {
     return counters.computeIfAbsent(typeUrl, url -> Counter.builder(name)
         .description(description)
@@ -275,6 +290,8 @@ public final class ConnectedProxies implements DiscoveryServerCallbacks {
     final Instant openedAt;
     /** How {@link #closeAll} ends the stream; null when it was not opened through {@link #open}. */
     final Consumer<Status> close;
+    /** The SPIFFE ID of the client certificate; null when the port is plaintext. */
+    final String peer;
     ProxyStatus.Protocol protocol;
     String nodeId;
     ProxyGroup group;
@@ -282,10 +299,11 @@ public final class ConnectedProxies implements DiscoveryServerCallbacks {
     final Map<String, TypeState> types = new TreeMap<>();
     ProxyStatus.Nack lastNack;
 
-    Stream(long id, Instant openedAt, Consumer<Status> close) {
+    Stream(long id, Instant openedAt, Consumer<Status> close, String peer) {
       this.id = id;
       this.openedAt = openedAt;
       this.close = close;
+      this.peer = peer;
     }
 
     /** Learns the proxy from the stream's first request; true when this request identified it. */
@@ -297,11 +315,19 @@ public final class ConnectedProxies implements DiscoveryServerCallbacks {
       if (node == null) {
         throw refuse("the first xDS request on a stream must carry the node");
       }
+      ProxyGroup claimed;
       try {
-        group = NodeGroups.groupOf(node);
+        claimed = NodeGroups.groupOf(node);
       } catch (IllegalArgumentException e) {
         throw refuse(e.getMessage());
       }
+      if (peer != null && !PeerIdentity.speaksFor(peer, claimed)) {
+        // Never serve one identity's config to another: the stream ends before any watch opens.
+        throw refuseImpostor("node '" + node.getId() + "' claims namespace " + claimed.namespace()
+            + " and ServiceAccount " + claimed.serviceAccount() + ", but its client certificate is " + peer
+            + "; it gets no config. A sidecar's node metadata must name its own pod's namespace and ServiceAccount");
+      }
+      group = claimed;
       nodeId = node.getId();
       if (closed) {
         // java-control-plane serializes a stream's requests and its close; should that ever change, a

@@ -26,6 +26,11 @@ import java.util.List;
  *       there is no redirection.</li>
  *   <li>{@code metadata.WEFT_APP_PORTS} (string of comma-separated ports, optional; a single number
  *       is accepted too): the application's ports behind the inbound listener.</li>
+ *   <li>{@code metadata.WEFT_SDS_DIRECTORY} (string, optional, an absolute path): the directory of
+ *       the sidecar's file-based SDS files ({@code identity.json}, {@code trust.json}), which the
+ *       TLS contexts of its clusters and listeners name. Set, the sidecar speaks mTLS to meshed
+ *       peers and requires it inbound (unless its namespace is permissive); missing, it has no
+ *       identity and gets plaintext only. A pod always uses {@code /var/run/weft/sds}.</li>
  *   <li>{@code metadata.WEFT_PROXYLESS} ({@code true} as bool or string, optional), or a
  *       {@code user_agent_name} starting with {@code gRPC} (what gRPC's own xDS clients send):
  *       a proxyless gRPC client, which has no inbound side, so address and ports are ignored.</li>
@@ -39,6 +44,7 @@ public final class NodeGroups implements NodeGroup<String> {
   public static final String SERVICE_ACCOUNT = SidecarBootstrap.META_SERVICE_ACCOUNT;
   public static final String INBOUND_ADDRESS = SidecarBootstrap.META_INBOUND_ADDRESS;
   public static final String APP_PORTS = SidecarBootstrap.META_APP_PORTS;
+  public static final String SDS_DIRECTORY = SidecarBootstrap.META_SDS_DIRECTORY;
   public static final String PROXYLESS = "WEFT_PROXYLESS";
 
   static final String DEFAULT_SERVICE_ACCOUNT = "default";
@@ -70,7 +76,19 @@ public final class NodeGroups implements NodeGroup<String> {
           ProxyGroup.ANY_ADDRESS, List.of());
     }
     return new ProxyGroup(ProxyGroup.Kind.SIDECAR, namespace, serviceAccount,
-        string(node, INBOUND_ADDRESS), appPorts(node));
+        string(node, INBOUND_ADDRESS), appPorts(node), sdsDirectory(node));
+  }
+
+  private static String sdsDirectory(Node node) {
+    String directory = string(node, SDS_DIRECTORY);
+    // Envoy resolves a relative SDS path against its own working directory, which the server cannot know.
+    if (!directory.isEmpty() && !directory.startsWith("/")) {
+      throw new IllegalArgumentException("node '" + node.getId() + "' has metadata " + SDS_DIRECTORY + " '"
+          + directory + "', which is not an absolute path; write the directory of its SDS files, such as "
+          + "/var/run/weft/sds");
+    }
+    return directory.endsWith("/") && directory.length() > 1 ? directory.substring(0, directory.length() - 1)
+        : directory;
   }
 
   static boolean isProxyless(Node node) {

@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -134,9 +135,10 @@ public final class XdsServer implements AutoCloseable {
     }
 
     /**
-     * Transport security; plain text by default. The mTLS seam: pass TLS credentials that require
-     * a client certificate from the mesh CA; matching the certificate's SPIFFE ID to the node's
-     * claimed namespace and service account is then a check at the stream's first request.
+     * Transport security; plain text by default. With TLS credentials that require a client
+     * certificate from the mesh CA ({@link XdsTls}), each stream's node must claim the namespace
+     * and ServiceAccount of its certificate's SPIFFE ID ({@link PeerIdentity}), or it is refused
+     * with PERMISSION_DENIED before it gets any config.
      */
     public Builder credentials(ServerCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
@@ -201,7 +203,8 @@ public final class XdsServer implements AutoCloseable {
       health.setStatus(AggregatedDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
 
       NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
-          .addService(ads)
+          // Over TLS, the client certificate's SPIFFE ID goes with each ADS call to the registry.
+          .addService(ServerInterceptors.intercept(ads, PeerIdentity.interceptor()))
           .addService(health.getHealthService())
           .keepAliveTime(keepAliveTime.toMillis(), TimeUnit.MILLISECONDS)
           .keepAliveTimeout(keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS)

@@ -97,6 +97,27 @@ class MeshStateWatcherTest {
   }
 
   @Test
+  void followsWhichEndpointsAreMeshedAndWhichNamespacesArePermissive() throws Exception {
+    client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("shop")
+        .endMetadata().build()).create();
+    client.resource(service("shop", "payments")).create();
+    client.resource(slice("shop", "payments-abc", "payments", "10.0.0.1").editFirstEndpoint()
+        .withNewTargetRef().withKind("Pod").withName("payments-1").withNamespace("shop").endTargetRef()
+        .endEndpoint().build()).create();
+    start(MeshStateWatcher.Options.defaults());
+    assertThat(latest().service(PAYMENTS).orElseThrow().serviceAccounts()).isEmpty();
+
+    client.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withNamespace("shop")
+        .withName("payments-1").endMetadata().withNewSpec().withServiceAccountName("payments")
+        .addNewContainer().withName("weft-proxy").endContainer().endSpec().build()).create();
+    await("the endpoint of a pod with a sidecar is meshed")
+        .until(() -> latest().service(PAYMENTS).orElseThrow().serviceAccounts().contains("payments"));
+    client.namespaces().withName("shop").edit(ns -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(ns)
+        .editMetadata().addToLabels("weft.dev/mtls", "permissive").endMetadata().build());
+    await("the namespace label makes it permissive").until(() -> latest().isPermissive("shop"));
+  }
+
+  @Test
   void publishesWhatExistedBeforeStartOnceTheInformersHaveSynced() throws Exception {
     createPaymentsWithEndpointsAndCanary();
 

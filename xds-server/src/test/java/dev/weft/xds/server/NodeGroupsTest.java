@@ -28,6 +28,30 @@ class NodeGroupsTest {
   }
 
   @Test
+  void aSidecarWithAnSdsDirectoryHasAnIdentityAndAGroupOfItsOwn() {
+    Map<String, String> metadata = Map.of(NodeGroups.NAMESPACE, "shop", NodeGroups.SERVICE_ACCOUNT, "web");
+    ProxyGroup plain = NodeGroups.groupOf(TestConfigs.node("web-1.shop", "envoy", metadata));
+    Map<String, String> withSds = new java.util.HashMap<>(metadata);
+    withSds.put(NodeGroups.SDS_DIRECTORY, "/var/run/weft/sds/");
+
+    ProxyGroup group = NodeGroups.groupOf(TestConfigs.node("web-1.shop", "envoy", withSds));
+
+    assertThat(plain.hasIdentity()).isFalse();
+    assertThat(group.hasIdentity()).isTrue();
+    assertThat(group.sdsDirectory()).isEqualTo("/var/run/weft/sds");
+    assertThat(group.id()).isEqualTo("web.shop@0.0.0.0:+sds:/var/run/weft/sds").isNotEqualTo(plain.id());
+  }
+
+  @Test
+  void refusesARelativeSdsDirectory() {
+    Node node = TestConfigs.node("web-1.shop", "envoy", Map.of(NodeGroups.NAMESPACE, "shop",
+        NodeGroups.SDS_DIRECTORY, "sds"));
+
+    assertThatThrownBy(() -> NodeGroups.groupOf(node)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("WEFT_SDS_DIRECTORY").hasMessageContaining("not an absolute path");
+  }
+
+  @Test
   void defaultsInboundAddressAndPortsWhenAbsent() {
     ProxyGroup group = NodeGroups.groupOf(TestConfigs.node("web-1.shop", "envoy",
         Map.of(NodeGroups.NAMESPACE, "shop", NodeGroups.SERVICE_ACCOUNT, "web")));

@@ -1,4 +1,4 @@
-package dev.weft.operator.certificates;
+package dev.weft.convert;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -15,6 +15,9 @@ import java.util.stream.Stream;
  * annotation {@code weft.dev/inject: "false"}. A pod that has finished (Succeeded, Failed) no longer
  * needs one. The namespace label alone is enough so that the certificate exists before the
  * injected pod's sidecar starts and mounts it.
+ *
+ * <p>One rule for both processes: the operator issues certificates to the ServiceAccounts of meshed
+ * pods, and the xds-server has callers speak mTLS to exactly those pods.
  */
 public final class MeshedPods {
 
@@ -25,7 +28,7 @@ public final class MeshedPods {
   private MeshedPods() {}
 
   /** The ServiceAccount the pod runs as, if the pod is meshed; {@code namespaceLabels} are its namespace's. */
-  public static Optional<ServiceAccountRef> serviceAccountOf(Pod pod, Map<String, String> namespaceLabels) {
+  public static Optional<String> serviceAccountOf(Pod pod, Map<String, String> namespaceLabels) {
     if (pod.getSpec() == null || finished(pod)) {
       return Optional.empty();
     }
@@ -35,8 +38,7 @@ public final class MeshedPods {
       return Optional.empty();
     }
     String account = pod.getSpec().getServiceAccountName();
-    return Optional.of(new ServiceAccountRef(pod.getMetadata().getNamespace(),
-        account == null || account.isBlank() ? "default" : account));
+    return Optional.of(account == null || account.isBlank() ? "default" : account);
   }
 
   public static boolean hasSidecar(Pod pod) {

@@ -1,0 +1,191 @@
+package dev.weft.xds.translate;
+
+import static dev.weft.xds.translate.Meshes.SHOP;
+import static dev.weft.xds.translate.Meshes.http;
+import static dev.weft.xds.translate.Meshes.key;
+import static dev.weft.xds.translate.Meshes.proxyless;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.mesh.Endpoint;
+import dev.weft.mesh.MeshService;
+import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServicePort;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The translated config's mTLS: outbound to meshed endpoints with their SPIFFE IDs, inbound strict or permissive. */
+class MutualTlsTranslationTest {
+
+  private static final String SDS = "/var/run/weft/sds";
+  private static final ServicePort HTTP = http(80);
+  private static final MeshService PAYMENTS = new MeshService(key("payments"), "10.0.0.1", List.of(HTTP), List.of(
+      meshed("10.1.0.1", "payments"), meshed("10.1.0.2", "payments-canary"), plain("10.1.0.3")));
+  private static final MeshService LEGACY = new MeshService(key("legacy"), "10.0.0.2", List.of(HTTP),
+      List.of(plain("10.1.0.9")));
+  private static final ProxyGroup WEB = new ProxyGroup(ProxyGroup.Kind.SIDECAR, SHOP, "web", "0.0.0.0", List.of(),
+      SDS);
+  private static final ProxyGroup PAYMENTS_POD = new ProxyGroup(ProxyGroup.Kind.SIDECAR, SHOP, "payments", "0.0.0.0",
+      List.of(8080), SDS);
+
+  private final MeshTranslator translator = new MeshTranslator("mesh.example");
+
+  static Endpoint meshed(String address, String serviceAccount) {
+    return new Endpoint(address, 8080, HTTP.name(), Endpoint.Readiness.READY, "", serviceAccount);
+  }
+
+  static Endpoint plain(String address) {
+    return new Endpoint(address, 8080, HTTP.name(), Endpoint.Readiness.READY, "");
+  }
+
+  static MeshState state(Set<String> permissive) {
+    return new MeshState(Map.of(PAYMENTS.key(), PAYMENTS, LEGACY.key(), LEGACY), List.of(), List.of(), Set.of(),
+        permissive);
+  }
+
+  @Test
+  void originatesMtlsToMeshedEndpointsAcceptingOnlyTheSpiffeIdsOfTheServicesAccounts() throws Exception {
+    ProxyConfig config = translator.translate(state(Set.of()), List.of(WEB)).config(WEB);
+
+    Cluster payments = cluster(config, "outbound|80|payments.shop.svc.cluster.local");
+    assertThat(payments.hasTransportSocket()).as("plaintext stays the default, for endpoints without a sidecar")
+        .isFalse();
+    assertThat(payments.getTransportSocketMatchesList()).singleElement().satisfies(match -> {
+      assertThat(match.getName()).isEqualTo(ClusterTranslator.MTLS_MATCH);
+      assertThat(match.getMatch()).isEqualTo(ClusterTranslator.MTLS_ENDPOINT_METADATA);
+      UpstreamTlsContext tls = match.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+      assertThat(tls.getCommonTlsContext().getCombinedValidationContext().getDefaultValidationContext()
+          .getMatchTypedSubjectAltNamesList()).extracting(m -> m.getMatcher().getExact()).containsExactly(
+              "spiffe://mesh.example/ns/shop/sa/payments", "spiffe://mesh.example/ns/shop/sa/payments-canary");
+      assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getSdsConfig()
+          .getPathConfigSource().getPath()).isEqualTo(SDS + "/identity.json");
+    });
+    assertThat(cluster(config, "outbound|80|legacy.shop.svc.cluster.local").getTransportSocketMatchesCount())
+        .as("no meshed endpoint, nothing to verify").isZero();
+  }
+
+  @Test
+  void marksMeshedEndpointsSoThatOnlyTheyAreReachedOverMtls() {
+    ProxyConfig config = translator.translate(state(Set.of()), List.of(WEB)).config(WEB);
+
+    ClusterLoadAssignment assignment = config.endpoints().stream()
+        .filter(a -> a.getClusterName().equals("outbound|80|payments.shop.svc.cluster.local")).findFirst()
+        .orElseThrow();
+    List<LbEndpoint> endpoints = assignment.getEndpoints(0).getLbEndpointsList();
+    assertThat(endpoints).filteredOn(LbEndpoint::hasMetadata)
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
+        .containsExactly("10.1.0.1", "10.1.0.2");
+    assertThat(endpoints.get(0).getMetadata().getFilterMetadataOrThrow("envoy.transport_socket_match"))
+        .isEqualTo(ClusterTranslator.MTLS_ENDPOINT_METADATA);
+  }
+
+  @Test
+  void aSidecarWithoutAnIdentityAndAProxylessClientGetPlaintextOnly() {
+    ProxyGroup noIdentity = new ProxyGroup(ProxyGroup.Kind.SIDECAR, SHOP, "payments", "0.0.0.0", List.of(8080));
+    ProxyGroup grpc = proxyless(SHOP, "grpc-client");
+
+    Translation translation = translator.translate(state(Set.of()), List.of(noIdentity, grpc));
+
+    for (ProxyGroup group : List.of(noIdentity, grpc)) {
+      ProxyConfig config = translation.config(group);
+      assertThat(config.clusters()).allSatisfy(c -> {
+        assertThat(c.getTransportSocketMatchesCount()).isZero();
+        assertThat(c.hasTransportSocket()).isFalse();
+      });
+      assertThat(config.listeners()).flatExtracting(Listener::getFilterChainsList)
+          .noneMatch(FilterChain::hasTransportSocket);
+    }
+  }
+
+  @Test
+  void inboundRequiresAClientCertificateFromTheTrustDomainByDefault() throws Exception {
+    ProxyConfig config = translator.translate(state(Set.of()), List.of(PAYMENTS_POD)).config(PAYMENTS_POD);
+
+    Listener inbound = listener(config, "inbound");
+    assertThat(inbound.getFilterChainsList()).singleElement().satisfies(chain -> {
+      DownstreamTlsContext tls = chain.getTransportSocket().getTypedConfig().unpack(DownstreamTlsContext.class);
+      assertThat(tls.getRequireClientCertificate().getValue()).isTrue();
+      SubjectAltNameMatcher san = tls.getCommonTlsContext().getCombinedValidationContext()
+          .getDefaultValidationContext().getMatchTypedSubjectAltNames(0);
+      assertThat(san.getMatcher().getPrefix()).isEqualTo("spiffe://mesh.example/");
+      assertThat(chain.getFilterChainMatch().getDestinationPort().getValue()).isEqualTo(8080);
+    });
+    assertThat(inbound.getListenerFiltersList()).extracting(ListenerFilter::getName)
+        .containsExactly(ListenerTranslator.ORIGINAL_DST);
+  }
+
+  @Test
+  void aPermissiveNamespaceTakesPlaintextNextToMtls() {
+    ProxyConfig config = translator.translate(state(Set.of(SHOP)), List.of(PAYMENTS_POD)).config(PAYMENTS_POD);
+
+    Listener inbound = listener(config, "inbound");
+    assertThat(inbound.getFilterChainsList()).extracting(c -> c.getFilterChainMatch().getTransportProtocol())
+        .containsExactly("tls", "raw_buffer");
+    assertThat(inbound.getFilterChainsList()).extracting(FilterChain::hasTransportSocket).containsExactly(true, false);
+    assertThat(inbound.getListenerFiltersList()).extracting(ListenerFilter::getName)
+        .containsExactly(ListenerTranslator.ORIGINAL_DST, "envoy.filters.listener.tls_inspector");
+  }
+
+  @Test
+  void localModeListenersAreSecuredToo() {
+    ProxyGroup local = new ProxyGroup(ProxyGroup.Kind.SIDECAR, SHOP, "payments", "127.0.10.11", List.of(45000),
+        "/tmp/pods/payments/sds");
+
+    ProxyConfig strict = translator.translate(state(Set.of()), List.of(local)).config(local);
+    ProxyConfig permissive = translator.translate(state(Set.of(SHOP)), List.of(local)).config(local);
+
+    assertThat(listener(strict, "inbound|45000").getFilterChainsList()).singleElement()
+        .satisfies(c -> assertThat(c.hasTransportSocket()).isTrue());
+    assertThat(listener(permissive, "inbound|45000").getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly("inbound|45000", "inbound|45000-plaintext");
+  }
+
+  @Test
+  void sidecarsWithTheSameSdsDirectoryShareTheirClusters() {
+    ProxyGroup other = new ProxyGroup(ProxyGroup.Kind.SIDECAR, "frontend", "ui", "0.0.0.0", List.of(9090), SDS);
+    ProxyGroup elsewhere = new ProxyGroup(ProxyGroup.Kind.SIDECAR, SHOP, "web", "127.0.0.7", List.of(),
+        "/tmp/pods/web/sds");
+
+    Translation translation = translator.translate(state(Set.of()), List.of(WEB, PAYMENTS_POD, other, elsewhere));
+
+    Cluster a = cluster(translation.config(WEB), "outbound|80|payments.shop.svc.cluster.local");
+    assertThat(cluster(translation.config(PAYMENTS_POD), "outbound|80|payments.shop.svc.cluster.local")).isSameAs(a);
+    assertThat(cluster(translation.config(other), "outbound|80|payments.shop.svc.cluster.local")).isSameAs(a);
+    assertThat(cluster(translation.config(elsewhere), "outbound|80|payments.shop.svc.cluster.local")).isNotEqualTo(a);
+    assertThat(translation.config(WEB).endpoints()).isEqualTo(translation.config(elsewhere).endpoints());
+  }
+
+  @Test
+  void podsComingAndGoingUnderTheSameIdentitiesChangeOnlyTheEndpoints() {
+    IncrementalTranslator incremental = new IncrementalTranslator(new MeshTranslator("mesh.example"));
+    ProxyConfig before = incremental.translate(state(Set.of()), List.of(WEB)).config(WEB);
+    MeshService scaled = new MeshService(key("payments"), "10.0.0.1", List.of(HTTP), List.of(
+        meshed("10.1.0.1", "payments"), meshed("10.1.0.4", "payments"), meshed("10.1.0.2", "payments-canary")));
+    MeshState after = new MeshState(Map.of(scaled.key(), scaled, LEGACY.key(), LEGACY), List.of(), List.of());
+
+    ProxyConfig config = incremental.translate(after, List.of(WEB)).config(WEB);
+
+    assertThat(config.clusters()).isSameAs(before.clusters());
+    assertThat(config.endpointsVersion()).isNotEqualTo(before.endpointsVersion());
+    assertThat(config).isEqualTo(new MeshTranslator("mesh.example").translate(after, List.of(WEB)).config(WEB));
+  }
+
+  private static Cluster cluster(ProxyConfig config, String name) {
+    return config.clusters().stream().filter(c -> c.getName().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static Listener listener(ProxyConfig config, String name) {
+    return config.listeners().stream().filter(l -> l.getName().equals(name)).findFirst().orElseThrow();
+  }
+}
