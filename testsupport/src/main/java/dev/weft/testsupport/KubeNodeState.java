@@ -116,22 +116,7 @@ public record KubeNodeState(Path dir, String netns, long netnsInode, String host
   }
 
   private List<Long> processesInNetns() {
-    String link = "net:[" + netnsInode + "]";
-    List<Long> pids = new ArrayList<>();
-    try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
-      entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).forEach(p -> {
-        try {
-          if (Files.readSymbolicLink(p.resolve("ns/net")).toString().equals(link)) {
-            pids.add(Long.parseLong(p.getFileName().toString()));
-          }
-        } catch (IOException | UnsupportedOperationException gone) {
-          // ended while we looked: not a leftover
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list /proc", e);
-    }
-    return pids;
+    return NetworkNamespace.processesIn(netnsInode);
   }
 
   /** Mount points at or below {@code dir}, from this process's mount table (the host's: no mount namespace). */

@@ -185,6 +185,11 @@ public final class NetworkNamespace implements AutoCloseable {
 
   /** Pids of the processes whose network namespace this is. */
   public List<Long> processes() {
+    return processesIn(inode);
+  }
+
+  /** Pids of the processes in the network namespace with this inode (as {@code /proc/<pid>/ns/net} names it). */
+  static List<Long> processesIn(long inode) {
     String link = "net:[" + inode + "]";
     List<Long> pids = new ArrayList<>();
     try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
