@@ -1,7 +1,12 @@
 package dev.weft.convert;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +49,45 @@ public final class MeshedPods {
   public static boolean hasSidecar(Pod pod) {
     return Stream.concat(containers(pod.getSpec().getContainers()), containers(pod.getSpec().getInitContainers()))
         .anyMatch(c -> SIDECAR_CONTAINER.equals(c.getName()));
+  }
+
+  /**
+   * The parts of {@code pod} this class reads, and nothing else: name, namespace, uid, resource
+   * version, the opt-out annotation, the ServiceAccount, the sidecar container (by name) and the
+   * phase. An informer caches this rather than the whole pod: a pod spec is several KB, and the
+   * xds-server watches every pod of the mesh. {@link #serviceAccountOf} gives the same answer for
+   * the trimmed pod as for the pod.
+   */
+  public static Pod trimmed(Pod pod) {
+    ObjectMeta metadata = pod.getMetadata();
+    ObjectMetaBuilder meta = new ObjectMetaBuilder()
+        .withName(metadata.getName())
+        .withNamespace(metadata.getNamespace())
+        .withUid(metadata.getUid())
+        .withResourceVersion(metadata.getResourceVersion());
+    String optOut = annotation(pod, INJECT);
+    if (optOut != null) {
+      meta.withAnnotations(Map.of(INJECT, optOut));
+    }
+    PodBuilder trimmed = new PodBuilder().withMetadata(meta.build());
+    if (pod.getSpec() != null) {
+      PodSpec spec = pod.getSpec();
+      trimmed.withNewSpec()
+          .withServiceAccountName(spec.getServiceAccountName())
+          .withContainers(sidecarsIn(spec.getContainers()))
+          .withInitContainers(sidecarsIn(spec.getInitContainers()))
+          .endSpec();
+    }
+    if (pod.getStatus() != null) {
+      trimmed.withNewStatus().withPhase(pod.getStatus().getPhase()).endStatus();
+    }
+    return trimmed.build();
+  }
+
+  private static List<Container> sidecarsIn(List<Container> containers) {
+    return containers(containers).filter(c -> SIDECAR_CONTAINER.equals(c.getName()))
+        .map(c -> new ContainerBuilder().withName(c.getName()).build())
+        .toList();
   }
 
   private static Stream<Container> containers(List<Container> containers) {

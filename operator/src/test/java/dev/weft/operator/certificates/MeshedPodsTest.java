@@ -66,4 +66,28 @@ class MeshedPodsTest {
     assertThat(MeshedPods.serviceAccountOf(failed, LABELLED)).isEmpty();
     assertThat(MeshedPods.serviceAccountOf(running, LABELLED)).isPresent();
   }
+
+  @Test
+  void aTrimmedPodIsMeshedExactlyAsThePodAndKeepsNothingElse() {
+    Pod optedOut = pod("shop", "batch-1", "batch").editMetadata()
+        .addToAnnotations("weft.dev/inject", "false").addToAnnotations("big", "x".repeat(1000))
+        .addToLabels("app", "batch").endMetadata().build();
+    Pod withSidecar = pod("legacy", "web-1", "web").editSpec()
+        .addNewContainer().withName("weft-proxy").withImage("envoy").endContainer().endSpec().build();
+    Pod finished = pod("shop", "job-1", "job").withNewStatus().withPhase("Succeeded").endStatus().build();
+    Pod plain = pod("shop", "web-2", null).build();
+
+    for (Pod pod : java.util.List.of(optedOut, withSidecar, finished, plain)) {
+      for (Map<String, String> labels : java.util.List.of(LABELLED, Map.<String, String>of())) {
+        assertThat(MeshedPods.serviceAccountOf(MeshedPods.trimmed(pod), labels))
+            .as(pod.getMetadata().getName() + " " + labels)
+            .isEqualTo(MeshedPods.serviceAccountOf(pod, labels));
+      }
+    }
+    Pod trimmed = MeshedPods.trimmed(withSidecar);
+    assertThat(trimmed.getSpec().getContainers()).singleElement()
+        .satisfies(c -> assertThat(c.getImage()).isNull());
+    assertThat(MeshedPods.trimmed(optedOut).getMetadata().getAnnotations()).containsOnlyKeys("weft.dev/inject");
+    assertThat(MeshedPods.trimmed(optedOut).getMetadata().getLabels()).isNullOrEmpty();
+  }
 }

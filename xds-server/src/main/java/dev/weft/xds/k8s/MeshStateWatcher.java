@@ -3,6 +3,7 @@ package dev.weft.xds.k8s;
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
 import dev.weft.convert.MeshStateBuilder;
+import dev.weft.convert.MeshedPods;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -15,6 +16,8 @@ import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -118,6 +121,8 @@ public final class MeshStateWatcher implements AutoCloseable {
     this.services = inform(client.services());
     this.slices = inform(client.discovery().v1().endpointSlices());
     this.pods = inform(client.pods());
+    // The mesh reads a few fields of each pod (MeshedPods.trimmed): cache those, not whole pods.
+    pods.forEach(informer -> informer.itemStore(new TrimmedPods()));
     // Namespaces are cluster-scoped: all of them, or each watched one by name (which RBAC can grant by name).
     this.namespaceObjects = register(options.namespaces().isEmpty()
         ? List.<Informable<Namespace>>of(client.namespaces())
@@ -280,8 +285,11 @@ public final class MeshStateWatcher implements AutoCloseable {
    * change status often; those updates need no rebuild.
    */
   private static boolean sameForTheMesh(Pod before, Pod after) {
-    return Objects.equals(before.getMetadata().getAnnotations(), after.getMetadata().getAnnotations())
-        && Objects.equals(phase(before), phase(after));
+    // The cached side is trimmed (TrimmedPods): compare what trimming keeps, on both sides.
+    Pod was = MeshedPods.trimmed(before);
+    Pod now = MeshedPods.trimmed(after);
+    return Objects.equals(was.getMetadata().getAnnotations(), now.getMetadata().getAnnotations())
+        && Objects.equals(phase(was), phase(now));
   }
 
   private static String phase(Pod pod) {
@@ -315,6 +323,18 @@ public final class MeshStateWatcher implements AutoCloseable {
         LOG.trace("{} {} {}/{}", what, obj.getKind(), obj.getMetadata().getNamespace(), obj.getMetadata().getName());
       }
       debouncer.signal();
+    }
+  }
+
+  /** An informer's store that keeps only what the mesh reads of each pod. */
+  private static final class TrimmedPods extends BasicItemStore<Pod> {
+    TrimmedPods() {
+      super(Cache::metaNamespaceKeyFunc);
+    }
+
+    @Override
+    public Pod put(String key, Pod pod) {
+      return super.put(key, MeshedPods.trimmed(pod));
     }
   }
 }
