@@ -57,7 +57,11 @@ public final class EndpointTranslator {
         assignments.add(assignment(service, port));
       }
     }
-    return assignments.stream().sorted(Comparator.comparing(ClusterLoadAssignment::getClusterName)).toList();
+    assignments.sort(Comparator.comparing(ClusterLoadAssignment::getClusterName));
+    // List.copyOf, not Stream.toList(): ProxyConfig's List.copyOf keeps this very list (it copies a
+    // Stream.toList() result), so every config holds the one list and the xds-server builds its
+    // endpoints map once for all of them.
+    return List.copyOf(assignments);
   }
 
   /** The assignment of one Service port. */

@@ -51,6 +51,9 @@ class IncrementalTranslatorTest {
     }
     assertThat(second.configs().values().stream().distinct().count())
         .isEqualTo(first.configs().values().stream().distinct().count());
+    // Every config holds the one list of assignments (the server builds its endpoints map from it once).
+    assertThat(second.configs().values()).extracting(ProxyConfig::endpoints)
+        .allSatisfy(endpoints -> assertThat(endpoints).isSameAs(second.config(groups.get(0)).endpoints()));
   }
 
   @Test

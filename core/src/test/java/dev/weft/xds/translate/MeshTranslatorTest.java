@@ -38,6 +38,15 @@ class MeshTranslatorTest {
   private final MeshTranslator translator = new MeshTranslator();
 
   @Test
+  void groupsHoldTheVeryListOfEndpointAssignments() {
+    ProxyGroup other = sidecar("web", "frontend", "0.0.0.0", 9090);
+    Translation translation = translator.translate(state(PAYMENTS, V2), List.of(CHECKOUT, other));
+
+    assertThat(translation.config(other)).isNotSameAs(translation.config(CHECKOUT));
+    assertThat(translation.config(other).endpoints()).isSameAs(translation.config(CHECKOUT).endpoints());
+  }
+
+  @Test
   void buildsASidecarConfigFromSharedAndOwnParts() {
     ProxyConfig config = translator.translate(state(PAYMENTS, V2), List.of(CHECKOUT)).config(CHECKOUT);
 
