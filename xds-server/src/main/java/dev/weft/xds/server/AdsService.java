@@ -65,8 +65,6 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     private final ServerCallStreamObserver<R> call;
     private final Responses responses = new Responses();
     private StreamObserver<Q> upstreamRequests;
-    /** The first node the client sent; requests arrive one at a time, so no lock is needed. */
-    private Node node;
     /** Guarded by {@link #responses}, the monitor java-control-plane sends under. */
     private boolean closed;
     private volatile boolean drained;
@@ -78,8 +76,7 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     }
 
     StreamObserver<Q> open(Function<StreamObserver<R>, StreamObserver<Q>> handler) {
-      // The handler must be set while the call is being set up, i.e. here.
-      // Like the close handler, this must be set while the call is being set up.
+      // Both handlers must be set while the call is being set up, i.e. here.
       call.setOnReadyHandler(() -> {
         Runnable ready = onReady;
         if (ready != null) {
@@ -112,14 +109,6 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
           upstreamRequests.onCompleted();
         }
       };
-    }
-
-    /** The node to put into a request that has none, remembering the first one seen. */
-    Node node(boolean hasNode, Node requestNode) {
-      if (hasNode && node == null) {
-        node = requestNode;
-      }
-      return hasNode ? null : node;
     }
 
     abstract Q adjust(Q request);
@@ -180,6 +169,8 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
   }
 
   private final class SotwStream extends Stream<DiscoveryRequest, DiscoveryResponse> {
+    /** The first node the client sent; requests arrive one at a time, so no lock is needed. */
+    private Node node;
     /** The nonce and version of the last response per type URL; only that one can be (N)ACKed. */
     private final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
 
@@ -204,6 +195,14 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
         builder.setVersionInfo(rejected.version());
       }
       return builder.build();
+    }
+
+    /** The node to put into a request that has none, remembering the first one seen. */
+    private Node node(boolean hasNode, Node requestNode) {
+      if (hasNode && node == null) {
+        node = requestNode;
+      }
+      return hasNode ? null : node;
     }
 
     @Override
