@@ -2,6 +2,7 @@ package dev.weft.demo;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.weft.testsupport.Closeables;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
@@ -72,9 +73,7 @@ public final class PaymentsMesh implements AutoCloseable {
           .until(() -> mesh.traffic.sendOne("payments").equals("payments-v1"));
       return mesh;
     } catch (RuntimeException e) {
-      closeQuietly(web);
-      closeQuietly(v2);
-      closeQuietly(v1);
+      Closeables.closeAll(web, v2, v1);
       throw e;
     }
   }
@@ -94,18 +93,6 @@ public final class PaymentsMesh implements AutoCloseable {
 
   @Override
   public void close() {
-    closeQuietly(web);
-    closeQuietly(v2);
-    closeQuietly(v1);
-  }
-
-  private static void closeQuietly(AutoCloseable part) {
-    if (part != null) {
-      try {
-        part.close();
-      } catch (Exception e) {
-        System.err.println("closing " + part + ": " + e);
-      }
-    }
+    Closeables.closeAll(web, v2, v1);
   }
 }

@@ -14,6 +14,7 @@ import dev.weft.operator.identity.CertifiedKey;
 import dev.weft.operator.identity.IdentitySettings;
 import dev.weft.operator.identity.KeyAlgorithm;
 import dev.weft.operator.identity.Pem;
+import dev.weft.testsupport.Closeables;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
@@ -128,15 +129,7 @@ class MeshMtlsTest {
 
   @AfterAll
   static void stopMesh() {
-    for (AutoCloseable part : new AutoCloseable[] {web, legacyPayments, payments, operator, xds}) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          System.err.println("closing " + part + ": " + e);
-        }
-      }
-    }
+    Closeables.closeAll(web, legacyPayments, payments, operator, xds);
   }
 
   @Test

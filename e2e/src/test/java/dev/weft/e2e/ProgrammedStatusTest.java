@@ -11,6 +11,7 @@ import dev.weft.demo.MeshObjects;
 import dev.weft.demo.PaymentsMesh;
 import dev.weft.demo.WeftCrds;
 import dev.weft.operator.WeftOperator;
+import dev.weft.testsupport.Closeables;
 import dev.weft.testsupport.KubeApiServer;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
@@ -101,15 +102,7 @@ class ProgrammedStatusTest {
 
   @AfterAll
   static void stopMesh(KubernetesClient client) {
-    for (AutoCloseable part : new AutoCloseable[] {mesh, operator, xds, nackHook, operatorClient}) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          System.err.println("closing " + part + ": " + e);
-        }
-      }
-    }
+    Closeables.closeAll(mesh, operator, xds, nackHook, operatorClient);
   }
 
   @Test

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.demo.MeshObjects;
 import dev.weft.demo.Traffic;
 import dev.weft.demo.WeftCrds;
+import dev.weft.testsupport.Closeables;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
@@ -116,15 +117,7 @@ class ProxylessGrpcTest {
         Thread.currentThread().interrupt();
       }
     }
-    for (AutoCloseable part : new AutoCloseable[] {v2, v1, xds}) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          System.err.println("closing " + part + ": " + e);
-        }
-      }
-    }
+    Closeables.closeAll(v2, v1, xds);
     System.clearProperty(BOOTSTRAP_CONFIG_PROPERTY);
   }
 

@@ -14,6 +14,7 @@ import dev.weft.operator.identity.CertifiedKey;
 import dev.weft.operator.identity.IdentitySettings;
 import dev.weft.operator.identity.KeyAlgorithm;
 import dev.weft.operator.identity.TrustBundle;
+import dev.weft.testsupport.Closeables;
 import dev.weft.testsupport.EnvoyProcess;
 import dev.weft.testsupport.FreePort;
 import dev.weft.testsupport.HttpBackend;
@@ -152,15 +153,7 @@ class SidecarMtlsTest {
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable part : new AutoCloseable[] {client, server, rogue, app, rogueApp}) {
-      if (part != null) {
-        try {
-          part.close();
-        } catch (Exception e) {
-          System.err.println("closing " + part + ": " + e);
-        }
-      }
-    }
+    Closeables.closeAll(client, server, rogue, app, rogueApp);
   }
 
   @Test
