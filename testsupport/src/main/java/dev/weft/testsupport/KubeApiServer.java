@@ -34,8 +34,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class KubeApiServer implements AutoCloseable {
 
-  /** The ClusterIP range Services get; nothing routes it, the apiserver only allocates from it. */
-  public static final String SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
+  /**
+   * The ClusterIP range Services get. Nothing routes it, but the apiserver itself dials a Service's
+   * cluster IP to call a webhook behind it, so the range lies under the host's guard route
+   * ({@link GuardRoute}): such a call fails on this machine instead of leaving it.
+   */
+  public static final String SERVICE_CLUSTER_IP_RANGE = "198.18.224.0/20";
   public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
   private static final Logger LOG = LoggerFactory.getLogger(KubeApiServer.class);
@@ -98,6 +102,8 @@ public final class KubeApiServer implements AutoCloseable {
     long startedAt = System.nanoTime();
     Path etcdBinary = tools.etcd();
     Path apiServerBinary = tools.kubeApiServer();
+    // Before any Service exists: a webhook call to a cluster IP must stay on this machine.
+    GuardRoute.ensure();
     // kubectl too: the fixture hands it out, and a missing one should fail here, not mid-test.
     tools.kubectl();
 
@@ -370,7 +376,7 @@ public final class KubeApiServer implements AutoCloseable {
 
   private static InetAddress firstServiceIp() {
     try {
-      return InetAddress.getByName("10.96.0.1");
+      return InetAddress.getByName("198.18.224.1");
     } catch (UnknownHostException e) {
       throw new IllegalStateException(e);
     }

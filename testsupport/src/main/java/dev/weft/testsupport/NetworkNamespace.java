@@ -73,7 +73,7 @@ public final class NetworkNamespace implements AutoCloseable {
     String hostAddress = prefix + 1;
     String namespaceAddress = prefix + 2;
     // The guard first: from here on 198.18.0.0/15 can only go where a more specific route says.
-    run(List.of(ip, "route", "replace", "unreachable", "198.18.0.0/15"));
+    GuardRoute.ensure();
     String inUse = run(List.of(ip, "-o", "addr", "show", "to", prefix + "0/30")).stdout().strip();
     if (!inUse.isEmpty()) {
       throw new IllegalStateException(prefix + "0/30 is already on a host interface, probably left by a "
@@ -274,7 +274,7 @@ public final class NetworkNamespace implements AutoCloseable {
     return Command.run(command, Map.of(), null, COMMAND_TIMEOUT).requireSuccess();
   }
 
-  private static String tool(String name) {
+  static String tool(String name) {
     List<String> dirs = new ArrayList<>();
     String path = System.getenv("PATH");
     if (path != null) {
