@@ -267,7 +267,14 @@ public final class SidecarBootstrap {
         .build();
   }
 
-  /** Prometheus scrapes :15090/stats/prometheus; the admin port itself stays on loopback. */
+  /** The path on the stats port that answers 200 once Envoy is LIVE (its first xDS config applied), else 503. */
+  public static final String READY_PATH = "/ready";
+
+  /**
+   * Prometheus scrapes :15090/stats/prometheus, and the kubelet probes :15090{@value #READY_PATH}
+   * (the admin's own readiness, so a sidecar is ready only once it has config); the admin port
+   * itself stays on loopback, where a probe from the node cannot reach it.
+   */
   private static Listener statsListener(Workload workload) {
     String bind = workload.inboundAddress().isEmpty() ? "0.0.0.0" : workload.inboundAddress();
     RouteConfiguration routes = RouteConfiguration.newBuilder()
@@ -277,6 +284,9 @@ public final class SidecarBootstrap {
             .addDomains("*")
             .addRoutes(Route.newBuilder()
                 .setMatch(RouteMatch.newBuilder().setPath("/stats/prometheus"))
+                .setRoute(RouteAction.newBuilder().setCluster("weft-admin")))
+            .addRoutes(Route.newBuilder()
+                .setMatch(RouteMatch.newBuilder().setPath(READY_PATH))
                 .setRoute(RouteAction.newBuilder().setCluster("weft-admin"))))
         .build();
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
