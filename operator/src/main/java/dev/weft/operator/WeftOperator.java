@@ -2,12 +2,15 @@ package dev.weft.operator;
 
 import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.operator.certificates.WorkloadCertificateController;
+import dev.weft.operator.injection.InjectionSettings;
 import dev.weft.operator.reconcile.AccessPolicyReconciler;
 import dev.weft.operator.reconcile.EventRecorder;
 import dev.weft.operator.reconcile.TrafficSplitReconciler;
 import dev.weft.operator.reconcile.VirtualServiceReconciler;
 import dev.weft.operator.sync.MeshStatusAggregator;
 import dev.weft.operator.sync.MeshStatusKeeper;
+import dev.weft.operator.webhook.InjectionWebhook;
+import dev.weft.operator.webhook.WebhookSettings;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -404,7 +407,18 @@ public final class WeftOperator implements AutoCloseable {
     Config config = Config.fromEnvironment(System.getenv());
     KubernetesClient client = new KubernetesClientBuilder().build();
     WeftOperator operator = start(client, config);
+    // The injection webhook serves on every replica, leader or not: the Service spreads the calls.
+    Optional<InjectionWebhook> webhook = Optional.empty();
+    Optional<WebhookSettings> webhookSettings = WebhookSettings.fromEnvironment(System.getenv(),
+        config.certificates().orElse(CertificateSettings.defaults()));
+    if (webhookSettings.isPresent()) {
+      InjectionSettings injection = InjectionSettings.fromEnvironment(System.getenv()).orElseThrow(() ->
+          new IllegalArgumentException("WEFT_WEBHOOK_SERVICE is set but WEFT_INJECTION_PROXY_IMAGE is not"));
+      webhook = Optional.of(InjectionWebhook.start(client, webhookSettings.get(), injection, Clock.systemUTC()));
+    }
+    Optional<InjectionWebhook> started = webhook;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      started.ifPresent(InjectionWebhook::close);
       operator.close();
       client.close();
     }, "weft-shutdown"));
