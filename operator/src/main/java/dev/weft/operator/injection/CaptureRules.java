@@ -91,19 +91,31 @@ public final class CaptureRules {
 
   /**
    * A POSIX sh script that runs {@link #commands} and then prints the nat table, so the init
-   * container's log shows what it installed; it stops at the first failing command.
+   * container's log shows what it installed; it stops at the first failing command. It can run
+   * again in the same network namespace (the kubelet re-runs a failed init container): Weft's
+   * chains are emptied and refilled, and the jumps to them are added only when missing.
    */
   public static String script(Exclusions exclusions) {
     StringBuilder script = new StringBuilder("set -e\n");
     for (String command : commands(exclusions)) {
-      script.append(command).append('\n');
+      String rule = command.substring(NAT.length());
+      if (rule.startsWith("-N ")) {
+        script.append(command).append(" 2>/dev/null || ").append(NAT).append("-F ").append(rule.substring(3));
+      } else if (rule.startsWith("-A PREROUTING ") || rule.startsWith("-A OUTPUT ")) {
+        script.append(NAT).append("-C ").append(rule.substring(3)).append(" 2>/dev/null || ").append(command);
+      } else {
+        script.append(command);
+      }
+      script.append('\n');
     }
     script.append("iptables -t nat -S\n");
     return script.toString();
   }
 
+  private static final String NAT = "iptables -w 5 -t nat ";
+
   private static String nat(String rule) {
-    return "iptables -w 5 -t nat " + rule;
+    return NAT + rule;
   }
 
   private static SortedSet<Integer> union(Set<Integer> a, Set<Integer> b) {

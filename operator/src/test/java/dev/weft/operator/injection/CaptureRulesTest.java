@@ -71,4 +71,14 @@ class CaptureRulesTest {
 
     assertThat(script).startsWith("set -e\n").endsWith("iptables -t nat -S\n");
   }
+
+  @Test
+  void theScriptCanRunAgainInTheSameNamespace() {
+    String script = CaptureRules.script(CaptureRules.Exclusions.NONE);
+
+    assertThat(script).contains("iptables -w 5 -t nat -N WEFT_OUTBOUND 2>/dev/null || iptables -w 5 -t nat -F WEFT_OUTBOUND\n")
+        .contains("iptables -w 5 -t nat -C OUTPUT -p tcp -j WEFT_OUTBOUND 2>/dev/null || "
+            + "iptables -w 5 -t nat -A OUTPUT -p tcp -j WEFT_OUTBOUND\n")
+        .contains("\niptables -w 5 -t nat -A WEFT_OUTBOUND -m owner --uid-owner 1337 -j RETURN\n");
+  }
 }
