@@ -85,15 +85,17 @@ class InjectionWebhookTest {
         kind: Namespace
         metadata: {name: %s}
         """.formatted(MESH_NS, SHOP, PLAIN)).requireSuccess();
-    // The root the operator's certificate controller would keep in its namespace.
-    ca = CertificateAuthority.selfSigned(IdentitySettings.defaults(), Instant.now(), new SecureRandom());
-    client.resource(CaSecrets.build(MESH_NS, "weft-ca", ca)).create();
-
     webhookClient = server.newClient();
     webhook = InjectionWebhook.start(webhookClient, new WebhookSettings(new InetSocketAddress("127.0.0.1", 0), "", "",
         List.of("127.0.0.1"), CONFIGURATION, MESH_NS, "weft-ca", KeyAlgorithm.ECDSA_P256, Duration.ofHours(1),
         Duration.ofSeconds(1)), InjectionSettings.of("weft-xds." + MESH_NS + ".svc", 18000, MESH_NS),
         Clock.systemUTC());
+    // Before the mesh CA exists it has no certificate, and says so (the operator's /readyz with it).
+    assertThat(webhook.notReadyBecause()).hasValueSatisfying(reason ->
+        assertThat(reason).contains("no serving certificate").contains(MESH_NS + "/weft-ca"));
+    // The root the operator's certificate controller would keep in its namespace.
+    ca = CertificateAuthority.selfSigned(IdentitySettings.defaults(), Instant.now(), new SecureRandom());
+    client.resource(CaSecrets.build(MESH_NS, "weft-ca", ca)).create();
     String url = "https://127.0.0.1:" + webhook.port();
     // No caBundle: the webhook writes it, and until then the apiserver cannot call it.
     kubectl.apply("""

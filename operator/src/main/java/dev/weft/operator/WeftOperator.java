@@ -33,11 +33,14 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -184,6 +187,8 @@ public final class WeftOperator implements AutoCloseable {
   private volatile WorkloadCertificateController certificates;
   private volatile boolean leading;
   private volatile boolean started;
+  /** More reasons not to be ready, from parts that run beside the reconcilers (the injection webhook). */
+  private final List<Supplier<Optional<String>>> readinessChecks = new CopyOnWriteArrayList<>();
   private volatile boolean closing;
   private boolean closed;
 
@@ -315,8 +320,23 @@ public final class WeftOperator implements AutoCloseable {
     stopper.start();
   }
 
+  /**
+   * Makes {@code /readyz} also wait for {@code check} (a reason, or nothing when ready): the
+   * injection webhook reports itself not ready until it has a serving certificate, so the
+   * webhook Service sends the kube-apiserver only to replicas that can answer.
+   */
+  public void addReadinessCheck(Supplier<Optional<String>> check) {
+    readinessChecks.add(check);
+  }
+
   /** Why the operator is not ready, or nothing once it is. */
   private Optional<String> notReadyBecause() {
+    for (Supplier<Optional<String>> check : readinessChecks) {
+      Optional<String> reason = check.get();
+      if (reason.isPresent()) {
+        return reason;
+      }
+    }
     Operator current = operator;
     if (!started || current == null) {
       return Optional.of("starting: informers not synced yet");
@@ -415,6 +435,7 @@ public final class WeftOperator implements AutoCloseable {
       InjectionSettings injection = InjectionSettings.fromEnvironment(System.getenv()).orElseThrow(() ->
           new IllegalArgumentException("WEFT_WEBHOOK_SERVICE is set but WEFT_INJECTION_PROXY_IMAGE is not"));
       webhook = Optional.of(InjectionWebhook.start(client, webhookSettings.get(), injection, Clock.systemUTC()));
+      operator.addReadinessCheck(webhook.get()::notReadyBecause);
     }
     Optional<InjectionWebhook> started = webhook;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
