@@ -3,13 +3,17 @@ package dev.weft.operator.injection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.weft.xds.bootstrap.SidecarBootstrap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SidecarInjectorTest {
 
@@ -81,6 +85,23 @@ class SidecarInjectorTest {
         .contains("-A WEFT_OUTBOUND -p tcp -j REDIRECT --to-ports 15001")
         .contains("> /var/run/weft/sds/identity.json")
         .contains("> /var/run/weft/sds/trust.json");
+  }
+
+  @Test
+  void theInitScriptWritesExactlyTheSdsFilesOfTheBootstrapsIdentity(@TempDir Path dir)
+      throws Exception {
+    String script = init(injector.inject(pod().build(), "shop"), "weft-init").getCommand().get(2);
+    // Only the file-writing part (before the capture rules), into a directory of the test's.
+    String sds = script.substring(0, script.indexOf("set -e\n")).replace("/var/run/weft/sds", dir.toString());
+
+    Process sh = new ProcessBuilder("sh", "-c", sds).redirectErrorStream(true).start();
+    assertThat(sh.waitFor()).as(new String(sh.getInputStream().readAllBytes())).isZero();
+
+    Map<String, String> expected = SidecarBootstrap.sdsFiles("/var/run/weft/identity");
+    assertThat(expected).containsOnlyKeys("identity.json", "trust.json");
+    for (var file : expected.entrySet()) {
+      assertThat(Files.readString(dir.resolve(file.getKey()))).isEqualTo(file.getValue() + "\n");
+    }
   }
 
   @Test
