@@ -284,7 +284,13 @@ class InjectionWebhookTest {
 
   @Test
   void theInjectedBootstrapIsOneARealEnvoyAccepts(KubernetesClient client) throws Exception {
-    Pod stored = client.resource(deploymentPod(SHOP, "payments")).create();
+    // With an HTTP readiness probe, which the sidecar's bootstrap forwards to the app.
+    Pod probed = new PodBuilder(deploymentPod(SHOP, "payments")).editSpec().editFirstContainer()
+        .withNewReadinessProbe().withNewHttpGet().withPath("/healthz").withNewPort(8080).endHttpGet()
+        .endReadinessProbe().endContainer().endSpec().build();
+    Pod stored = client.resource(probed).create();
+    assertThat(stored.getSpec().getContainers().get(0).getReadinessProbe().getHttpGet().getPort().getIntVal())
+        .isEqualTo(15021);
     Container proxy = stored.getSpec().getInitContainers().get(1);
     // What the kubelet does with $(WEFT_POD_NAME) in the arguments.
     List<String> args = proxy.getArgs().stream()
@@ -298,6 +304,7 @@ class InjectionWebhookTest {
     assertThat(envoy.waitFor(60, TimeUnit.SECONDS)).as("envoy --mode validate finished").isTrue();
     String output = Files.readString(log);
     assertThat(envoy.exitValue()).as(output).isZero();
-    assertThat(String.join(" ", args)).contains("\"id\": \"" + stored.getMetadata().getName() + "." + SHOP + "\"");
+    assertThat(String.join(" ", args)).contains("\"id\": \"" + stored.getMetadata().getName() + "." + SHOP + "\"")
+        .contains("weft-app-probes");
   }
 }

@@ -21,8 +21,8 @@ public final class CaptureRules {
   public static final int PROXY_UID = 1337;
   public static final int OUTBOUND_PORT = 15001;
   public static final int INBOUND_PORT = 15006;
-  /** Envoy's admin, outbound, inbound and stats ports: never redirected, inbound or outbound. */
-  public static final Set<Integer> SIDECAR_PORTS = Set.of(15000, OUTBOUND_PORT, INBOUND_PORT, 15090);
+  /** Envoy's admin, outbound, inbound, app-probe and stats ports: never redirected, inbound or outbound. */
+  public static final Set<Integer> SIDECAR_PORTS = Set.of(15000, OUTBOUND_PORT, INBOUND_PORT, AppProbes.PORT, 15090);
   public static final String INBOUND_CHAIN = "WEFT_INBOUND";
   public static final String OUTBOUND_CHAIN = "WEFT_OUTBOUND";
 

@@ -21,6 +21,9 @@ public final class InjectionAnnotations {
   /** Envoy's log level (trace, debug, info, warning, error, critical, off), over the chart's. */
   public static final String PROXY_LOG_LEVEL = "weft.dev/proxy-log-level";
 
+  /** {@code "false"}: the app's HTTP probes go to the app's port as written (see {@link AppProbes}). */
+  public static final String REWRITE_APP_PROBES = "weft.dev/rewrite-app-probes";
+
   /** Added for Prometheus' usual pod discovery, unless the pod already sets {@code prometheus.io/scrape}. */
   public static final String PROMETHEUS_SCRAPE = "prometheus.io/scrape";
   public static final String PROMETHEUS_PORT = "prometheus.io/port";

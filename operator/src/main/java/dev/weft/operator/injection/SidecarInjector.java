@@ -33,7 +33,8 @@ import java.util.TreeSet;
  *       through its startup probe, before the app starts, stopped after the app; uid
  *       {@value CaptureRules#PROXY_UID}, read-only root, no privilege escalation;</li>
  *   <li>the ServiceAccount's certificate Secret, mounted read-only for file-based SDS, and the
- *       Prometheus scrape annotations for port {@value SidecarBootstrap#STATS_PORT}.</li>
+ *       Prometheus scrape annotations for port {@value SidecarBootstrap#STATS_PORT};</li>
+ *   <li>the app's HTTP probes pointed at the sidecar ({@link AppProbes}).</li>
  * </ul>
  * Pods from a Deployment have no name at admission, so the bootstrap's node id is
  * {@code $(WEFT_POD_NAME).<namespace>}: the kubelet expands the downward-API variable in Envoy's
@@ -101,9 +102,11 @@ public final class SidecarInjector {
         annotation(pod, InjectionAnnotations.EXCLUDE_OUTBOUND_PORTS),
         annotation(pod, InjectionAnnotations.EXCLUDE_OUTBOUND_CIDRS),
         annotation(pod, InjectionAnnotations.EXCLUDE_INBOUND_PORTS), "annotations weft.dev/exclude-*"));
+    List<AppProbes.Rewrite> probes = "false".equalsIgnoreCase(
+        annotation(pod, InjectionAnnotations.REWRITE_APP_PROBES).strip()) ? List.of() : AppProbes.of(pod);
     List<Container> initContainers = new ArrayList<>();
     initContainers.add(initContainer(exclusions));
-    initContainers.add(proxy(pod, namespace, serviceAccount));
+    initContainers.add(proxy(pod, namespace, serviceAccount, probes));
     if (pod.getSpec().getInitContainers() != null) {
       initContainers.addAll(pod.getSpec().getInitContainers());
     }
@@ -125,9 +128,11 @@ public final class SidecarInjector {
       annotations.put(InjectionAnnotations.PROMETHEUS_PORT, String.valueOf(SidecarBootstrap.STATS_PORT));
       annotations.put(InjectionAnnotations.PROMETHEUS_PATH, "/stats/prometheus");
     }
+    List<Container> containers = pod.getSpec().getContainers().stream()
+        .map(c -> AppProbes.rewritten(c, probes)).toList();
     return new PodBuilder(pod)
         .editMetadata().withAnnotations(annotations).endMetadata()
-        .editSpec().withInitContainers(initContainers).withVolumes(volumes).endSpec()
+        .editSpec().withInitContainers(initContainers).withContainers(containers).withVolumes(volumes).endSpec()
         .build();
   }
 
@@ -158,12 +163,12 @@ public final class SidecarInjector {
         .build();
   }
 
-  private Container proxy(Pod pod, String namespace, String serviceAccount) {
+  private Container proxy(Pod pod, String namespace, String serviceAccount, List<AppProbes.Rewrite> probes) {
     List<Integer> appPorts = appPorts(pod);
     SidecarBootstrap.Workload workload =
         SidecarBootstrap.Workload.inPod("$(" + POD_NAME_VARIABLE + ")", namespace, serviceAccount, appPorts);
-    String bootstrap = SidecarBootstrap.json(SidecarBootstrap.build(workload, settings.xdsHost(),
-        settings.xdsPort(), SidecarBootstrap.Transport.DELTA, settings.xdsServerId()));
+    String bootstrap = SidecarBootstrap.json(AppProbes.withProbes(SidecarBootstrap.build(workload,
+        settings.xdsHost(), settings.xdsPort(), SidecarBootstrap.Transport.DELTA, settings.xdsServerId()), probes));
     String logLevel = annotation(pod, InjectionAnnotations.PROXY_LOG_LEVEL).isBlank()
         ? settings.logLevel() : annotation(pod, InjectionAnnotations.PROXY_LOG_LEVEL).strip();
     if (!List.of("trace", "debug", "info", "warning", "warn", "error", "critical", "off").contains(logLevel)) {

@@ -205,6 +205,44 @@ class SidecarInjectorTest {
   }
 
   @Test
+  void pointsTheAppsHttpProbesAtTheSidecarWhichForwardsThemOverLoopback() {
+    Pod probed = pod().editSpec().editFirstContainer()
+        .addNewPort().withName("admin").withContainerPort(9901).endPort()
+        .withNewReadinessProbe().withNewHttpGet().withPath("/healthz").withNewPort(8080).endHttpGet()
+          .withPeriodSeconds(3).endReadinessProbe()
+        .withNewLivenessProbe().withNewHttpGet().withPath("/live").withNewPort("admin").endHttpGet().endLivenessProbe()
+        .withNewStartupProbe().withNewTcpSocket().withNewPort(8080).endTcpSocket().endStartupProbe()
+        .endContainer().endSpec().build();
+
+    Pod injected = injector.inject(probed, "shop");
+
+    Container app = injected.getSpec().getContainers().get(0);
+    assertThat(app.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(15021);
+    assertThat(app.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/app-health/app/readiness");
+    assertThat(app.getReadinessProbe().getPeriodSeconds()).isEqualTo(3);
+    assertThat(app.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/app-health/app/liveness");
+    assertThat(app.getStartupProbe().getTcpSocket().getPort().getIntVal()).as("TCP probes stay").isEqualTo(8080);
+    Container proxy = init(injected, "weft-proxy");
+    String bootstrap = proxy.getArgs().get(proxy.getArgs().indexOf("--config-yaml") + 1);
+    assertThat(bootstrap).contains("\"weft-app-probes\"").contains("\"path\": \"/app-health/app/readiness\"")
+        .contains("\"prefixRewrite\": \"/healthz\"").contains("\"prefixRewrite\": \"/live\"")
+        .contains("\"portValue\": 9901").contains("\"portValue\": 15021");
+    assertThat(init(injected, "weft-init").getCommand().get(2))
+        .contains("-A WEFT_INBOUND -p tcp --dport 15021 -j RETURN");
+  }
+
+  @Test
+  void leavesTheAppsProbesAloneWhenThePodSaysSo() {
+    Pod probed = pod().editMetadata().addToAnnotations("weft.dev/rewrite-app-probes", "false").endMetadata()
+        .editSpec().editFirstContainer().withNewReadinessProbe().withNewHttpGet().withPath("/healthz")
+        .withNewPort(8080).endHttpGet().endReadinessProbe().endContainer().endSpec().build();
+
+    Container app = injector.inject(probed, "shop").getSpec().getContainers().get(0);
+
+    assertThat(app.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(8080);
+  }
+
+  @Test
   void injectingAnInjectedPodChangesNothing() {
     Pod once = injector.admit(pod().build(), "shop", LABELLED).pod();
 
