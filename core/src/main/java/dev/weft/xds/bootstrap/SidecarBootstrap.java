@@ -59,6 +59,11 @@ public final class SidecarBootstrap {
   public static final String META_INBOUND_ADDRESS = "WEFT_INBOUND_ADDRESS";
   public static final String META_APP_PORTS = "WEFT_APP_PORTS";
   public static final String META_SDS_DIRECTORY = "WEFT_SDS_DIRECTORY";
+  /**
+   * The pod's labels at admission, as a struct, written by the sidecar injector for people and
+   * tools reading a config dump; the xds-server goes by the Pod object, whose labels can change.
+   */
+  public static final String META_LABELS = "WEFT_LABELS";
 
   public static final int ADMIN_PORT = 15000;
   public static final int STATS_PORT = 15090;

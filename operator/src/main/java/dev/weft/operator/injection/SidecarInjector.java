@@ -1,9 +1,12 @@
 package dev.weft.operator.injection;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import dev.weft.convert.MeshedPods;
 import dev.weft.operator.certificates.WorkloadSecrets;
 import dev.weft.xds.bootstrap.SidecarBootstrap;
 import dev.weft.xds.tls.IdentitySds;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -167,8 +171,9 @@ public final class SidecarInjector {
     List<Integer> appPorts = appPorts(pod);
     SidecarBootstrap.Workload workload =
         SidecarBootstrap.Workload.inPod("$(" + POD_NAME_VARIABLE + ")", namespace, serviceAccount, appPorts);
-    String bootstrap = SidecarBootstrap.json(AppProbes.withProbes(SidecarBootstrap.build(workload,
-        settings.xdsHost(), settings.xdsPort(), SidecarBootstrap.Transport.DELTA, settings.xdsServerId()), probes));
+    String bootstrap = SidecarBootstrap.json(withLabels(AppProbes.withProbes(SidecarBootstrap.build(workload,
+        settings.xdsHost(), settings.xdsPort(), SidecarBootstrap.Transport.DELTA, settings.xdsServerId()), probes),
+        pod.getMetadata().getLabels()));
     String logLevel = annotation(pod, InjectionAnnotations.PROXY_LOG_LEVEL).isBlank()
         ? settings.logLevel() : annotation(pod, InjectionAnnotations.PROXY_LOG_LEVEL).strip();
     if (!List.of("trace", "debug", "info", "warning", "warn", "error", "critical", "off").contains(logLevel)) {
@@ -224,6 +229,19 @@ public final class SidecarInjector {
           .endLifecycle();
     }
     return proxy.build();
+  }
+
+  /** {@code bootstrap} with the pod's labels in its node metadata ({@value SidecarBootstrap#META_LABELS}). */
+  private static Bootstrap withLabels(Bootstrap bootstrap, Map<String, String> labels) {
+    if (labels == null || labels.isEmpty()) {
+      return bootstrap;
+    }
+    Struct.Builder struct = Struct.newBuilder();
+    new TreeMap<>(labels).forEach((k, v) -> struct.putFields(k, Value.newBuilder().setStringValue(v).build()));
+    Bootstrap.Builder builder = bootstrap.toBuilder();
+    builder.getNodeBuilder().getMetadataBuilder().putFields(SidecarBootstrap.META_LABELS,
+        Value.newBuilder().setStructValue(struct).build());
+    return builder.build();
   }
 
   private ResourceRequirements resources(Pod pod) {

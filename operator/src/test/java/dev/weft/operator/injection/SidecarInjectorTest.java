@@ -113,6 +113,7 @@ class SidecarInjectorTest {
     assertThat(bootstrap).contains("\"id\": \"$(WEFT_POD_NAME).shop\"")
         .contains("\"WEFT_SERVICE_ACCOUNT\": \"payments\"")
         .contains("\"WEFT_APP_PORTS\": \"8080\"")
+        .containsPattern("\"WEFT_LABELS\": \\{\\s*\"app\": \"payments\"")
         .contains("weft-xds.weft-system.svc")
         .contains("DELTA_GRPC");
     assertThat(proxy.getEnv()).anySatisfy(env -> {
