@@ -22,6 +22,7 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -106,7 +107,7 @@ public final class AppProbes {
 
   /** The container with its HTTP probes rewritten. */
   static Container rewritten(Container container, List<Rewrite> rewrites) {
-    Container copy = new io.fabric8.kubernetes.api.model.ContainerBuilder(container).build();
+    Container copy = new ContainerBuilder(container).build();
     for (Rewrite rewrite : rewrites) {
       if (!rewrite.container().equals(container.getName())) {
         continue;

@@ -1,6 +1,5 @@
 package dev.weft.operator.injection;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -131,11 +130,11 @@ public record InjectionSettings(String proxyImage, String initImage, String imag
     }
   }
 
-  /** The settings' exclusions as lists, for a log line. */
+  /** One log line: images, where the xds-server is and how, exclusions. */
   @Override
   public String toString() {
     return "InjectionSettings[proxyImage=" + proxyImage + ", initImage=" + initImage + ", xds=" + xdsHost + ":"
         + xdsPort + (xdsServerId.isEmpty() ? " plaintext" : " mTLS " + xdsServerId) + ", meshNamespace="
-        + meshNamespace + ", exclusions=" + List.of(exclusions) + "]";
+        + meshNamespace + ", exclusions=" + exclusions + "]";
   }
 }

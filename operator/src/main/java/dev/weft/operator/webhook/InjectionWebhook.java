@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -183,10 +182,5 @@ public final class InjectionWebhook implements AutoCloseable {
     if (namespaces != null) {
       namespaces.close();
     }
-  }
-
-  @Override
-  public String toString() {
-    return "InjectionWebhook[" + Objects.toString(settings.dnsNames()) + "]";
   }
 }

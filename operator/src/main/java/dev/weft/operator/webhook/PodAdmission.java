@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.webhook.admission.AdmissionController;
 import io.javaoperatorsdk.webhook.admission.NotAllowedException;
+import io.javaoperatorsdk.webhook.admission.Operation;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
@@ -42,7 +43,7 @@ public final class PodAdmission {
   public PodAdmission(SidecarInjector injector, Function<String, Map<String, String>> namespaceLabels) {
     Objects.requireNonNull(injector, "injector");
     Objects.requireNonNull(namespaceLabels, "namespaceLabels");
-    this.injecting = new AdmissionController<>((Pod pod, io.javaoperatorsdk.webhook.admission.Operation operation) -> {
+    this.injecting = new AdmissionController<>((Pod pod, Operation operation) -> {
       String namespace = pod.getMetadata().getNamespace();
       try {
         SidecarInjector.Outcome outcome = injector.admit(pod, namespace, namespaceLabels.apply(namespace));
@@ -54,7 +55,7 @@ public final class PodAdmission {
         throw new NotAllowedException(refusal(e.getMessage()));
       }
     });
-    this.validating = new AdmissionController<>((Pod pod, Pod old, io.javaoperatorsdk.webhook.admission.Operation op) -> {
+    this.validating = new AdmissionController<>((Pod pod, Pod old, Operation operation) -> {
       var refusal = IdentityMounts.refusal(pod);
       if (refusal.isPresent()) {
         LOG.info("admission pod={}/{} refused: {}", pod.getMetadata().getNamespace(), name(pod), refusal.get());
