@@ -111,3 +111,25 @@ imagePullSecrets:
 {{- define "weft.caSecret" -}}
 {{- default (printf "%s-ca" (include "weft.fullname" .)) .Values.identity.ca.existingSecret -}}
 {{- end -}}
+
+{{/* Whether the release injects sidecars: injection needs identity (the sidecar mounts its certificate). */}}
+{{- define "weft.injection.enabled" -}}
+{{- if and .Values.injection.enabled .Values.identity.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Name of the Mutating- and ValidatingWebhookConfiguration (cluster-scoped, so per release). */}}
+{{- define "weft.injection.fullname" -}}{{ include "weft.fullname" . }}-injection{{- end -}}
+{{/* Name of the Service the kube-apiserver calls the operator's webhook through. */}}
+{{- define "weft.webhook.fullname" -}}{{ include "weft.fullname" . }}-webhook{{- end -}}
+
+{{/* The namespaces both injection webhooks see: labelled ones, never kube-system or the release namespace. */}}
+{{- define "weft.injection.namespaceSelector" }}
+    namespaceSelector:
+      matchExpressions:
+        - key: weft.dev/inject
+          operator: In
+          values: ["enabled"]
+        - key: kubernetes.io/metadata.name
+          operator: NotIn
+          values: ["kube-system", {{ .Release.Namespace | quote }}]
+{{- end }}

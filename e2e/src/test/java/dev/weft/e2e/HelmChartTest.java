@@ -525,6 +525,11 @@ class HelmChartTest {
           });
       // Identity under the chart's RBAC: a meshed pod's ServiceAccount gets its certificate Secret, the
       // operator created the CA Secret, and the xds-server's ServiceAccount cannot read that Secret.
+      // Every release's injection webhooks would be called for this pod, but here no operator pod
+      // serves them and the apiserver would dial the webhook Service's cluster IP, off this
+      // machine's loopback: they go first (HelmInjectionChartTest and InjectionWebhookTest cover them).
+      kubectl.run("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration",
+          "-l", "app.kubernetes.io/part-of=weft", "--ignore-not-found").requireSuccess();
       kubectl.run("label", "namespace", appNs, "weft.dev/inject=enabled", "--overwrite").requireSuccess();
       kubectl.apply("""
           apiVersion: v1

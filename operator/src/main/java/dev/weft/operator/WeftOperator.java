@@ -2,12 +2,15 @@ package dev.weft.operator;
 
 import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.operator.certificates.WorkloadCertificateController;
+import dev.weft.operator.injection.InjectionSettings;
 import dev.weft.operator.reconcile.AccessPolicyReconciler;
 import dev.weft.operator.reconcile.EventRecorder;
 import dev.weft.operator.reconcile.TrafficSplitReconciler;
 import dev.weft.operator.reconcile.VirtualServiceReconciler;
 import dev.weft.operator.sync.MeshStatusAggregator;
 import dev.weft.operator.sync.MeshStatusKeeper;
+import dev.weft.operator.webhook.InjectionWebhook;
+import dev.weft.operator.webhook.WebhookSettings;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,11 +33,14 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -181,6 +187,8 @@ public final class WeftOperator implements AutoCloseable {
   private volatile WorkloadCertificateController certificates;
   private volatile boolean leading;
   private volatile boolean started;
+  /** More reasons not to be ready, from parts that run beside the reconcilers (the injection webhook). */
+  private final List<Supplier<Optional<String>>> readinessChecks = new CopyOnWriteArrayList<>();
   private volatile boolean closing;
   private boolean closed;
 
@@ -312,8 +320,23 @@ public final class WeftOperator implements AutoCloseable {
     stopper.start();
   }
 
+  /**
+   * Makes {@code /readyz} also wait for {@code check} (a reason, or nothing when ready): the
+   * injection webhook reports itself not ready until it has a serving certificate, so the
+   * webhook Service sends the kube-apiserver only to replicas that can answer.
+   */
+  public void addReadinessCheck(Supplier<Optional<String>> check) {
+    readinessChecks.add(check);
+  }
+
   /** Why the operator is not ready, or nothing once it is. */
   private Optional<String> notReadyBecause() {
+    for (Supplier<Optional<String>> check : readinessChecks) {
+      Optional<String> reason = check.get();
+      if (reason.isPresent()) {
+        return reason;
+      }
+    }
     Operator current = operator;
     if (!started || current == null) {
       return Optional.of("starting: informers not synced yet");
@@ -404,7 +427,19 @@ public final class WeftOperator implements AutoCloseable {
     Config config = Config.fromEnvironment(System.getenv());
     KubernetesClient client = new KubernetesClientBuilder().build();
     WeftOperator operator = start(client, config);
+    // The injection webhook serves on every replica, leader or not: the Service spreads the calls.
+    Optional<InjectionWebhook> webhook = Optional.empty();
+    Optional<WebhookSettings> webhookSettings = WebhookSettings.fromEnvironment(System.getenv(),
+        config.certificates().orElse(CertificateSettings.defaults()));
+    if (webhookSettings.isPresent()) {
+      InjectionSettings injection = InjectionSettings.fromEnvironment(System.getenv()).orElseThrow(() ->
+          new IllegalArgumentException("WEFT_WEBHOOK_SERVICE is set but WEFT_INJECTION_PROXY_IMAGE is not"));
+      webhook = Optional.of(InjectionWebhook.start(client, webhookSettings.get(), injection, Clock.systemUTC()));
+      operator.addReadinessCheck(webhook.get()::notReadyBecause);
+    }
+    Optional<InjectionWebhook> started = webhook;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      started.ifPresent(InjectionWebhook::close);
       operator.close();
       client.close();
     }, "weft-shutdown"));

@@ -59,6 +59,11 @@ public final class SidecarBootstrap {
   public static final String META_INBOUND_ADDRESS = "WEFT_INBOUND_ADDRESS";
   public static final String META_APP_PORTS = "WEFT_APP_PORTS";
   public static final String META_SDS_DIRECTORY = "WEFT_SDS_DIRECTORY";
+  /**
+   * The pod's labels at admission, as a struct, written by the sidecar injector for people and
+   * tools reading a config dump; the xds-server goes by the Pod object, whose labels can change.
+   */
+  public static final String META_LABELS = "WEFT_LABELS";
 
   public static final int ADMIN_PORT = 15000;
   public static final int STATS_PORT = 15090;
@@ -267,7 +272,14 @@ public final class SidecarBootstrap {
         .build();
   }
 
-  /** Prometheus scrapes :15090/stats/prometheus; the admin port itself stays on loopback. */
+  /** The path on the stats port that answers 200 once Envoy is LIVE (its first xDS config applied), else 503. */
+  public static final String READY_PATH = "/ready";
+
+  /**
+   * Prometheus scrapes :15090/stats/prometheus, and the kubelet probes :15090{@value #READY_PATH}
+   * (the admin's own readiness, so a sidecar is ready only once it has config); the admin port
+   * itself stays on loopback, where a probe from the node cannot reach it.
+   */
   private static Listener statsListener(Workload workload) {
     String bind = workload.inboundAddress().isEmpty() ? "0.0.0.0" : workload.inboundAddress();
     RouteConfiguration routes = RouteConfiguration.newBuilder()
@@ -277,6 +289,9 @@ public final class SidecarBootstrap {
             .addDomains("*")
             .addRoutes(Route.newBuilder()
                 .setMatch(RouteMatch.newBuilder().setPath("/stats/prometheus"))
+                .setRoute(RouteAction.newBuilder().setCluster("weft-admin")))
+            .addRoutes(Route.newBuilder()
+                .setMatch(RouteMatch.newBuilder().setPath(READY_PATH))
                 .setRoute(RouteAction.newBuilder().setCluster("weft-admin"))))
         .build();
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()

@@ -8,7 +8,9 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import java.util.Objects;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -136,6 +138,51 @@ public final class CertificateAuthority {
       return sign(builder, root.privateKey());
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot issue a certificate for " + identity, e);
+    }
+  }
+
+  /**
+   * A new key and TLS server certificate for a Kubernetes-facing endpoint (the injection webhook,
+   * which the kube-apiserver calls by its Service's DNS name or, in tests, by IP): those DNS and IP
+   * SANs and no SPIFFE ID, serverAuth only, valid from {@code now} for {@code lifetime} but never
+   * past the root's own expiry.
+   */
+  public CertifiedKey issueServer(String commonName, List<String> dnsNames, List<String> ipAddresses,
+      KeyAlgorithm algorithm, Duration lifetime, Instant now) {
+    if (dnsNames.isEmpty() && ipAddresses.isEmpty()) {
+      throw new IllegalArgumentException("a server certificate needs at least one DNS name or IP address");
+    }
+    KeyPair keys = algorithm.generate(random);
+    Instant notAfter = now.plus(lifetime);
+    Instant rootExpiry = root.certificate().getNotAfter().toInstant();
+    if (notAfter.isAfter(rootExpiry)) {
+      notAfter = rootExpiry;
+    }
+    if (!notAfter.isAfter(now)) {
+      throw new IllegalStateException("the mesh root " + root.info().subject() + " expired at " + rootExpiry
+          + "; rotate it (docs/security.md) before certificates can be issued");
+    }
+    List<GeneralName> names = new ArrayList<>();
+    dnsNames.forEach(name -> names.add(new GeneralName(GeneralName.dNSName, name)));
+    ipAddresses.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
+    X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "weft")
+        .addRDN(BCStyle.CN, commonName).build();
+    try {
+      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(root.certificate(), serial(random),
+          Date.from(now.minus(backdate(lifetime))), Date.from(notAfter), subject, keys.getPublic())
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature
+              | ("RSA".equals(keys.getPublic().getAlgorithm()) ? KeyUsage.keyEncipherment : 0)))
+          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
+          .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(keys.getPublic()))
+          .addExtension(Extension.authorityKeyIdentifier, false,
+              extensions.createAuthorityKeyIdentifier(root.certificate()))
+          .addExtension(Extension.subjectAlternativeName, false,
+              new GeneralNames(names.toArray(GeneralName[]::new)));
+      return new CertifiedKey(sign(builder, root.privateKey()), keys.getPrivate());
+    } catch (GeneralSecurityException | CertIOException e) {
+      throw new IllegalStateException("cannot issue a server certificate for " + dnsNames + " " + ipAddresses, e);
     }
   }
 

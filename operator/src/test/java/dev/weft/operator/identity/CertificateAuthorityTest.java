@@ -67,6 +67,25 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  void aServerCertificateNamesItsDnsNamesAndAddressesForServerAuthOnly() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
+
+    CertifiedKey server = ca.issueServer("weft-webhook", List.of("weft-webhook.weft-system.svc"), List.of("127.0.0.1"),
+        KeyAlgorithm.ECDSA_P256, Duration.ofDays(7), NOW);
+
+    X509Certificate certificate = server.certificate();
+    assertThat(certificate.getSubjectAlternativeNames()).extracting(san -> san.get(0) + "=" + san.get(1))
+        .containsExactly("2=weft-webhook.weft-system.svc", "7=127.0.0.1");
+    assertThat(certificate.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1");
+    assertThat(certificate.getBasicConstraints()).isEqualTo(-1);
+    assertThat(server.info().spiffeId()).isEmpty();
+    assertThat(certificate.getNotAfter().toInstant()).isEqualTo(NOW.plus(Duration.ofDays(7)));
+    assertThat(TrustBundle.of(ca.root().certificate()).verify(certificate, NOW.plusSeconds(60))).isEmpty();
+    assertThatThrownBy(() -> ca.issueServer("nobody", List.of(), List.of(), KeyAlgorithm.ECDSA_P256,
+        Duration.ofDays(7), NOW)).hasMessageContaining("at least one DNS name or IP address");
+  }
+
+  @Test
   void aLeafVerifiesAgainstItsRootAndNotAgainstAnotherRoot() {
     CertificateAuthority ca = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
     CertificateAuthority other = CertificateAuthority.selfSigned(SETTINGS, NOW, RANDOM);
