@@ -136,7 +136,7 @@ public final class NodeDemo implements AutoCloseable {
     String registry = operator.substring(0, operator.indexOf('/'));
     String tag = operator.substring(operator.lastIndexOf(':') + 1);
     return new Images(List.of("--set", "image.registry=" + registry, "--set", "image.tag=" + tag,
-        "--set", "injection.sidecarImage=" + sidecar, "--set", "injection.initImage=" + capture), app);
+        "--set", "injection.proxyImage=" + sidecar, "--set", "injection.initImage=" + capture), app);
   }
 
   private void awaitPodsReady() {
