@@ -10,7 +10,7 @@ JIB := -Djib.disableUpdateChecks=true
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: tools ## the mesh on this machine with a live 90/10 canary (no cluster needed); DEMO_ONCE=1 exits after printing
+demo: tools ## Weft on a real single-node Kubernetes (root): helm install, injected sidecars, a live 90/10 canary over mTLS; DEMO_ONCE=1 exits after printing, DEMO_LOCAL=1 runs the loopback demo (no root)
 	MVN="$(MVN)" hack/demo.sh
 
 test: tools ## provision the real tools, then run the unit tests and the real end-to-end suite

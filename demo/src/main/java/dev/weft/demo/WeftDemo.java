@@ -1,9 +1,6 @@
 package dev.weft.demo;
 
 import dev.weft.api.v1alpha1.Condition;
-import dev.weft.api.v1alpha1.MeshStatus;
-import dev.weft.api.v1alpha1.MeshStatusStatus;
-import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.operator.WeftOperator;
 import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.operator.identity.IdentitySettings;
@@ -29,11 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Predicate;
-import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * {@code make demo}: the mesh on one machine with no cluster. A real kube-apiserver + etcd, the
@@ -147,7 +140,7 @@ public final class WeftDemo implements AutoCloseable {
     console.block(yaml + "EOF");
     kubectl.apply(yaml).requireSuccess();
     long appliedAt = System.nanoTime();
-    Condition programmed = awaitProgrammed();
+    Condition programmed = MeshChecks.awaitProgrammed(client, NAMESPACE, SPLIT, BOUND);
     console.step("Programmed after " + Duration.ofNanos(System.nanoTime() - appliedAt).toMillis() + " ms: "
         + programmed.getMessage());
 
@@ -162,7 +155,7 @@ public final class WeftDemo implements AutoCloseable {
     console.step("mTLS handshakes from web's sidecar to payments-v1 and payments-v2: "
         + mesh.clientHandshakes(NAMESPACE));
 
-    boolean synced = awaitEveryProxySynced();
+    boolean synced = MeshChecks.awaitEveryProxySynced(client, 3, BOUND);
     console.step("$ kubectl get meshstatus");
     console.block(kubectl.run("get", "meshstatus").requireSuccess().stdout());
     console.step("$ kubectl get trafficsplits -n " + NAMESPACE);
@@ -260,39 +253,6 @@ public final class WeftDemo implements AutoCloseable {
   private <T extends AutoCloseable> T keep(T part) {
     parts.add(part);
     return part;
-  }
-
-  private Condition awaitProgrammed() {
-    return await("TrafficSplit " + SPLIT + " Programmed", () -> {
-      TrafficSplit split = client.resources(TrafficSplit.class).inNamespace(NAMESPACE).withName(SPLIT).get();
-      return split == null || split.getStatus() == null ? null
-          : split.getStatus().condition("Programmed").filter(c -> c.getStatus() == Condition.Status.True)
-              .orElse(null);
-    }, c -> c != null);
-  }
-
-  private boolean awaitEveryProxySynced() {
-    try {
-      await("MeshStatus shows every proxy synced", () -> {
-        MeshStatus status = client.resources(MeshStatus.class).withName(MeshStatus.NAME).get();
-        return status == null ? null : status.getStatus();
-      }, WeftDemo::everyProxySynced);
-      return true;
-    } catch (ConditionTimeoutException e) {
-      return false;
-    }
-  }
-
-  static boolean everyProxySynced(MeshStatusStatus status) {
-    return status != null && status.getProxies() != null
-        && status.getProxies().getConnected() == 3
-        && status.getProxies().getSynced() == 3
-        && status.getProxies().getStale() == 0
-        && status.getProxies().getNacked() == 0;
-  }
-
-  private static <T> T await(String what, Callable<T> poll, Predicate<T> done) {
-    return Awaitility.await(what).atMost(BOUND).pollInterval(Duration.ofMillis(100)).until(poll, done::test);
   }
 
   static String canaryYaml() {
