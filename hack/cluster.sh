@@ -681,7 +681,7 @@ EOF
 	# Asked through the Service (kube-proxy's rules, CoreDNS's watch of the API), as pods will.
 	dns_answers() {
 		require_running kubelet kube-proxy
-		nsenter --net="$NETNS_PATH" -- busybox nslookup -type=a kubernetes.default.svc.cluster.local "$DNS_SERVICE_IP" 2>/dev/null |
+		timeout 5 nsenter --net="$NETNS_PATH" -- busybox nslookup -type=a kubernetes.default.svc.cluster.local "$DNS_SERVICE_IP" 2>/dev/null |
 			grep -qF "$FIRST_SERVICE_IP"
 	}
 	await "cluster DNS (CoreDNS) answering on $DNS_SERVICE_IP" 120 dns_answers
