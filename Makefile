@@ -32,7 +32,7 @@ bench-scale: tools ## only the xDS scale benchmark (ScaleBench); pick rows with 
 	$(MVN) -q install -DskipTests
 	source .tools/env.sh && $(MVN) test -Pe2e -pl e2e -Dtest=ScaleBench -Dsurefire.failIfNoSpecifiedTests=false $(SCALE)
 
-tools: ## provision Envoy, kube-apiserver, etcd, kubectl, helm and the node's parts (kubelet, kube-proxy, scheduler, controller-manager, crictl, images) into .tools/ (pinned, cached), and Debian's iptables, containerd, runc, CNI plugins, nftables (apt-get, as root)
+tools: ## provision Envoy, kube-apiserver, etcd, kubectl, helm and the node's parts (kubelet, kube-proxy, scheduler, controller-manager, crictl, CoreDNS, images) into .tools/ (pinned, cached), and Debian's iptables, containerd, runc, CNI plugins, nftables (apt-get, as root)
 	hack/tools.sh
 
 cluster: tools ## a real single-node Kubernetes on this machine in a private network namespace (root); prints export KUBECONFIG=...

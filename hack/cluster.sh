@@ -21,6 +21,14 @@
 # both via the node. The namespace has no default route, and kubelet, kube-proxy
 # and the bridge plugin change only the namespace's firewall and forwarding.
 #
+# Cluster DNS: CoreDNS (.tools/images/coredns.tar) runs as the Deployment
+# kube-system/coredns behind the Service kube-dns on the 10th address of the
+# Service range (198.19.(32*S+8).10), and the kubelet gives every pod
+# `nameserver <that address>` with `search <ns>.svc.cluster.local
+# svc.cluster.local cluster.local`. It answers only names of the cluster
+# (cluster.local and reverse lookups); every other name is NXDOMAIN, since the
+# node has no upstream. `up` returns once it answers.
+#
 # `down` stops processes by the pids it recorded (and whatever else is still in
 # the node's namespace or cgroups), removes pod sandboxes, mounts, cgroups, the
 # namespace and the veth pair, restores the kernel settings the kubelet changed,
@@ -255,11 +263,12 @@ up() {
 	for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl crictl; do
 		[[ -x $BIN/$b ]] || die "$BIN/$b missing: run 'make tools' first"
 	done
-	for b in containerd containerd-shim-runc-v2 runc ctr nft iptables ip nsenter openssl curl; do
+	for b in containerd containerd-shim-runc-v2 runc ctr nft iptables ip nsenter openssl curl busybox; do
 		command -v "$b" >/dev/null || die "$b missing: run 'make tools' first (it installs Debian's packages)"
 	done
 	[[ -x $CNI_BIN_DIR/bridge ]] || die "$CNI_BIN_DIR/bridge missing: run 'make tools' first"
 	[[ -s $TOOLS_DIR/images/pause.tar ]] || die "$TOOLS_DIR/images/pause.tar missing: run 'make tools' first"
+	[[ -s $TOOLS_DIR/images/coredns.tar ]] || die "$TOOLS_DIR/images/coredns.tar missing: run 'make tools' first"
 	# shellcheck disable=SC1091
 	source "$TOOLS_DIR/env.sh"
 	local started=$SECONDS
@@ -290,6 +299,8 @@ up() {
 	NODE_IP=198.19.$base.2
 	SERVICE_CIDR=198.19.$((base + 8)).0/21
 	FIRST_SERVICE_IP=198.19.$((base + 8)).1
+	# Kubernetes' convention (kubeadm): the cluster DNS on the 10th address of the Service range.
+	DNS_SERVICE_IP=198.19.$((base + 8)).10
 	POD_CIDR=198.19.$((base + 16)).0/20
 	CGROUP_ROOT=weft-node-$id
 	APISERVER_PORT=$(shuf -i 20000-29999 -n 1)
@@ -300,6 +311,7 @@ up() {
 	{
 		printf 'SLOT=%s\nNETNS=%s\nHOST_IF=%s\nNODE_IP=%s\nHOST_IP=%s\n' "$slot" "$NETNS" "$HOST_IF" "$NODE_IP" "$HOST_IP"
 		printf 'SERVICE_CIDR=%s\nPOD_CIDR=%s\nCGROUP_ROOT=%s\nAPISERVER_PORT=%s\n' "$SERVICE_CIDR" "$POD_CIDR" "$CGROUP_ROOT" "$APISERVER_PORT"
+		printf 'DNS_SERVICE_IP=%s\n' "$DNS_SERVICE_IP"
 		[[ -e /var/log/containers ]] || echo "MADE_VAR_LOG_CONTAINERS=1"
 		[[ -e /run/containerd ]] || echo "MADE_RUN_CONTAINERD=1"
 		[[ -e /var/lib/cni ]] || echo "MADE_VAR_LIB_CNI=1"
@@ -419,6 +431,7 @@ EOF
 	await "containerd" 30 ctr_node version
 	require_running containerd
 	ctr_node images import "$TOOLS_DIR/images/pause.tar" >/dev/null
+	ctr_node images import "$TOOLS_DIR/images/coredns.tar" >/dev/null
 
 	# ---- etcd, kube-apiserver
 	start etcd etcd --name "$NODE_NAME" --data-dir "$DIR/etcd" \
@@ -463,7 +476,10 @@ EOF
 
 	# ---- kubelet
 	mkdir -p "$DIR/kubelet" "$DIR/pod-logs"
-	echo "# the weft test node has no DNS" >"$DIR/resolv.conf"
+	# The node's own resolver configuration, which pods with dnsPolicy Default
+	# (CoreDNS itself) get and whose search list the kubelet appends to every
+	# pod's: empty, the node has no DNS outside the cluster.
+	echo "# the weft test node has no DNS server outside the cluster (cluster DNS: $DNS_SERVICE_IP)" >"$DIR/resolv.conf"
 	cat >"$DIR/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -486,6 +502,7 @@ failCgroupV1: false
 podLogsDir: $DIR/pod-logs
 resolvConf: $DIR/resolv.conf
 clusterDomain: cluster.local
+clusterDNS: [$DNS_SERVICE_IP]
 failSwapOn: false
 # Without CAP_SYS_RESOURCE the kubelet cannot lower its own score.
 oomScoreAdj: 0
@@ -527,13 +544,148 @@ EOF
 			kubectl_node get configmap kube-root-ca.crt -n default
 	}
 	await "node $NODE_NAME Ready with the default ServiceAccount" 120 node_ready
+	cluster_dns
 	trap - EXIT
 	print_env >"$DIR/env.sh"
-	log "node $NODE_NAME up in $((SECONDS - started))s: apiserver https://$NODE_IP:$APISERVER_PORT, pods $POD_CIDR, Services $SERVICE_CIDR, netns $NETNS"
+	log "node $NODE_NAME up in $((SECONDS - started))s: apiserver https://$NODE_IP:$APISERVER_PORT, pods $POD_CIDR, Services $SERVICE_CIDR, DNS $DNS_SERVICE_IP, netns $NETNS"
 	log "load images with: hack/cluster.sh load --dir $DIR IMAGE.tar  (built images: $TOOLS_DIR/images/)"
 	log "enter the node's network with: nsenter --net=$NETNS_PATH"
 	log "stop it with: hack/cluster.sh down --dir $DIR"
 	print_env
+}
+
+# cluster_dns: CoreDNS as the cluster's DNS, the way clusters run it (kubeadm's
+# objects, trimmed): its RBAC, Corefile, one replica and the kube-dns Service on
+# $DNS_SERVICE_IP; waits until it answers a name through that Service.
+cluster_dns() {
+	local started=$SECONDS
+	kubectl_node apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: coredns, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: system:coredns}
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: system:coredns}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:coredns}
+subjects:
+- {kind: ServiceAccount, name: coredns, namespace: kube-system}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: coredns, namespace: kube-system}
+data:
+  # The cluster's names from the API; the node has no upstream, so every
+  # other name gets NXDOMAIN at once (not SERVFAIL, not a timeout).
+  Corefile: |
+    cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
+        errors
+        health {
+            lameduck 5s
+        }
+        ready
+        kubernetes cluster.local in-addr.arpa ip6.arpa {
+            pods insecure
+            ttl 30
+        }
+        prometheus :9153
+        cache 30
+        loadbalance
+        reload
+    }
+    .:53 {
+        errors
+        template ANY ANY {
+            rcode NXDOMAIN
+        }
+        loop
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: coredns
+  namespace: kube-system
+  labels: {k8s-app: kube-dns}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {k8s-app: kube-dns}
+  template:
+    metadata:
+      labels: {k8s-app: kube-dns}
+    spec:
+      serviceAccountName: coredns
+      priorityClassName: system-cluster-critical
+      # CoreDNS must not ask itself.
+      dnsPolicy: Default
+      securityContext:
+        runAsUser: 65532
+        runAsGroup: 65532
+        runAsNonRoot: true
+        # Port 53 without a capability: this sysctl is namespaced and on the kubelet's safe list.
+        sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "53"}]
+      containers:
+      - name: coredns
+        image: $WEFT_COREDNS_IMAGE
+        imagePullPolicy: Never
+        args: [-conf, /etc/coredns/Corefile]
+        ports:
+        - {name: dns, containerPort: 53, protocol: UDP}
+        - {name: dns-tcp, containerPort: 53, protocol: TCP}
+        - {name: metrics, containerPort: 9153, protocol: TCP}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {drop: [ALL]}
+        resources:
+          requests: {cpu: 20m, memory: 40Mi}
+          limits: {memory: 170Mi}
+        livenessProbe:
+          httpGet: {path: /health, port: 8080}
+          periodSeconds: 5
+          failureThreshold: 5
+        readinessProbe:
+          httpGet: {path: /ready, port: 8181}
+          periodSeconds: 1
+        volumeMounts: [{name: config, mountPath: /etc/coredns, readOnly: true}]
+      volumes:
+      - name: config
+        configMap: {name: coredns}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+  labels: {k8s-app: kube-dns, kubernetes.io/name: CoreDNS}
+spec:
+  selector: {k8s-app: kube-dns}
+  clusterIP: $DNS_SERVICE_IP
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: dns-tcp, port: 53, protocol: TCP}
+  - {name: metrics, port: 9153, protocol: TCP}
+EOF
+	# Asked through the Service (kube-proxy's rules, CoreDNS's watch of the API), as pods will.
+	dns_answers() {
+		require_running kubelet kube-proxy
+		timeout 5 nsenter --net="$NETNS_PATH" -- busybox nslookup -type=a kubernetes.default.svc.cluster.local "$DNS_SERVICE_IP" 2>/dev/null |
+			grep -qF "$FIRST_SERVICE_IP"
+	}
+	await "cluster DNS (CoreDNS) answering on $DNS_SERVICE_IP" 120 dns_answers
+	log "cluster DNS answers on $DNS_SERVICE_IP:53 after $((SECONDS - started))s"
 }
 
 # ---- down --------------------------------------------------------------------

@@ -10,11 +10,14 @@
 #   .tools/bin/kubelet, kube-proxy, kube-scheduler, kube-controller-manager
 #                              the real node's parts (hack/cluster.sh), same module as kube-apiserver
 #   .tools/bin/crictl          built from sigs.k8s.io/cri-tools (pinned in hack/tools/cri-tools/go.mod)
+#   .tools/bin/coredns         built from github.com/coredns/coredns (pinned in hack/tools/coredns/go.mod),
+#                              with the plugins the node's cluster DNS uses
 #   .tools/images/pause.tar    the node's sandbox image (hack/tools/pause), docker-archive
 #   .tools/images/busybox.tar  a tiny image of Debian's static busybox, for tests on the node
 #   .tools/images/jre17.tar    the operator's and xds-server's base (jlink of the build's JDK 17)
 #   .tools/images/envoy.tar    the sidecar image (the wheel's Envoy, uid 1337)
 #   .tools/images/iptables.tar the capture init container's image (Debian's iptables-nft)
+#   .tools/images/coredns.tar  the node's cluster DNS (hack/cluster.sh deploys it), uid 65532
 #   containerd, runc, containernetworking-plugins, nftables, busybox-static
 #                              Debian's packages for the real node, installed like iptables
 #   iptables, curl             Debian's packages, installed system-wide with apt-get when
@@ -105,7 +108,8 @@ K8S_VERSION=$(gomod_version "$MODS/k8s/go.mod" k8s.io/kubernetes)      # v1.34.4
 ETCD_VERSION=$(gomod_version "$MODS/etcd/go.mod" go.etcd.io/etcd/server/v3) # v3.6.4
 HELM_VERSION=$(gomod_version "$MODS/helm/go.mod" helm.sh/helm/v3)          # v3.19.5
 CRICTL_VERSION=$(gomod_version "$MODS/cri-tools/go.mod" sigs.k8s.io/cri-tools) # v1.34.0
-[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION && -n $CRICTL_VERSION ]] ||
+COREDNS_VERSION=$(gomod_version "$MODS/coredns/go.mod" github.com/coredns/coredns) # v1.15.0
+[[ -n $K8S_VERSION && -n $ETCD_VERSION && -n $HELM_VERSION && -n $CRICTL_VERSION && -n $COREDNS_VERSION ]] ||
 	die "could not read the pinned versions from $MODS/*/go.mod"
 
 mkdir -p "$BIN" "$STAMPS"
@@ -295,6 +299,21 @@ KEY=$(stamp_key crictl "$CRICTL_VERSION" "$MODS/cri-tools/go.mod" "$MODS/cri-too
 if ! up_to_date crictl "$KEY" "$BIN/crictl"; then
 	timed crictl build_crictl
 	write_stamp crictl "$KEY"
+fi
+
+# ---- coredns -----------------------------------------------------------------
+# The real node's cluster DNS. main.go links only the plugins hack/cluster.sh's
+# Corefile uses, which keeps the build to a few minutes (no cloud SDKs).
+build_coredns() {
+	log "coredns: building github.com/coredns/coredns@$COREDNS_VERSION (kubernetes, cache, health, ready, ... plugins)"
+	go_build "$MODS/coredns" "$BIN" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=module-$COREDNS_VERSION" .
+	# the main module's directory is named coredns, so the binary is too
+	"$BIN/coredns" -version >/dev/null || die "coredns: $BIN/coredns -version failed"
+}
+KEY=$(stamp_key coredns "$COREDNS_VERSION" "$MODS/coredns/go.mod" "$MODS/coredns/go.sum" "$MODS/coredns/main.go")
+if ! up_to_date coredns "$KEY" "$BIN/coredns"; then
+	timed coredns build_coredns
+	write_stamp coredns "$KEY"
 fi
 
 # ---- helm --------------------------------------------------------------------
@@ -549,6 +568,26 @@ if ! up_to_date iptables-image "$KEY" "$IMAGES/iptables.tar"; then
 	write_stamp iptables-image "$KEY"
 fi
 
+# The node's cluster DNS image: the static coredns binary alone, run as 65532
+# (the pod lets unprivileged users bind port 53 with a namespaced sysctl).
+COREDNS_IMAGE=weft.local/coredns:${COREDNS_VERSION#v}
+build_coredns_image() {
+	local stage
+	stage=$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")
+	mkdir -p "$stage/rootfs/etc" "$stage/rootfs/tmp"
+	chmod 1777 "$stage/rootfs/tmp"
+	cp "$BIN/coredns" "$stage/rootfs/coredns"
+	printf 'root:x:0:0:root:/:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/:/sbin/nologin\n' >"$stage/rootfs/etc/passwd"
+	printf 'root:x:0:\nnonroot:x:65532:\n' >"$stage/rootfs/etc/group"
+	"$ROOT/hack/pack-image.sh" "$stage/rootfs" "$COREDNS_IMAGE" "$IMAGES/coredns.tar" --user 65532 -- /coredns
+	rm -rf "$stage"
+}
+KEY=$(stamp_key coredns-image "$COREDNS_IMAGE" "$ROOT/hack/pack-image.sh" "$STAMPS/coredns")
+if ! up_to_date coredns-image "$KEY" "$IMAGES/coredns.tar"; then
+	timed coredns-image build_coredns_image
+	write_stamp coredns-image "$KEY"
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -578,6 +617,7 @@ export WEFT_BUSYBOX_IMAGE='$BUSYBOX_IMAGE'
 export WEFT_JRE_IMAGE='$JRE_IMAGE'
 export WEFT_ENVOY_IMAGE='$ENVOY_IMAGE'
 export WEFT_IPTABLES_IMAGE='$IPTABLES_IMAGE'
+export WEFT_COREDNS_IMAGE='$COREDNS_IMAGE'
 EOF
 
 write_if_changed "$TOOLS_DIR/versions.txt" <<EOF
@@ -597,6 +637,7 @@ runc $(deb_version runc)
 containernetworking-plugins $(deb_version containernetworking-plugins)
 nftables $(deb_version nftables)
 busybox $(deb_version busybox-static)
+coredns ${COREDNS_VERSION#v}
 EOF
 
 # ---- report ------------------------------------------------------------------
@@ -620,6 +661,7 @@ report kube-proxy "$BIN/kube-proxy" --version
 report kube-scheduler "$BIN/kube-scheduler" --version
 report kube-controller-manager "$BIN/kube-controller-manager" --version
 report crictl "$BIN/crictl" --version
+report coredns "$BIN/coredns" -version
 report containerd "$(find_sbin containerd)" --version
 report runc "$(find_sbin runc)" --version
 report nft "$(find_sbin nft)" --version

@@ -34,17 +34,19 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * A sidecar in capture mode, as an injected pod runs it, carrying real traffic: a real Envoy with
  * no {@code WEFT_INBOUND_ADDRESS} (outbound listener on 0.0.0.0:15001 with original_dst) inside a
- * private network namespace whose iptables rule redirects every TCP connection to the Service range
- * 198.19.0.0/16 to port 15001, as the sidecar's init container will. A client (curl) in the
- * namespace dials Service cluster IPs; nothing else listens on them, so every answer came through
- * Envoy, and Envoy picked the Service from the address the client dialled.
+ * private network namespace whose iptables rules redirect every TCP connection to the Service range
+ * 198.19.0.0/16 and to the host end of the veth pair to port 15001, except the proxy's own (its
+ * user, root here), as the sidecar's init container will. A client (curl, as the application's
+ * user {@value #APP_UID}) in the namespace dials Service cluster IPs; nothing else listens on them,
+ * so every answer came through Envoy, and Envoy picked the Service from the address the client
+ * dialled. It also dials destinations outside the mesh, which Envoy passes through to where the
+ * client was headed.
  *
  * <p>The backends are {@link HttpBackend}s in this JVM, bound on the host end of the veth pair:
  * they are the Services' endpoints (plain IPv4 addresses, as pods have), reachable from inside the
- * namespace without a sidecar of their own, and the test reads what they saw. Envoy's own
- * connections to them and to the xds-server go to the host end's address, outside the redirected
- * range, so the rule leaves them alone (in a pod the init container exempts the proxy's user
- * instead).
+ * namespace without a sidecar of their own, and the test reads what they saw; "outside" ones, in
+ * no Service, stand for destinations outside the mesh. Envoy's own connections to them and to the
+ * xds-server are exempt from the redirect by its user.
  */
 @KubeApiServerTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -60,6 +62,10 @@ class CaptureModeTest {
   /** An address of the range where no Service is. */
   static final String NOWHERE = "198.19.0.99:8080";
   static final int REQUESTS = 1000;
+  /** The application's user (nobody): its connections are redirected; the proxy's (root) are not. */
+  static final int APP_UID = 65534;
+  /** Envoy runs as this test's user, root: exempt from the redirect, as the proxy's user is in a pod. */
+  static final int PROXY_UID = 0;
 
   /** The extra Service range the apiserver allocates the test's cluster IPs from. */
   static final String SERVICE_CIDR = """
@@ -94,9 +100,13 @@ class CaptureModeTest {
   static void startMesh(Kubectl kubectl, KubernetesClient client) throws Exception {
     netns = NetworkNamespace.create("capture", SUBNET);
     InetAddress hostEnd = InetAddress.getByName(netns.hostAddress());
-    for (String name : List.of("payments-v1", "payments-v2", "orders", "ledger", "audit")) {
+    for (String name : List.of("payments-v1", "payments-v2", "orders", "ledger", "audit", "outside")) {
       backends.put(name, HttpBackend.start(name, hostEnd));
     }
+    // Outside the mesh, on ports mesh Services use (payments' HTTP 8080, ledger's TCP 9000); the
+    // host end's address is this test's own, so the ports are free there.
+    backends.put("outside-8080", HttpBackend.start("outside-8080", hostEnd, 8080));
+    backends.put("outside-9000", HttpBackend.start("outside-9000", hostEnd, 9000));
 
     WeftCrds.install(kubectl);
     kubectl.apply(SERVICE_CIDR).requireSuccess();
@@ -126,10 +136,13 @@ class CaptureModeTest {
     xds = XdsServerApp.start(client, new XdsServerApp.Config(netns.hostAddress(), 0, 0, Set.of(NS)));
 
     // The route only lets connect() start (the kernel routes before the nat OUTPUT hook); the
-    // redirect then sends every TCP connection to the range to Envoy on 15001. Nothing reaches the
-    // host: the redirect takes all TCP, and the host's guard route drops anything else.
+    // redirect then sends the application's TCP connections to the range, and to the host end (where
+    // the destinations outside the mesh are), to Envoy on 15001. Envoy's own connections are exempt
+    // by its user, so passing one through to its original destination does not come back; what it
+    // sends to the range reaches the host, whose guard route drops it.
     netns.routeToHost(SERVICE_RANGE);
-    netns.redirectOutboundTcp(SERVICE_RANGE, ListenerTranslator.OUTBOUND_PORT);
+    netns.redirectOutboundTcp(SERVICE_RANGE, ListenerTranslator.OUTBOUND_PORT, PROXY_UID);
+    netns.redirectOutboundTcp(netns.hostAddress() + "/32", ListenerTranslator.OUTBOUND_PORT, PROXY_UID);
 
     // Capture mode: no inbound address. Admin on the namespace's own address, so the test reaches it.
     Workload web = new Workload("web", NS, "web", "", List.of(), netns.namespaceAddress(),
@@ -171,7 +184,9 @@ class CaptureModeTest {
   @Test
   @Order(1)
   void envoyAcceptsTheCaptureModeConfig() {
-    assertThat(netns.natRules()).contains("-A OUTPUT -d " + SERVICE_RANGE + " -p tcp -j REDIRECT --to-ports 15001");
+    assertThat(netns.natRules()).contains(
+        "-A OUTPUT -d " + SERVICE_RANGE + " -p tcp -m owner ! --uid-owner 0 -j REDIRECT --to-ports 15001",
+        "-A OUTPUT -d " + netns.hostAddress() + "/32 -p tcp -m owner ! --uid-owner 0 -j REDIRECT --to-ports 15001");
     String listeners = sidecar.configDump("dynamic_listeners");
     assertThat(listeners).contains("\"address\": \"0.0.0.0\"", "\"port_value\": 15001",
         "envoy.filters.listener.original_dst");
@@ -243,43 +258,67 @@ class CaptureModeTest {
     assertThat(backends.get("ledger").lastRequest().orElseThrow().header("x-request-id")).isEmpty();
   }
 
+  /**
+   * Issue 13: once iptables captures all of a pod's outbound TCP, a call to a destination outside
+   * the mesh must still arrive there. Envoy passes it through, as bytes, to the address the client
+   * dialled (the ORIGINAL_DST cluster {@code passthrough}), and counts it.
+   */
   @Test
   @Order(6)
-  void answersUnknownDestinationsFromTheCatchAllAndReachesHeadlessServicesByName() {
-    Tally nowhere = curl(NOWHERE, null, 3);
-    Tally otherPort = curl("198.19.0.10:9999", null, 3);
-    Tally headless = curl(NOWHERE, "audit:8080", 3);
+  void passesCallsToDestinationsOutsideTheMeshThroughToWhereTheyWereHeaded() {
+    HttpBackend outside = backends.get("outside");
+    long connections = sidecar.counter("cluster.passthrough.upstream_cx_total");
+    long captured = sidecar.counter("tcp.passthrough.downstream_cx_total");
 
-    assertThat(nowhere.count("HTTP 404 from envoy")).as(nowhere.toString()).isEqualTo(3);
-    assertThat(otherPort.count("HTTP 404 from envoy")).as(otherPort.toString()).isEqualTo(3);
-    assertThat(headless.count("audit")).as(headless.toString()).isEqualTo(3);
+    Tally tally = curl(outside.host() + ":" + outside.port(), null, 3);
+
+    System.out.println("capture mode, 3 requests to " + outside.host() + ":" + outside.port()
+        + " outside the mesh: " + tally + ", passthrough connections "
+        + (sidecar.counter("cluster.passthrough.upstream_cx_total") - connections));
+    assertThat(tally.count("outside")).as(tally.toString()).isEqualTo(3);
+    assertThat(sidecar.counter("tcp.passthrough.downstream_cx_total")).isGreaterThan(captured);
+    assertThat(sidecar.counter("cluster.passthrough.upstream_cx_total")).isGreaterThan(connections);
+    // Bytes passed through as they were: no HTTP connection manager added a request id.
+    assertThat(outside.lastRequest().orElseThrow().header("x-request-id")).isEmpty();
   }
 
   /**
    * Envoy picks a filter chain in stages, most specific first, and does not go back: once a chain
    * matches the destination port (a cluster IP chain on 8080 or 9000), chains without a port, like
-   * the catch-all, are out of the running, and an unknown address on that port matches nothing and
-   * is reset. The catch-all must therefore be the listener's {@code default_filter_chain} (or each
-   * such port needs a chain of its own without addresses). Fails before issue 10's translator for
-   * port 9000, where today's TCP chain already claims the port.
+   * the catch-all, are out of the running, and an unknown address on that port would match nothing
+   * and be reset. So each such port has a catch-all of its own: on an HTTP port it routes by Host
+   * (a headless Service by name) and passes any other Host on to the original destination; on a
+   * port only TCP Services use it passes the bytes through.
    */
   @Test
   @Order(7)
-  void answersUnknownAddressesOnPortsOtherServicesUseFromTheCatchAll() {
-    Tally httpPort = curl(NOWHERE, null, 3);
-    Tally tcpPort = curl("198.19.0.99:9000", null, 3);
+  void passesUnknownAddressesOnPortsMeshServicesUseThroughToo() {
+    HttpBackend http = backends.get("outside-8080");
+    HttpBackend tcp = backends.get("outside-9000");
+    long routed = sidecar.counter("cluster.passthrough.upstream_rq_total");
 
-    assertThat(httpPort.count("HTTP 404 from envoy")).as(httpPort.toString()).isEqualTo(3);
-    assertThat(tcpPort.count("HTTP 404 from envoy")).as(tcpPort.toString()).isEqualTo(3);
+    Tally httpPort = curl(http.host() + ":8080", null, 3);
+    Tally tcpPort = curl(tcp.host() + ":9000", null, 3);
+    Tally headless = curl(NOWHERE, "audit:8080", 3);
+
+    assertThat(httpPort.count("outside-8080")).as(httpPort.toString()).isEqualTo(3);
+    // Through the HTTP catch-all of port 8080, request by request: Envoy added its request id.
+    assertThat(http.lastRequest().orElseThrow().header("x-request-id")).isPresent();
+    assertThat(sidecar.counter("cluster.passthrough.upstream_rq_total")).isGreaterThanOrEqualTo(routed + 3);
+    assertThat(tcpPort.count("outside-9000")).as(tcpPort.toString()).isEqualTo(3);
+    assertThat(tcp.lastRequest().orElseThrow().header("x-request-id")).isEmpty();
+    assertThat(headless.count("audit")).as(headless.toString()).isEqualTo(3);
   }
 
   /**
-   * {@code count} requests from inside the namespace to {@code http://<address>/1..count} on one
-   * keep-alive connection, with {@code host} as Host header (curl's own, the address, when null).
-   * A 200 counts as the name of the backend that answered, anything else as its status.
+   * {@code count} requests from inside the namespace, as the application's user, to
+   * {@code http://<address>/1..count} on one keep-alive connection, with {@code host} as Host header
+   * (curl's own, the address, when null). A 200 counts as the name of the backend that answered,
+   * anything else as its status.
    */
   static Tally curl(String address, String host, int count) {
-    List<String> command = new ArrayList<>(List.of("curl", "-sS", "--http1.1", "--connect-timeout", "2",
+    List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=" + APP_UID, "--regid=" + APP_UID,
+        "--clear-groups", "curl", "-sS", "--http1.1", "--connect-timeout", "2",
         "--max-time", "5", "-o", "/dev/null", "-D", "-", "-w", "|%{http_code}\\n"));
     if (host != null) {
       command.addAll(List.of("-H", "Host: " + host));

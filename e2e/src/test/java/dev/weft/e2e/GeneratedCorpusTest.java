@@ -89,7 +89,8 @@ class GeneratedCorpusTest {
 
   private static final int STATES = 320;
   private static final long SEED = 20260101L;
-  private static final TypeRegistry TYPES = TypeRegistry.newBuilder()
+  /** Every typed config a translated config holds, for printing it as JSON. */
+  static final TypeRegistry TYPES = TypeRegistry.newBuilder()
       .add(HttpConnectionManager.getDescriptor())
       .add(Router.getDescriptor())
       .add(TcpProxy.getDescriptor())
@@ -98,6 +99,7 @@ class GeneratedCorpusTest {
       .add(UpstreamTlsContext.getDescriptor())
       .add(DownstreamTlsContext.getDescriptor())
       .add(TlsInspector.getDescriptor())
+      .add(io.envoyproxy.envoy.extensions.filters.network.direct_response.v3.Config.getDescriptor())
       .build();
 
   @Test

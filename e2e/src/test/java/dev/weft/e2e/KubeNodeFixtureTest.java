@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The real test node: a pod from an image built here (a folder packed as a docker-archive and
  * imported into containerd, no registry) runs, its ClusterIP Service answers inside the node's
- * network namespace, and kubectl logs/exec and crictl reach it as docs/development.md describes.
+ * network namespace and, by name, through the node's cluster DNS from inside a pod, and kubectl
+ * logs/exec and crictl reach it as docs/development.md describes.
  */
 @KubeNodeTest
 class KubeNodeFixtureTest {
@@ -72,6 +73,14 @@ class KubeNodeFixtureTest {
         spec:
           selector: {app: hello}
           ports: [{port: 80, targetPort: 8080}]
+        ---
+        # The same pod under a name its own /etc/hosts does not hold (the kubelet puts the pod's name there).
+        apiVersion: v1
+        kind: Service
+        metadata: {name: greeting, namespace: %1$s}
+        spec:
+          selector: {app: hello}
+          ports: [{port: 80, targetPort: 8080}]
         """.formatted(NAMESPACE, image)).requireSuccess();
     await("pod hello Running and Ready on the node (kubelet log " + node.logFile("kubelet") + ")")
         .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
@@ -105,6 +114,39 @@ class KubeNodeFixtureTest {
         .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
         .until(() -> node.inNodeNetwork(Duration.ofSeconds(10), "curl", "-sS", "--max-time", "2",
             "http://" + clusterIp + "/index.html").stdout(), ("hello " + token + "\n")::equals);
+  }
+
+  @Test
+  void podsResolveServiceNamesThroughTheClusterDns(KubeNode node, Kubectl kubectl) {
+    String dns = node.state().dnsServiceIp();
+    assertThat(kubectl.run("get", "service", "kube-dns", "-n", "kube-system", "-o", "jsonpath={.spec.clusterIP}")
+        .requireSuccess().stdout()).isEqualTo(dns);
+    assertThat(kubectl.run("exec", "hello", "-n", NAMESPACE, "--", "busybox", "cat", "/etc/resolv.conf").requireSuccess().stdout())
+        .contains("nameserver " + dns)
+        .contains("search " + NAMESPACE + ".svc.cluster.local svc.cluster.local cluster.local");
+
+    // The short name, as an unmodified client writes it: the search list makes it
+    // greeting.node-check.svc.cluster.local, whose cluster IP leads back to this pod.
+    // `timeout`, not wget's -T, which crashes Debian's static busybox 1.35.
+    await("http://greeting/index.html by name from inside the pod")
+        .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+        .until(() -> kubectl.run("exec", "hello", "-n", NAMESPACE, "--", "busybox", "timeout", "5",
+            "busybox", "wget", "-qO-", "http://greeting/index.html").stdout(), ("hello " + token + "\n")::equals);
+    String clusterIp = kubectl.run("get", "service", "greeting", "-n", NAMESPACE, "-o", "jsonpath={.spec.clusterIP}")
+        .requireSuccess().stdout().strip();
+    assertThat(kubectl.run("exec", "hello", "-n", NAMESPACE, "--", "busybox", "nslookup",
+        "greeting." + NAMESPACE + ".svc.cluster.local").requireSuccess().stdout())
+        .contains("Server:\t\t" + dns).contains("Address: " + clusterIp);
+  }
+
+  @Test
+  void namesOutsideTheClusterFailAtOnce(Kubectl kubectl) {
+    // No upstream on the node: NXDOMAIN from the cluster DNS, not a resolver timeout.
+    long startedAt = System.nanoTime();
+    CommandResult lookup = kubectl.run("exec", "hello", "-n", NAMESPACE, "--", "busybox", "nslookup", "example.com");
+
+    assertThat(lookup.stdout() + lookup.stderr()).contains("NXDOMAIN");
+    assertThat(Duration.ofNanos(System.nanoTime() - startedAt)).isLessThan(Duration.ofSeconds(5));
   }
 
   @Test

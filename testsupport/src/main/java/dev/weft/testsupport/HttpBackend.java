@@ -70,9 +70,17 @@ public final class HttpBackend implements AutoCloseable {
 
   /** Starts a backend on {@code address}, on a port the kernel picks while binding (so no race). */
   public static HttpBackend start(String name, InetAddress address) {
+    return start(name, address, 0);
+  }
+
+  /**
+   * Starts a backend on {@code address}:{@code port}, for a test that needs a given port (one a
+   * mesh Service also uses, say); the address should be the test's own, so the port is free there.
+   */
+  public static HttpBackend start(String name, InetAddress address, int port) {
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(address, 0), 0);
+      server = HttpServer.create(new InetSocketAddress(address, port), 0);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot bind backend " + name + " on " + address.getHostAddress(), e);
     }

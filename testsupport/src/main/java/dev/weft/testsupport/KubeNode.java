@@ -67,9 +67,9 @@ public final class KubeNode implements ClusterProvider {
     state = KubeNodeState.read(dir);
     downOnExit = new Thread(this::downQuietly, "kube node down");
     Runtime.getRuntime().addShutdownHook(downOnExit);
-    LOG.info("test node up in {} ms: apiserver https://{}:{}, pods {}, Services {}, netns {}, kubeconfig {}",
+    LOG.info("test node up in {} ms: apiserver https://{}:{}, pods {}, Services {}, DNS {}, netns {}, kubeconfig {}",
         Duration.ofNanos(System.nanoTime() - startedAt).toMillis(), state.nodeIp(), state.apiServerPort(),
-        state.podCidr(), state.serviceCidr(), state.netns(), kubeconfig());
+        state.podCidr(), state.serviceCidr(), state.dnsServiceIp(), state.netns(), kubeconfig());
     return kubeconfig();
   }
 

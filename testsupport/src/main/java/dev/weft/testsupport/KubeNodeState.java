@@ -16,11 +16,12 @@ import java.util.stream.Stream;
 /**
  * What a running test node holds on the host, read from the state {@code hack/cluster.sh up}
  * writes: its folder, network namespace, host interface, cgroup root, address ranges and the
- * processes it started. {@link #leftovers()} looks on the host for any of it, independently of
+ * processes it started, and the address of its cluster DNS (the Service {@code kube-system/kube-dns}
+ * that every pod's resolv.conf names). {@link #leftovers()} looks on the host for any of it, independently of
  * the script, so a test can check that {@code down} removed everything.
  */
 public record KubeNodeState(Path dir, String netns, long netnsInode, String hostInterface, String nodeIp,
-    String podCidr, String serviceCidr, String cgroupRoot, int apiServerPort,
+    String podCidr, String serviceCidr, String dnsServiceIp, String cgroupRoot, int apiServerPort,
     Map<String, StartedProcess> processes, Map<String, String> sysctlsBefore) {
 
   private static final Path CGROUPS = Path.of("/sys/fs/cgroup");
@@ -68,7 +69,8 @@ public record KubeNodeState(Path dir, String netns, long netnsInode, String host
       String netns = require(values, "NETNS");
       long inode = (Long) Files.getAttribute(Path.of("/run/netns", netns), "unix:ino");
       return new KubeNodeState(dir, netns, inode, require(values, "HOST_IF"), require(values, "NODE_IP"),
-          require(values, "POD_CIDR"), require(values, "SERVICE_CIDR"), require(values, "CGROUP_ROOT"),
+          require(values, "POD_CIDR"), require(values, "SERVICE_CIDR"), require(values, "DNS_SERVICE_IP"),
+          require(values, "CGROUP_ROOT"),
           Integer.parseInt(require(values, "APISERVER_PORT")), processes, sysctls);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the node's state in " + dir + " (is it up?)", e);

@@ -178,6 +178,18 @@ public final class NetworkNamespace implements AutoCloseable {
         "-j", "REDIRECT", "--to-ports", String.valueOf(port));
   }
 
+  /**
+   * Like {@link #redirectOutboundTcp(String, int)}, but connections made by processes of user
+   * {@code exemptUid} are left alone, as the init container exempts the proxy's own user: the
+   * proxy can then connect to a redirected address itself (passthrough) without coming back.
+   */
+  public void redirectOutboundTcp(String cidr, int port, int exemptUid) {
+    requireGuarded(cidr);
+    exec(iptables, "-w", "5", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", cidr,
+        "-m", "owner", "!", "--uid-owner", String.valueOf(exemptUid),
+        "-j", "REDIRECT", "--to-ports", String.valueOf(port));
+  }
+
   /** The nat table inside the namespace, as {@code iptables -S} prints it. */
   public String natRules() {
     return exec(iptables, "-w", "5", "-t", "nat", "-S").stdout();

@@ -36,6 +36,14 @@ import java.util.List;
  * meshed endpoint with {@link #MTLS_ENDPOINT_METADATA}; an endpoint without a sidecar stays
  * plaintext, so a Service half way through joining the mesh keeps working. A sidecar without an
  * identity, and a proxyless client, get plaintext clusters.
+ *
+ * <p><b>Passthrough.</b> A capture-mode sidecar receives every outbound TCP connection of its pod,
+ * including those to destinations outside the mesh, and every inbound one, including those to
+ * ports no Service declares. Two ORIGINAL_DST clusters carry those to where they were headed:
+ * {@value ResourceNames#PASSTHROUGH} (outbound) and {@value ResourceNames#INBOUND_PASSTHROUGH}
+ * (inbound, to the application), named so that their {@code cluster.<name>.*} stats count that
+ * traffic. The sidecar's own connections are exempt from the redirect (its UID), so connecting to
+ * the original destination does not come back to it.
  */
 public final class ClusterTranslator {
 
@@ -127,6 +135,20 @@ public final class ClusterTranslator {
           .build());
     }
     return sortedByName(clusters);
+  }
+
+  /**
+   * An ORIGINAL_DST cluster named {@code name}: each connection goes to the address the downstream
+   * connection was headed to (restored by the listener's original_dst filter), plaintext; hosts
+   * are created per destination and dropped when idle.
+   */
+  public Cluster passthrough(String name) {
+    return Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setConnectTimeout(CONNECT_TIMEOUT)
+        .build();
   }
 
   private static List<Cluster> sortedByName(List<Cluster> clusters) {

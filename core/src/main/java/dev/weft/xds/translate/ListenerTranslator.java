@@ -22,6 +22,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.network.direct_response.v3.Config;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
@@ -47,13 +48,25 @@ import java.util.TreeSet;
  * in capture mode (inbound address 0.0.0.0, iptables) also one filter chain per HTTP Service port
  * with a cluster IP, matched the same way, whose HTTP connection manager takes that port's own
  * route configuration ({@link ResourceNames#serviceRoutes}) over RDS; then a filter chain without
- * conditions for everything else, an HTTP connection manager that routes by Host header with the
- * route configuration of the client's namespace, preceded by the same catch-all matching only the
+ * conditions for everything else (in capture mode the passthrough below), an HTTP connection
+ * manager that routes by Host header with the route configuration of the client's namespace,
+ * preceded by the same catch-all matching only the
  * destination port for each port the chains above use (Envoy picks the port before the address, so
  * without it an unknown address on such a port would match no chain and be reset). In local mode
  * (a pod address, no iptables: applications call the sidecar itself) the catch-all is the only
  * HTTP path, so it names every HTTP Service port; in capture mode it names only those without a
  * chain (headless Services).
+ *
+ * <p><b>Passthrough (capture mode).</b> iptables sends the sidecar every outbound TCP connection
+ * of its pod, not only those to the mesh, and they must keep working. So in capture mode the last
+ * chain, without conditions, is a TCP proxy to the ORIGINAL_DST cluster
+ * {@value ResourceNames#PASSTHROUGH}: a connection to a destination the mesh does not know goes
+ * on, bytes untouched, to where it was headed. The per-port catch-alls exist for every port of a
+ * mesh Service (with or without cluster IP): an HTTP one routes by Host header (headless Services
+ * by name) and passes every other Host through ({@link RouteTranslator#outboundWithPassthrough});
+ * one on a port only TCP Services use passes the connection through as bytes. A last chain for
+ * destination port 15001 closes what was not redirected but dialled to the listener itself, which
+ * passthrough would otherwise send back to itself forever.
  * Routing by destination address is what keeps a weight edit small: it changes one Service port's
  * route configuration, not one holding every Service of the mesh.
  * The catch-all is a filter chain rather than {@code default_filter_chain}: Envoy treats them the
@@ -73,6 +86,12 @@ import java.util.TreeSet;
  * </ul>
  * Application ports that are sidecar ports (15000, 15001, 15006, 15090) are not proxied and are
  * reported: they would collide with the sidecar's own listeners.
+ * Under iptables the redirect takes inbound connections to every port, so the inbound listener
+ * ends with a chain without conditions that passes the others to the application through the
+ * ORIGINAL_DST cluster {@value ResourceNames#INBOUND_PASSTHROUGH} (Istio's
+ * InboundPassthroughCluster), under the same mTLS mode as the declared ports, so a port the pod
+ * leaves out of its Services is no way around strict mTLS; plus a chain closing connections
+ * dialled to 15006 itself. The listener exists even without application ports.
  * A sidecar with an identity (an SDS directory) terminates mTLS on every inbound chain and
  * requires a client certificate from the trust domain ({@link MutualTls.InboundMode#STRICT}); in a
  * namespace labelled {@code weft.dev/mtls=permissive} each chain also has a plaintext twin, told
@@ -94,6 +113,7 @@ public final class ListenerTranslator {
   static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";
   static final String ROUTER = "envoy.filters.http.router";
   static final String ORIGINAL_DST = "envoy.filters.listener.original_dst";
+  static final String DIRECT_RESPONSE = "envoy.filters.network.direct_response";
 
   private static final ConfigSource ADS = ConfigSource.newBuilder()
       .setAds(AggregatedConfigSource.getDefaultInstance())
@@ -116,6 +136,8 @@ public final class ListenerTranslator {
   private final List<FilterChain> httpChains = new ArrayList<>();
   /** The virtual hosts (HTTP Service ports) that {@link #httpChains} route, so the catch-all can leave them out. */
   private final Set<String> capturedHosts = new LinkedHashSet<>();
+  /** Every port number some Service declares HTTP on, cluster IP or not: capture mode routes them by Host. */
+  private final Set<Integer> httpPorts = new TreeSet<>();
   private final List<Rejection> rejections = new ArrayList<>();
 
   public ListenerTranslator(MeshState state, TrafficPlan plan) {
@@ -128,6 +150,7 @@ public final class ListenerTranslator {
     this.trustDomain = trustDomain;
     Map<String, MeshService> claimed = new HashMap<>();
     for (MeshService service : state.services().values()) {
+      service.ports().stream().filter(p -> p.protocol().isHttp()).forEach(p -> httpPorts.add(p.port()));
       if (!IpLiteral.isValid(service.clusterIp())) {
         continue;
       }
@@ -159,16 +182,18 @@ public final class ListenerTranslator {
   /**
    * The outbound listener bound on {@code bindAddress}:15001, with the catch-all routing HTTP by
    * Host header with {@code routeConfigName}. In capture mode ({@code bindAddress} 0.0.0.0) it
-   * also has a chain per HTTP Service port with a cluster IP, routing by destination address.
+   * also has a chain per HTTP Service port with a cluster IP, routing by destination address, and
+   * passes what the mesh does not know through to its original destination.
    */
   public Listener outbound(String bindAddress, String routeConfigName) {
+    boolean capture = isCaptureMode(bindAddress);
     Listener.Builder listener = Listener.newBuilder()
         .setName(ResourceNames.OUTBOUND_LISTENER)
         .setAddress(EndpointTranslator.socketAddress(bindAddress, OUTBOUND_PORT))
         .setTrafficDirection(TrafficDirection.OUTBOUND)
         .addListenerFilters(ORIGINAL_DST_FILTER)
         .addAllFilterChains(tcpChains);
-    if (isCaptureMode(bindAddress)) {
+    if (capture) {
       listener.addAllFilterChains(httpChains);
     }
     // Envoy narrows the chains by destination port before it looks at the address, and never
@@ -177,17 +202,43 @@ public final class ListenerTranslator {
     Filter byHost = httpConnectionManager(routeConfigName);
     Set<Integer> ports = new TreeSet<>();
     listener.getFilterChainsList().forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
+    if (capture) {
+      // Headless Services' HTTP ports too: the last chain passes bytes through, it routes no Host.
+      ports.addAll(httpPorts);
+      // The loop guard below holds this port.
+      ports.remove(OUTBOUND_PORT);
+    }
     for (int port : ports) {
-      listener.addFilterChains(FilterChain.newBuilder()
-          .setName("http|" + port)
-          .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
-          .addFilters(byHost));
+      FilterChainMatch match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)).build();
+      if (capture && !httpPorts.contains(port)) {
+        listener.addFilterChains(passthroughChain(ResourceNames.PASSTHROUGH + "|" + port, match));
+      } else {
+        listener.addFilterChains(FilterChain.newBuilder()
+            .setName("http|" + port)
+            .setFilterChainMatch(match)
+            .addFilters(byHost));
+      }
+    }
+    if (!capture) {
+      return listener
+          .addFilterChains(FilterChain.newBuilder()
+              .setName("http")
+              .addFilters(byHost))
+          .build();
     }
     return listener
-        .addFilterChains(FilterChain.newBuilder()
-            .setName("http")
-            .addFilters(byHost))
+        .addFilterChains(loopGuard(OUTBOUND_PORT))
+        .addFilterChains(passthroughChain(ResourceNames.PASSTHROUGH, FilterChainMatch.getDefaultInstance()))
         .build();
+  }
+
+  /**
+   * True when the outbound listener on {@code bindAddress} has a chain that routes by Host header,
+   * so its route configuration must be sent: always in local mode; in capture mode only when some
+   * Service declares an HTTP port, since everything else passes through as bytes.
+   */
+  public boolean routesByHost(String bindAddress) {
+    return !isCaptureMode(bindAddress) || httpPorts.stream().anyMatch(port -> port != OUTBOUND_PORT);
   }
 
   /**
@@ -208,13 +259,12 @@ public final class ListenerTranslator {
     return Collections.unmodifiableSet(capturedHosts);
   }
 
-  /** The inbound listener(s) of a sidecar group, for the ports {@link #proxiedAppPorts} keeps. */
+  /**
+   * The inbound listener(s) of a sidecar group, for the ports {@link #proxiedAppPorts} keeps, and
+   * under iptables for every other port through {@value ResourceNames#INBOUND_PASSTHROUGH}.
+   */
   public List<Listener> inbound(ProxyGroup group) {
     List<Integer> ports = proxiedAppPorts(group);
-    if (ports.isEmpty()) {
-      // Envoy refuses a listener without filter chains.
-      return List.of();
-    }
     MutualTls.InboundMode mode = state.isPermissive(group.namespace())
         ? MutualTls.InboundMode.PERMISSIVE : MutualTls.InboundMode.STRICT;
     if (isCaptureMode(group.inboundAddress())) {
@@ -230,6 +280,12 @@ public final class ListenerTranslator {
             .addFilters(inboundProxy(port))
             .build()));
       }
+      listener.addAllFilterChains(secured(group, mode, FilterChain.newBuilder()
+              .setName(ResourceNames.INBOUND_PASSTHROUGH)
+              .addFilters(tcpProxy(ResourceNames.INBOUND_PASSTHROUGH,
+                  TrafficPlan.Destination.of(ResourceNames.INBOUND_PASSTHROUGH)))
+              .build()))
+          .addFilterChains(loopGuard(INBOUND_PORT));
       if (group.hasIdentity()) {
         listener.addAllListenerFilters(MutualTls.listenerFilters(mode));
       }
@@ -296,6 +352,35 @@ public final class ListenerTranslator {
     return group.appPorts().stream()
         .filter(p -> p >= 1 && p <= 65535 && !SIDECAR_PORTS.contains(p))
         .toList();
+  }
+
+  /**
+   * A chain that proxies the bytes of what {@code match} selects (everything, when it is empty)
+   * to {@value ResourceNames#PASSTHROUGH}.
+   */
+  private static FilterChain passthroughChain(String name, FilterChainMatch match) {
+    FilterChain.Builder chain = FilterChain.newBuilder()
+        .setName(name)
+        .addFilters(tcpProxy(ResourceNames.PASSTHROUGH, TrafficPlan.Destination.of(ResourceNames.PASSTHROUGH)));
+    if (!match.equals(FilterChainMatch.getDefaultInstance())) {
+      chain.setFilterChainMatch(match);
+    }
+    return chain.build();
+  }
+
+  /**
+   * A chain that closes connections whose destination is the listener's own {@code port}: they
+   * were dialled to the sidecar directly, not redirected, and passing them through would connect
+   * the sidecar to itself again and again.
+   */
+  private static FilterChain loopGuard(int port) {
+    return FilterChain.newBuilder()
+        .setName("loop|" + port)
+        .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)))
+        .addFilters(Filter.newBuilder()
+            .setName(DIRECT_RESPONSE)
+            .setTypedConfig(Any.pack(Config.getDefaultInstance())))
+        .build();
   }
 
   private FilterChain tcpChain(MeshService service, ServicePort port, TrafficPlan.Destination destination) {

@@ -32,7 +32,8 @@ import java.util.function.Supplier;
  * every group), the traffic plan (splits and VirtualServices, checked once), the per-Service-port
  * route configurations of capture-mode sidecars, the Host-header route configuration per client
  * namespace, and the proxyless listeners and routes. Per group only what depends on it is added:
- * a sidecar's inbound clusters and listeners and the outbound listener on its address. Groups
+ * a sidecar's inbound clusters and listeners and the outbound listener on its address, and for a
+ * capture-mode sidecar the two passthrough clusters for traffic the mesh does not know. Groups
  * whose config would be equal (they differ only in service account) share one {@link ProxyConfig}
  * instance, also across calls with the same state instance.
  *
@@ -119,14 +120,22 @@ public final class MeshTranslator implements Translator {
   }
 
   private ProxyConfig sidecar(Shared shared, ProxyGroup group, boolean bindable) {
-    // Still sorted by name: every "inbound|" name sorts before every "outbound|" one.
+    boolean capture = ListenerTranslator.isCaptureMode(group.inboundAddress());
+    // Still sorted by name: every "inbound|" name sorts before every "outbound|" one, and those
+    // before "passthrough".
     List<Cluster> clusters = new ArrayList<>(
         clusterTranslator.inbound(ListenerTranslator.proxiedAppPorts(group)));
+    if (capture) {
+      // "inbound|passthrough" after every "inbound|<port>": digits sort before letters.
+      clusters.add(clusterTranslator.passthrough(ResourceNames.INBOUND_PASSTHROUGH));
+    }
     clusters.addAll(shared.outboundClusters(group.sdsDirectory()).clusters());
+    if (capture) {
+      clusters.add(clusterTranslator.passthrough(ResourceNames.PASSTHROUGH));
+    }
     List<Listener> listeners = new ArrayList<>();
     List<RouteConfiguration> routes = new ArrayList<>();
     if (bindable) {
-      boolean capture = ListenerTranslator.isCaptureMode(group.inboundAddress());
       RouteConfiguration outboundRoutes = shared.outboundRoutes(group.namespace(), capture);
       listeners.addAll(shared.listeners.inbound(group));
       listeners.add(shared.outboundListener(group.inboundAddress(), outboundRoutes.getName()));
@@ -134,7 +143,9 @@ public final class MeshTranslator implements Translator {
       if (capture) {
         routes.addAll(shared.routes.byService(shared.listeners.capturedHosts()));
       }
-      routes.add(outboundRoutes);
+      if (shared.listeners.routesByHost(group.inboundAddress())) {
+        routes.add(outboundRoutes);
+      }
       routes.sort(Comparator.comparing(RouteConfiguration::getName));
     }
     return shared.config(clusters, listeners, routes);
@@ -316,7 +327,8 @@ public final class MeshTranslator implements Translator {
 
     RouteConfiguration outboundRoutes(String namespace, boolean capture) {
       return outboundRoutes.computeIfAbsent(namespace + (capture ? "|capture" : ""),
-          k -> routes.outbound(namespace, capture ? listeners.capturedHosts() : Set.of()));
+          k -> capture ? routes.outboundWithPassthrough(namespace, listeners.capturedHosts())
+              : routes.outbound(namespace));
     }
 
     /** One instance per address and route configuration, so its digest is computed once. */

@@ -23,6 +23,11 @@ import dev.weft.mesh.ServiceKey;
  *   <tr><td>inbound listener under iptables redirection, 0.0.0.0:15006</td><td>{@code inbound}</td></tr>
  *   <tr><td>inbound listener per application port without redirection (local mode)</td>
  *       <td>{@code inbound|<port>}</td></tr>
+ *   <tr><td>cluster (ORIGINAL_DST) to where a captured outbound connection was headed, for
+ *       destinations the mesh does not know; the virtual host that routes HTTP to it</td>
+ *       <td>{@code passthrough}</td></tr>
+ *   <tr><td>cluster (ORIGINAL_DST) to the application for redirected inbound traffic on a port
+ *       the pod does not declare</td><td>{@code inbound|passthrough}</td></tr>
  *   <tr><td>proxyless gRPC: API listener and its route configuration, per HTTP Service port</td>
  *       <td>{@code <service>.<namespace>.svc.cluster.local:<port>}, the name grpc-java asks for
  *       when a channel targets {@code xds:///<service>.<namespace>.svc.cluster.local:<port>}</td></tr>
@@ -36,6 +41,10 @@ public final class ResourceNames {
   public static final String CLUSTER_DOMAIN = "cluster.local";
   public static final String OUTBOUND_LISTENER = "outbound";
   public static final String INBOUND_LISTENER = "inbound";
+  /** The outbound passthrough cluster, its filter chain and its virtual host (capture mode). */
+  public static final String PASSTHROUGH = "passthrough";
+  /** The inbound passthrough cluster and filter chain (capture mode). */
+  public static final String INBOUND_PASSTHROUGH = "inbound|passthrough";
 
   private ResourceNames() {}
 

@@ -45,7 +45,10 @@ import java.util.TreeSet;
  * without a port only for the Service's primary port (80 if it is an HTTP port, else its lowest
  * HTTP port), because a Host header without a port can mean one port only and Envoy refuses a
  * domain in two virtual hosts; and {@code svc}, {@code svc:port} only for clients in the Service's
- * own namespace, where that short name resolves.
+ * own namespace, where that short name resolves. A capture-mode sidecar's configuration ends with
+ * the virtual host {@value ResourceNames#PASSTHROUGH} for every other name ({@code *}): the
+ * connection was captured on its way somewhere the mesh does not know, so the request goes on to
+ * that original destination instead of getting a 404.
  *
  * <p>A virtual host holds the rules of the VirtualService that owns the port, in declared order
  * (one route per match, since matches are alternatives), then a catch-all route to the port's
@@ -73,6 +76,20 @@ public final class RouteTranslator {
    */
   static final String DEFAULT_RETRY_ON = "connect-failure,refused-stream,reset,gateway-error";
   private static final String METHOD_HEADER = ":method";
+  /**
+   * No timeout: the mesh knows nothing of the destination, so it imposes nothing on it, as a
+   * connection made without the sidecar would not have one either.
+   */
+  private static final VirtualHost PASSTHROUGH_HOST = VirtualHost.newBuilder()
+      .setName(ResourceNames.PASSTHROUGH)
+      .addDomains("*")
+      .addRoutes(Route.newBuilder()
+          .setName(ResourceNames.PASSTHROUGH)
+          .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+          .setRoute(RouteAction.newBuilder()
+              .setCluster(ResourceNames.PASSTHROUGH)
+              .setTimeout(com.google.protobuf.Duration.getDefaultInstance())))
+      .build();
 
   private final MeshState state;
   private final TrafficPlan plan;
@@ -138,6 +155,15 @@ public final class RouteTranslator {
       }
     }
     return routes.build();
+  }
+
+  /**
+   * The Host-header route configuration of capture-mode sidecars in {@code clientNamespace}:
+   * {@link #outbound(String, Set)}, then the {@value ResourceNames#PASSTHROUGH} virtual host for
+   * every other Host, which sends the request to where the client's connection was headed.
+   */
+  public RouteConfiguration outboundWithPassthrough(String clientNamespace, Set<String> leftOut) {
+    return outbound(clientNamespace, leftOut).toBuilder().addVirtualHosts(PASSTHROUGH_HOST).build();
   }
 
   private List<HttpPort> httpPorts() {

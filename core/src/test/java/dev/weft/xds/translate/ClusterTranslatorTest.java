@@ -78,4 +78,14 @@ class ClusterTranslatorTest {
         }
         """, Cluster.getDefaultInstance()));
   }
+
+  @Test
+  void passesThroughToTheOriginalDestination() {
+    assertThat(translator.passthrough("passthrough")).isEqualTo(TextProtos.parse("""
+        name: "passthrough"
+        type: ORIGINAL_DST
+        connect_timeout { seconds: 5 }
+        lb_policy: CLUSTER_PROVIDED
+        """, Cluster.getDefaultInstance()));
+  }
 }

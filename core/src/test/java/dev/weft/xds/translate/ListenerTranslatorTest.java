@@ -37,10 +37,10 @@ class ListenerTranslatorTest {
 
   @Test
   void routesHttpByHostOnTheOutboundListener() throws Exception {
-    Listener outbound = translator(state(DB)).outbound("0.0.0.0", "outbound|shop");
+    Listener outbound = translator(state(DB)).outbound("127.0.0.5", "outbound|shop");
 
     assertThat(outbound.getName()).isEqualTo("outbound");
-    assertThat(outbound.getAddress().getSocketAddress().getAddress()).isEqualTo("0.0.0.0");
+    assertThat(outbound.getAddress().getSocketAddress().getAddress()).isEqualTo("127.0.0.5");
     assertThat(outbound.getAddress().getSocketAddress().getPortValue()).isEqualTo(15001);
     assertThat(outbound.getListenerFiltersList()).extracting(f -> f.getName())
         .containsExactly("envoy.filters.listener.original_dst");
@@ -70,7 +70,8 @@ class ListenerTranslatorTest {
 
     // db's TCP port, db's HTTP port, the catch-alls; the headless Service has no address to match.
     assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "passthrough|5432", "http|8080", "loop|15001",
+            "passthrough");
     FilterChain db = outbound.getFilterChains(0);
     assertThat(db.getFilterChainMatch()).isEqualTo(TextProtos.parse("""
         destination_port { value: 5432 }
@@ -85,8 +86,10 @@ class ListenerTranslatorTest {
     ListenerTranslator translator = translator(state(DB, service("web", "", http(80))));
     Listener outbound = translator.outbound("0.0.0.0", "outbound|shop");
 
+    // Port 80 is only the headless Service's: it gets a Host-header catch-all of its own.
     assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|80", "passthrough|5432", "http|8080",
+            "loop|15001", "passthrough");
     FilterChain db = outbound.getFilterChains(1);
     assertThat(db.getFilterChainMatch()).isEqualTo(TextProtos.parse("""
         destination_port { value: 8080 }
@@ -97,11 +100,50 @@ class ListenerTranslatorTest {
     assertThat(hcm.getNormalizePath().getValue()).isTrue();
     // The headless Service has no address to match: it stays with the Host-header catch-all.
     assertThat(translator.capturedHosts()).containsExactly("db.shop.svc.cluster.local:8080");
-    // An unknown address on a port a chain uses still reaches the catch-all, not a reset.
-    FilterChain port8080 = outbound.getFilterChains(3);
+    // An unknown address on a port a chain uses still reaches the Host-header catch-all, not a reset.
+    FilterChain port8080 = outbound.getFilterChains(4);
     assertThat(port8080.getFilterChainMatch()).isEqualTo(TextProtos.parse("destination_port { value: 8080 }",
         FilterChainMatch.getDefaultInstance()));
-    assertThat(port8080.getFilters(0)).isEqualTo(outbound.getFilterChains(4).getFilters(0));
+    assertThat(port8080.getFilters(0)).isEqualTo(outbound.getFilterChains(2).getFilters(0));
+    assertThat(port8080.getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class).getRds()
+        .getRouteConfigName()).isEqualTo("outbound|shop");
+  }
+
+  @Test
+  void passesWhatTheMeshDoesNotKnowThroughToTheOriginalDestinationInCaptureMode() throws Exception {
+    ListenerTranslator translator = translator(state(DB));
+    Listener outbound = translator.outbound("0.0.0.0", "outbound|shop");
+
+    FilterChain last = outbound.getFilterChains(outbound.getFilterChainsCount() - 1);
+    assertThat(last.getName()).isEqualTo("passthrough");
+    assertThat(last.hasFilterChainMatch()).isFalse();
+    assertThat(tcpProxy(last)).isEqualTo(TextProtos.parse("""
+        stat_prefix: "passthrough"
+        cluster: "passthrough"
+        """, TcpProxy.getDefaultInstance()));
+    // A port only TCP Services use: an unknown address on it is passed through as bytes, not parsed as HTTP.
+    FilterChain port5432 = outbound.getFilterChains(2);
+    assertThat(port5432.getName()).isEqualTo("passthrough|5432");
+    assertThat(port5432.getFilterChainMatch()).isEqualTo(TextProtos.parse("destination_port { value: 5432 }",
+        FilterChainMatch.getDefaultInstance()));
+    assertThat(tcpProxy(port5432).getCluster()).isEqualTo("passthrough");
+    assertThat(translator.routesByHost("0.0.0.0")).isTrue();
+    assertThat(translator(state(service("ledger", "10.0.0.9", tcp(9000)))).routesByHost("0.0.0.0")).isFalse();
+    assertThat(translator(state(service("ledger", "10.0.0.9", tcp(9000)))).routesByHost("127.0.0.5")).isTrue();
+  }
+
+  @Test
+  void closesConnectionsDialledToTheListenerItselfRatherThanLoop() {
+    Listener outbound = translator(state(DB, service("odd", "10.0.0.9", http(15001)))).outbound("0.0.0.0", "outbound|shop");
+
+    // A Service on 15001 keeps its address chain; the port alone belongs to the guard.
+    assertThat(outbound.getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), cluster("odd", 15001), "passthrough|5432",
+            "http|8080", "loop|15001", "passthrough");
+    FilterChain guard = outbound.getFilterChains(5);
+    assertThat(guard.getFilterChainMatch()).isEqualTo(TextProtos.parse("destination_port { value: 15001 }",
+        FilterChainMatch.getDefaultInstance()));
+    assertThat(guard.getFilters(0).getName()).isEqualTo("envoy.filters.network.direct_response");
   }
 
   @Test
@@ -142,11 +184,18 @@ class ListenerTranslatorTest {
       assertThat(listener.getAddress().getSocketAddress().getPortValue()).isEqualTo(15006);
       assertThat(listener.getListenerFiltersList()).extracting(f -> f.getName())
           .containsExactly("envoy.filters.listener.original_dst");
+      // The app ports, every other port (passthrough to the app), and 15006 itself (closed).
       assertThat(listener.getFilterChainsList())
           .extracting(c -> c.getFilterChainMatch().getDestinationPort().getValue())
-          .containsExactly(8080, 9090);
+          .containsExactly(8080, 9090, 0, 15006);
+      assertThat(listener.getFilterChainsList()).extracting(FilterChain::getName)
+          .containsExactly("inbound|8080", "inbound|9090", "inbound|passthrough", "loop|15006");
     });
     assertThat(tcpProxy(inbound.get(0).getFilterChains(1)).getCluster()).isEqualTo("inbound|9090");
+    assertThat(tcpProxy(inbound.get(0).getFilterChains(2))).isEqualTo(TextProtos.parse("""
+        stat_prefix: "inbound|passthrough"
+        cluster: "inbound|passthrough"
+        """, TcpProxy.getDefaultInstance()));
   }
 
   @Test
@@ -161,10 +210,13 @@ class ListenerTranslatorTest {
   }
 
   @Test
-  void hasNoInboundListenerWithoutAppPortsAndSkipsSidecarPorts() {
+  void hasNoInboundListenerWithoutAppPortsInLocalModeAndSkipsSidecarPorts() {
     ListenerTranslator translator = translator(state(DB));
 
-    assertThat(translator.inbound(sidecar("shop", "client", "0.0.0.0"))).isEmpty();
+    // Under iptables every inbound connection comes to 15006, declared port or not.
+    assertThat(translator.inbound(sidecar("shop", "client", "0.0.0.0"))).singleElement()
+        .satisfies(l -> assertThat(l.getFilterChainsList()).extracting(FilterChain::getName)
+            .containsExactly("inbound|passthrough", "loop|15006"));
     assertThat(translator.inbound(sidecar("shop", "odd", "127.0.0.5", 15001, 15090))).isEmpty();
     assertThat(translator.inbound(sidecar("shop", "odd", "127.0.0.5", 15006, 8080)))
         .extracting(Listener::getName).containsExactly("inbound|8080");
@@ -201,7 +253,8 @@ class ListenerTranslatorTest {
     ListenerTranslator translator = translator(state);
 
     assertThat(translator.outbound("0.0.0.0", "outbound|shop").getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly(cluster("db", 5432), cluster("db", 8080), "http|5432", "http|8080", "http");
+        .containsExactly(cluster("db", 5432), cluster("db", 8080), "passthrough|5432", "http|8080", "loop|15001",
+            "passthrough");
     assertThat(translator.rejections()).singleElement().satisfies(r -> {
       assertThat(r.source().toString()).isEqualTo("Service shop/zz-clash");
       assertThat(r.reason()).contains("also claimed by Service shop/db");

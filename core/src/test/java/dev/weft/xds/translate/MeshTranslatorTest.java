@@ -22,6 +22,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -51,21 +52,41 @@ class MeshTranslatorTest {
     ProxyConfig config = translator.translate(state(PAYMENTS, V2), List.of(CHECKOUT)).config(CHECKOUT);
 
     assertThat(config.clusters()).extracting(Cluster::getName).containsExactly(
-        "inbound|8080", "outbound|80|payments-v2.shop.svc.cluster.local", "outbound|80|payments.shop.svc.cluster.local",
-        "outbound|9000|payments.shop.svc.cluster.local");
+        "inbound|8080", "inbound|passthrough", "outbound|80|payments-v2.shop.svc.cluster.local",
+        "outbound|80|payments.shop.svc.cluster.local", "outbound|9000|payments.shop.svc.cluster.local", "passthrough");
+    // Capture mode: what the mesh does not know goes on to its original destination.
+    assertThat(config.clusters()).filteredOn(c -> c.getName().endsWith("passthrough")).allSatisfy(c -> {
+      assertThat(c.getType()).isEqualTo(Cluster.DiscoveryType.ORIGINAL_DST);
+      assertThat(c.getLbPolicy()).isEqualTo(Cluster.LbPolicy.CLUSTER_PROVIDED);
+    });
     assertThat(config.endpoints()).extracting(ClusterLoadAssignment::getClusterName).containsExactly(
         "outbound|80|payments-v2.shop.svc.cluster.local", "outbound|80|payments.shop.svc.cluster.local",
         "outbound|9000|payments.shop.svc.cluster.local");
     assertThat(config.listeners()).extracting(Listener::getName).containsExactly("inbound", "outbound");
     // Capture mode: a route configuration per HTTP Service port with a cluster IP, and the
-    // Host-header catch-all, which has nothing left to route here.
+    // Host-header catch-all, which has no Service left to route here, only the passthrough.
     assertThat(config.routes()).extracting(RouteConfiguration::getName).containsExactly(
         "outbound|shop", "payments-v2.shop.svc.cluster.local:80", "payments.shop.svc.cluster.local:80");
-    assertThat(config.routes().get(0).getVirtualHostsList()).isEmpty();
+    assertThat(config.routes().get(0).getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly("passthrough");
     assertThat(config.routes().get(2).getVirtualHostsList()).singleElement()
         .satisfies(h -> assertThat(h.getDomainsList()).containsExactly("*"));
     assertThat(List.of(config.clustersVersion(), config.endpointsVersion(), config.listenersVersion(),
         config.routesVersion())).allSatisfy(v -> assertThat(v).isNotBlank());
+  }
+
+  @Test
+  void keepsLocalModeWithoutPassthrough() {
+    ProxyGroup local = sidecar(SHOP, "checkout", "127.0.0.5", 8080);
+
+    ProxyConfig config = translator.translate(state(PAYMENTS, V2), List.of(local)).config(local);
+
+    // The application calls the sidecar itself: there is no original destination to pass on to.
+    assertThat(config.clusters()).extracting(Cluster::getName).noneMatch(name -> name.contains("passthrough"));
+    assertThat(config.routes()).singleElement().satisfies(routes -> assertThat(routes.getVirtualHostsList())
+        .extracting(VirtualHost::getName).doesNotContain("passthrough"));
+    Listener outbound = config.listeners().stream().filter(l -> l.getName().equals("outbound")).findFirst().orElseThrow();
+    assertThat(outbound.getFilterChains(outbound.getFilterChainsCount() - 1).getName()).isEqualTo("http");
   }
 
   @Test
@@ -178,7 +199,10 @@ class MeshTranslatorTest {
 
     assertThat(translation.config(CHECKOUT).listeners()).extracting(Listener::getName)
         .containsExactly("inbound", "outbound");
-    assertThat(translation.config(CHECKOUT).routes().get(0).getVirtualHostsList()).isEmpty();
+    // No HTTP port anywhere: the outbound listener passes everything through and routes nothing by Host.
+    assertThat(translation.config(CHECKOUT).routes()).isEmpty();
+    assertThat(translation.config(CHECKOUT).clusters()).extracting(Cluster::getName)
+        .containsExactly("inbound|8080", "inbound|passthrough", "passthrough");
     assertThat(translation.config(GRPC).listeners()).isEmpty();
     assertThat(translation.config(GRPC).routes()).isEmpty();
     assertThat(translation.rejections()).isEmpty();

@@ -113,7 +113,12 @@ class MutualTlsTranslationTest {
     ProxyConfig config = translator.translate(state(Set.of()), List.of(PAYMENTS_POD)).config(PAYMENTS_POD);
 
     Listener inbound = listener(config, "inbound");
-    assertThat(inbound.getFilterChainsList()).singleElement().satisfies(chain -> {
+    // The app port, then the passthrough to ports the pod does not declare (mTLS as well), then the loop guard.
+    assertThat(inbound.getFilterChainsList()).extracting(FilterChain::getName)
+        .containsExactly("inbound|8080", "inbound|passthrough", "loop|15006");
+    assertThat(inbound.getFilterChainsList()).extracting(FilterChain::hasTransportSocket)
+        .containsExactly(true, true, false);
+    assertThat(inbound.getFilterChainsList()).first().satisfies(chain -> {
       DownstreamTlsContext tls = chain.getTransportSocket().getTypedConfig().unpack(DownstreamTlsContext.class);
       assertThat(tls.getRequireClientCertificate().getValue()).isTrue();
       SubjectAltNameMatcher san = tls.getCommonTlsContext().getCombinedValidationContext()
@@ -131,8 +136,11 @@ class MutualTlsTranslationTest {
 
     Listener inbound = listener(config, "inbound");
     assertThat(inbound.getFilterChainsList()).extracting(c -> c.getFilterChainMatch().getTransportProtocol())
-        .containsExactly("tls", "raw_buffer");
-    assertThat(inbound.getFilterChainsList()).extracting(FilterChain::hasTransportSocket).containsExactly(true, false);
+        .containsExactly("tls", "raw_buffer", "tls", "raw_buffer", "");
+    assertThat(inbound.getFilterChainsList()).extracting(FilterChain::getName).containsExactly("inbound|8080",
+        "inbound|8080-plaintext", "inbound|passthrough", "inbound|passthrough-plaintext", "loop|15006");
+    assertThat(inbound.getFilterChainsList()).extracting(FilterChain::hasTransportSocket)
+        .containsExactly(true, false, true, false, false);
     assertThat(inbound.getListenerFiltersList()).extracting(ListenerFilter::getName)
         .containsExactly(ListenerTranslator.ORIGINAL_DST, "envoy.filters.listener.tls_inspector");
   }

@@ -89,6 +89,27 @@ class RouteTranslatorTest {
   }
 
   @Test
+  void sendsEveryOtherHostOnToTheOriginalDestinationInCaptureMode() {
+    RouteTranslator translator = translator(state(PAYMENTS));
+    Set<String> captured = Set.of("payments.shop.svc.cluster.local:8080");
+
+    RouteConfiguration routes = translator.outboundWithPassthrough(SHOP, captured);
+
+    assertThat(routes.getName()).isEqualTo("outbound|shop");
+    assertThat(routes.getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly("payments.shop.svc.cluster.local:80", "passthrough");
+    assertThat(routes.getVirtualHosts(1)).isEqualTo(TextProtos.parse("""
+        name: "passthrough"
+        domains: "*"
+        routes {
+          name: "passthrough"
+          match { prefix: "/" }
+          route { cluster: "passthrough" timeout {} }
+        }
+        """, VirtualHost.getDefaultInstance()));
+  }
+
+  @Test
   void leavesTheShortNameToClientsInTheServicesNamespace() {
     RouteConfiguration routes = translator(state(PAYMENTS)).outbound("web");
 
