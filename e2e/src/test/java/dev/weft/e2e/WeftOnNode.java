@@ -3,8 +3,8 @@ package dev.weft.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.weft.testsupport.Command;
 import dev.weft.testsupport.CommandResult;
+import dev.weft.testsupport.Helm;
 import dev.weft.testsupport.KubeNode;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.testsupport.WeftTools;
@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /** The weft chart on the real node with the images the Maven build makes: what the node's chart tests share. */
 final class WeftOnNode {
@@ -26,10 +25,10 @@ final class WeftOnNode {
 
   /**
    * Loads the operator and xds-server images ({@code -Pimages}) into the node, runs {@code helm
-   * install weft helm/weft} with their local names and waits for both Deployments Ready; returns
+   * install weft helm/weft} with their local names (and {@code helmFlags}) and waits for both Deployments Ready; returns
    * how long that took after the install.
    */
-  static Duration install(KubeNode node, Kubectl kubectl) {
+  static Duration install(KubeNode node, Kubectl kubectl, String... helmFlags) {
     Path repo = WeftTools.repoRoot();
     String tag = null;
     for (String module : List.of("operator", "xds-server")) {
@@ -42,8 +41,10 @@ final class WeftOnNode {
       tag = name.substring(name.lastIndexOf(':') + 1);
     }
     long startedAt = System.nanoTime();
-    CommandResult install = helm(node, "install", "weft", repo.resolve("helm/weft").toString(), "-n", NAMESPACE,
-        "--create-namespace", "--set", "image.registry=weft.local", "--set", "image.tag=" + tag);
+    List<String> args = new ArrayList<>(List.of("install", "weft", repo.resolve("helm/weft").toString(), "-n",
+        NAMESPACE, "--create-namespace", "--set", "image.registry=weft.local", "--set", "image.tag=" + tag));
+    args.addAll(List.of(helmFlags));
+    CommandResult install = helm(node, args.toArray(String[]::new));
     assertThat(install.succeeded()).as(install.toString()).isTrue();
     awaitReady(node, kubectl, "weft-operator");
     awaitReady(node, kubectl, "weft-xds");
@@ -78,11 +79,6 @@ final class WeftOnNode {
 
   /** The pinned helm against the node, with its caches in the node's folder. */
   static CommandResult helm(KubeNode node, String... args) {
-    List<String> command = new ArrayList<>(List.of(WeftTools.locate().helm().toString(),
-        "--kubeconfig", node.kubeconfig().toString()));
-    command.addAll(List.of(args));
-    return Command.run(command, Map.of("HELM_CACHE_HOME", node.dir().resolve("helm-cache").toString(),
-        "HELM_CONFIG_HOME", node.dir().resolve("helm-config").toString(),
-        "HELM_DATA_HOME", node.dir().resolve("helm-data").toString()), null, Duration.ofMinutes(3));
+    return Helm.of(WeftTools.locate(), node.kubeconfig(), node.dir()).run(args);
   }
 }

@@ -84,7 +84,7 @@ import java.util.TreeSet;
  *       front of the application, with one listener {@code inbound|<port>} per application port
  *       bound on {@code <address>:<port>} that proxies to 127.0.0.1:{@code <port>}.
  * </ul>
- * Application ports that are sidecar ports (15000, 15001, 15006, 15090) are not proxied and are
+ * Application ports that are sidecar ports (15000, 15001, 15006, 15021, 15090) are not proxied and are
  * reported: they would collide with the sidecar's own listeners.
  * Under iptables the redirect takes inbound connections to every port, so the inbound listener
  * ends with a chain without conditions that passes the others to the application through the
@@ -106,8 +106,11 @@ public final class ListenerTranslator {
 
   public static final int OUTBOUND_PORT = 15001;
   public static final int INBOUND_PORT = 15006;
-  /** Envoy admin, outbound, inbound and Prometheus stats: the sidecar's own ports. */
-  public static final Set<Integer> SIDECAR_PORTS = Set.of(15000, OUTBOUND_PORT, INBOUND_PORT, 15090);
+  /** Where an injected sidecar answers the app's rewritten kubelet probes (its bootstrap's own listener). */
+  public static final int APP_HEALTH_PORT = 15021;
+  /** Envoy admin, outbound, inbound, app probes and Prometheus stats: the sidecar's own ports. */
+  public static final Set<Integer> SIDECAR_PORTS =
+      Set.of(15000, OUTBOUND_PORT, INBOUND_PORT, APP_HEALTH_PORT, 15090);
 
   static final String HTTP_CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager";
   static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";

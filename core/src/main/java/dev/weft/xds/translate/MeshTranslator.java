@@ -182,7 +182,7 @@ public final class MeshTranslator implements Translator {
       if (!kept.contains(port)) {
         rejections.add(new Rejection(groupRef(group), new FieldError("appPorts", FieldError.Reason.INVALID,
             port + (port < 1 || port > 65535 ? " is not a port number" : " is a sidecar port (15000, 15001, 15006, "
-            + "15090)") + ", so inbound traffic to it is not proxied; move the application to another port")));
+            + "15021, 15090)") + ", so inbound traffic to it is not proxied; move the application to another port")));
       }
     }
     return rejections;

@@ -169,7 +169,7 @@ class MeshTranslatorTest {
     Translation translation = translator.translate(state, List.of(CHECKOUT, sidecar(SHOP, "odd", "0.0.0.0", 15001)));
 
     assertThat(translation.rejections()).extracting(Rejection::toString).containsExactly(
-        "ProxyGroup shop/odd: appPorts: 15001 is a sidecar port (15000, 15001, 15006, 15090), so inbound traffic to "
+        "ProxyGroup shop/odd: appPorts: 15001 is a sidecar port (15000, 15001, 15006, 15021, 15090), so inbound traffic to "
             + "it is not proxied; move the application to another port",
         "TrafficSplit shop/canary: spec.backends[1].service: Service shop/missing does not exist; create it or "
             + "remove the backend; spec.backends[0].service: Service shop/payments-v2 has no port 9000, which the "

@@ -2,6 +2,7 @@ package dev.weft.operator.injection;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
+import dev.weft.xds.translate.ListenerTranslator;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
@@ -45,7 +46,7 @@ import java.util.TreeSet;
 public final class AppProbes {
 
   /** The sidecar's port for rewritten app probes (never captured). */
-  public static final int PORT = 15021;
+  public static final int PORT = ListenerTranslator.APP_HEALTH_PORT;
   static final String LISTENER = "weft-app-probes";
 
   /** One app probe: the container and kind (liveness, readiness, startup), the app's port and path. */

@@ -51,6 +51,8 @@ public final class SidecarInjector {
   public static final String SDS_VOLUME = "weft-sds";
   public static final String POD_NAME_VARIABLE = "WEFT_POD_NAME";
   public static final String SYSTEM_NAMESPACE = "kube-system";
+  /** The pod's terminationGracePeriodSeconds when it sets none (Kubernetes' default). */
+  static final long DEFAULT_GRACE_SECONDS = 30;
 
   private final InjectionSettings settings;
 
@@ -221,14 +223,25 @@ public final class SidecarInjector {
           .withReadOnly(true).endVolumeMount()
         .addNewVolumeMount().withName(SDS_VOLUME).withMountPath(IdentitySds.POD_SDS_DIRECTORY)
           .withReadOnly(true).endVolumeMount();
-    if (settings.drainSeconds() > 0) {
+    long pause = drainPause(pod);
+    if (pause > 0) {
       // The image has no shell and the admin's drain needs a POST, which a kubelet hook cannot
       // send: the pause lets peers see the endpoint leave and in-flight requests finish before
       // SIGTERM closes the listeners. The kubelet runs it after the app has stopped.
-      proxy.withNewLifecycle().withNewPreStop().withNewSleep((long) settings.drainSeconds()).endPreStop()
-          .endLifecycle();
+      proxy.withNewLifecycle().withNewPreStop().withNewSleep(pause).endPreStop().endLifecycle();
     }
     return proxy.build();
+  }
+
+  /**
+   * The sidecar's preStop pause: the drain setting, but shorter than the pod's grace period (the
+   * apiserver refuses a sleep that is not, and the pod would not be created), none when the grace
+   * period leaves no room.
+   */
+  private long drainPause(Pod pod) {
+    Long grace = pod.getSpec().getTerminationGracePeriodSeconds();
+    long limit = (grace == null ? DEFAULT_GRACE_SECONDS : grace) - 1;
+    return Math.max(0, Math.min(settings.drainSeconds(), limit));
   }
 
   /** {@code bootstrap} with the pod's labels in its node metadata ({@value SidecarBootstrap#META_LABELS}). */

@@ -73,6 +73,16 @@ class SidecarInjectorTest {
   }
 
   @Test
+  void keepsTheDrainPauseShorterThanThePodsGracePeriodAsTheApiserverRequires() {
+    Pod quick = pod().editSpec().withTerminationGracePeriodSeconds(2L).endSpec().build();
+    Pod instant = pod().editSpec().withTerminationGracePeriodSeconds(1L).endSpec().build();
+
+    assertThat(init(injector.inject(quick, "shop"), "weft-proxy").getLifecycle().getPreStop().getSleep().getSeconds())
+        .isEqualTo(1L);
+    assertThat(init(injector.inject(instant, "shop"), "weft-proxy").getLifecycle()).isNull();
+  }
+
+  @Test
   void theInitContainerHasOnlyTheNetworkCapabilitiesItNeeds() {
     Container init = init(injector.inject(pod().build(), "shop"), "weft-init");
 
