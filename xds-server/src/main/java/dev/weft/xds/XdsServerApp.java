@@ -28,13 +28,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
@@ -99,7 +99,8 @@ public final class XdsServerApp implements AutoCloseable {
      * {@code WEFT_SYNC_REPORT_INTERVAL} (2s) when changed and every {@code WEFT_SYNC_REPORT_HEARTBEAT}
      * (10s) regardless. {@code WEFT_TRUST_DOMAIN} (default {@code cluster.local}) is the trust
      * domain of the SPIFFE IDs. {@code WEFT_XDS_TLS_DIRECTORY}, when set, is where the xds-server's
-     * certificate Secret is mounted: the ADS port then serves TLS and requires client certificates.
+     * certificate Secret is mounted: the ADS port then serves TLS and requires client certificates;
+     * until the files are there the port completes no handshake and {@code /readyz} says why.
      */
     public static Config fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -212,12 +213,9 @@ public final class XdsServerApp implements AutoCloseable {
         .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()));
     XdsTls tls = null;
     if (!config.xdsTlsDirectory().isEmpty()) {
-      try {
-        tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
-      } catch (GeneralSecurityException e) {
-        throw new IOException("the xds-server's certificate in " + config.xdsTlsDirectory()
-            + " (tls.crt, tls.key, ca.crt) cannot be used: " + e.getMessage(), e);
-      }
+      // Missing files (the operator has not written the Secret yet) leave the port refusing every
+      // handshake and the replica unready until they appear; never plaintext.
+      tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
       xdsBuilder.credentials(tls.credentials());
       LOG.info("ADS port serves TLS with the certificate in {} and requires client certificates; a stream's node "
           + "must claim its certificate's namespace and ServiceAccount", config.xdsTlsDirectory());
@@ -237,8 +235,9 @@ public final class XdsServerApp implements AutoCloseable {
     MeshStateWatcher watcher = null;
     SyncReportPublisher syncReport = null;
     try {
+      XdsTls adsTls = tls;
       debug = DebugEndpoint.start(new InetSocketAddress(config.bindAddress(), config.debugPort()), tracker, publisher,
-          registry);
+          registry, () -> adsTls == null ? Optional.empty() : adsTls.notReadyBecause());
       watcher = new MeshStateWatcher(client, MeshStateWatcher.Options.defaults().inNamespaces(config.namespaces()),
           state -> {
             current.set(state);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The xDS server's small HTTP side, for people, probes and Prometheus:
@@ -25,7 +26,8 @@ import java.util.Optional;
  *   <li>{@code /debug/groups}: JSON {@code {"groups": [...]}}, each group's served versions per
  *       type, its connected streams and the error that kept a newer snapshot back, if any.</li>
  *   <li>{@code /healthz}: 200 while the process serves; {@code /readyz}: 200 once the first
- *       snapshot was published, 503 before.</li>
+ *       snapshot was published (and, with TLS, the ADS port's certificate was read), 503 with the
+ *       reason before.</li>
  *   <li>{@code /metrics}: the registry in Prometheus text format.</li>
  * </ul>
  */
@@ -48,10 +50,21 @@ public final class DebugEndpoint implements AutoCloseable {
   /** Starts serving on {@code address} (port 0 picks a free one). */
   public static DebugEndpoint start(InetSocketAddress address, ProxySyncTracker tracker, SnapshotPublisher publisher,
       PrometheusMeterRegistry registry) throws IOException {
+    return start(address, tracker, publisher, registry, Optional::empty);
+  }
+
+  /**
+   * The same, also unready while {@code alsoNotReady} gives a reason (the ADS port's certificate
+   * not found yet).
+   */
+  public static DebugEndpoint start(InetSocketAddress address, ProxySyncTracker tracker, SnapshotPublisher publisher,
+      PrometheusMeterRegistry registry, Supplier<Optional<String>> alsoNotReady) throws IOException {
     Objects.requireNonNull(tracker);
     Objects.requireNonNull(publisher);
-    return new DebugEndpoint(MonitoringEndpoint.start("debug", address,
-        () -> publisher.isReady() ? Optional.empty() : Optional.of("no mesh state published yet"), registry,
+    Objects.requireNonNull(alsoNotReady);
+    Supplier<Optional<String>> notReady = () -> alsoNotReady.get()
+        .or(() -> publisher.isReady() ? Optional.empty() : Optional.of("no mesh state published yet"));
+    return new DebugEndpoint(MonitoringEndpoint.start("debug", address, notReady, registry,
         Map.of("/debug/proxies", () -> json(proxies(tracker)),
             "/debug/groups", () -> json(groups(publisher)))));
   }
