@@ -2,6 +2,7 @@ package dev.weft.e2e;
 
 import dev.weft.demo.SecretVolume;
 import dev.weft.operator.identity.CertificateInfo;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -287,8 +288,16 @@ class HelmChartTest {
     Role operatorRole = client.rbac().roles().inNamespace(NS).withName("weft-operator").get();
     assertThat(operatorRole.getRules()).anySatisfy(r -> {
       assertThat(r.getResources()).containsExactly("leases");
-      assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "create", "update", "patch");
+      assertThat(r.getResourceNames()).containsExactly("weft-operator");
+      assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "update", "patch");
     });
+    // NetworkPolicies: the ADS and monitoring ports of the xds-server, metrics and webhook of the operator.
+    assertThat(client.network().v1().networkPolicies().inNamespace(NS).list().getItems())
+        .extracting(np -> np.getMetadata().getName()).containsExactlyInAnyOrder("weft-operator", "weft-xds");
+    assertThat(client.network().v1().networkPolicies().inNamespace(NS).withName("weft-xds").get().getSpec()
+        .getIngress()).flatExtracting(rule -> rule.getPorts()).extracting(port -> port.getPort().getStrVal())
+        .containsExactly("grpc", "http-monitoring");
+    assertThat(xdsEnv.get("WEFT_DEBUG_PAGES_ADDRESS").getValue()).isEqualTo("127.0.0.1");
     // The service accounts may do what the components need, and the xds-server not more.
     assertChartPermissions(kubectl, WEFT);
 
@@ -423,7 +432,13 @@ class HelmChartTest {
     String ns = release.namespace();
     assertCan(kubectl, ns, release.operator(), "patch", "trafficsplits.weft.dev/status", "shop", true);
     assertCan(kubectl, ns, release.operator(), "patch", "accesspolicies.weft.dev/status", "shop", true);
-    assertCan(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", ns, true);
+    // Leader election: only the release's own Lease.
+    assertCanNamed(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", release.operator(), ns,
+        true);
+    assertCanNamed(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", "someone-elses", ns,
+        false);
+    assertCanNamed(kubectl, ns, release.operator(), "delete", "leases.coordination.k8s.io", release.operator(), ns,
+        false);
     assertCan(kubectl, ns, release.operator(), "update", "trafficsplits.weft.dev", "shop", false);
     assertCan(kubectl, ns, release.operator(), "create", "events", "shop", true);
     assertCan(kubectl, ns, release.operator(), "update", "meshstatuses.weft.dev/status", "", true);
@@ -494,7 +509,7 @@ class HelmChartTest {
     String lease = operatorEnv.get("WEFT_LEASE_NAME");
     assertThat(lease).as("the Lease the chart names").isEqualTo(release.operator());
     String[] saGroups = {"system:serviceaccounts", "system:serviceaccounts:" + ns};
-    try (KubernetesClient xdsClient = server.newClientAs("system:serviceaccount:" + ns + ":" + release.xds(), saGroups);
+    try (KubernetesClient xdsClient = asPod(server, ns, release.xds(), xdsPod);
         KubernetesClient operatorClient =
             server.newClientAs("system:serviceaccount:" + ns + ":" + release.operator(), saGroups);
         XdsServerApp xds = XdsServerApp.start(xdsClient, XdsServerApp.Config.fromEnvironment(xdsEnv));
@@ -536,6 +551,30 @@ class HelmChartTest {
       await("the xds-server, as " + release.xds() + ", writes its sync report")
           .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> admin.configMaps().inNamespace(ns).withName("weft-xds-sync-" + xdsPod).get() != null);
+      // One replica may write only its own report: the admission policy compares the ConfigMap's name
+      // with the pod the caller's token is bound to.
+      String otherReport = "weft-xds-sync-" + release.xds() + "-other";
+      admin.configMaps().inNamespace(ns).withName(otherReport).delete();
+      try (KubernetesClient otherReplica = asPod(server, ns, release.xds(), release.xds() + "-other")) {
+        otherReplica.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata()
+            .withName(otherReport).endMetadata().addToData("report", "{}").build()).create();
+        // The way the replica writes its own (server-side apply), aimed at the other one.
+        assertThatThrownBy(() -> xdsClient.configMaps().inNamespace(ns).resource(new ConfigMapBuilder()
+            .withNewMetadata().withName(otherReport).endMetadata().addToData("report", "forged").build())
+            .fieldManager("weft-xds-sync-report").forceConflicts().serverSideApply())
+            .as("a replica rewrites another's report")
+            .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getMessage())
+                .contains("may write only its own pod's sync report"));
+        assertThatThrownBy(() -> xdsClient.configMaps().inNamespace(ns).withName(otherReport).delete())
+            .as("a replica deletes another's report")
+            .isInstanceOf(KubernetesClientException.class);
+        assertThatThrownBy(() -> xdsClient.configMaps().inNamespace(ns).resource(new ConfigMapBuilder()
+            .withNewMetadata().withName("weft-unrelated").endMetadata().build()).create())
+            .as("the xds-server creates another ConfigMap").isInstanceOf(KubernetesClientException.class);
+        otherReplica.configMaps().inNamespace(ns).withName(otherReport).delete();
+        System.out.println("as " + release.xds() + " in pod " + xdsPod + ": its own report written; "
+            + otherReport + " (another pod's) cannot be rewritten or deleted, no other ConfigMap created");
+      }
       await("the operator, as " + release.operator() + ", keeps MeshStatus")
           .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> {
@@ -613,6 +652,20 @@ class HelmChartTest {
       admin.resources(Lease.class).inNamespace(ns).withName(lease).delete();
       admin.pods().inNamespace(appNs).withName("web-1").delete();
     }
+  }
+
+  /**
+   * A client authenticated as the ServiceAccount {@code sa} with a token bound to the pod
+   * {@code pod}, as the kubelet gives one: the apiserver puts the pod's name in the user info.
+   */
+  private static KubernetesClient asPod(KubeApiServer server, String namespace, String sa, String pod) {
+    io.fabric8.kubernetes.client.Config config = server.clientConfig();
+    config.setImpersonateUsername("system:serviceaccount:" + namespace + ":" + sa);
+    config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + namespace,
+        "system:authenticated");
+    // The header name carries the key percent-encoded (a '/' is not allowed there); the apiserver decodes it.
+    config.setImpersonateExtras(Map.of("authentication.kubernetes.io%2Fpod-name", List.of(pod)));
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build();
   }
 
   /** The plain values of the env the chart sets on the Deployment's container (downward API ones left out). */
