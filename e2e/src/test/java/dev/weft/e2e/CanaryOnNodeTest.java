@@ -106,6 +106,19 @@ class CanaryOnNodeTest {
     print("90/10", answers);
     assertThat(answers.keySet()).containsOnly("payments-v1", "payments-v2");
     assertThat(share(answers, "payments-v2")).isBetween(0.05, 0.15);
+    // Over mTLS: web's sidecar handshook with the xds-server and with both payments sidecars.
+    Map<String, Long> handshakes = new TreeMap<>();
+    exec(kubectl, "wget -qO- 'http://127.0.0.1:15000/stats?filter=ssl.handshake$'").stdout().lines()
+        .map(String::strip).filter(line -> line.contains(": "))
+        .forEach(line -> handshakes.put(line.substring(0, line.indexOf(": ")),
+            Long.parseLong(line.substring(line.indexOf(": ") + 2))));
+    System.out.println("canary on the node, web's sidecar TLS handshakes: " + handshakes);
+    assertThat(handshakes.get("cluster.weft-xds.ssl.handshake")).as(handshakes.toString()).isPositive();
+    assertThat(handshakes).as("mTLS to both payments versions")
+        .hasEntrySatisfying("cluster.outbound|80|payments-v1.shop.svc.cluster.local.ssl.handshake",
+            n -> assertThat(n).isPositive())
+        .hasEntrySatisfying("cluster.outbound|80|payments-v2.shop.svc.cluster.local.ssl.handshake",
+            n -> assertThat(n).isPositive());
   }
 
   @Test
