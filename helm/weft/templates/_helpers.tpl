@@ -133,3 +133,18 @@ imagePullSecrets:
           operator: NotIn
           values: ["kube-system", {{ .Release.Namespace | quote }}]
 {{- end }}
+
+{{/*
+Whether the ADS port serves mTLS: xds.tls.enabled, which needs the mesh CA (identity.enabled).
+*/}}
+{{- define "weft.xds.tls" -}}
+{{- if .Values.xds.tls.enabled -}}
+{{- if not .Values.identity.enabled -}}
+{{- fail "xds.tls.enabled=true needs identity.enabled=true (the operator's mesh CA issues the ADS port's certificate); set xds.tls.enabled=false as well to run without identities (plaintext xDS, for migration only)" -}}
+{{- end -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the xds-server's certificate, written by the operator: weft-identity-<xds ServiceAccount>. */}}
+{{- define "weft.xds.tlsSecret" -}}weft-identity-{{ include "weft.xds.fullname" . }}{{- end -}}

@@ -117,7 +117,7 @@ public final class WeftDemo implements AutoCloseable {
             .withSyncReport(SyncReportPublisher.Settings.of(XDS_NAMESPACE, "xds-demo"))
             .withXdsTls(xdsIdentity.identityDirectory().toString())));
     console.step("xds-server serving ADS over mTLS on 127.0.0.1:" + xds.xdsPort() + " with the certificate of "
-        + mounts.xdsServerId() + " (proxies: curl http://127.0.0.1:" + xds.debugPort() + "/debug/proxies)");
+        + mounts.xdsServerId() + " (proxies: curl http://127.0.0.1:" + xds.debugPagesPort() + "/debug/proxies)");
 
     MeshObjects objects = PaymentsMesh.declare(client, NAMESPACE);
     mesh = keep(PaymentsMesh.start(objects, NAMESPACE, settings.subnet(), xds.xdsPort(), mounts));

@@ -28,6 +28,10 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.grpc.util.AdvancedTlsX509TrustManager;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -141,6 +145,39 @@ class AuthenticatedXdsTest {
     }
   }
 
+  @Test
+  void anAdsPortWhoseCertificateIsNotThereYetIsUnreadyAndServesOnceTheOperatorWritesIt(KubernetesClient client)
+      throws Exception {
+    // The chart mounts the xds-server's Secret as optional: the pod starts before the operator leads.
+    Path mount = Files.createDirectories(certificates.resolve("xds-later"));
+    try (XdsServerApp early = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS))
+        .withXdsTls(mount.toString()))) {
+      HttpClient http = HttpClient.newHttpClient();
+      URI readyz = URI.create("http://127.0.0.1:" + early.debugPort() + "/readyz");
+      HttpResponse<String> unready = await("the informers to sync").atMost(BOUND)
+          .until(() -> http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()),
+              r -> r.body().contains("certificate"));
+      Result before = firstResponse(channel("web", early.xdsPort()), node("web-3", "web"));
+      System.out.println("ADS port without its certificate: /readyz " + unready.statusCode() + " "
+          + unready.body().strip() + "; a client with a certificate: " + before);
+      assertThat(unready.statusCode()).isEqualTo(503);
+      assertThat(unready.body()).contains(mount.toString()).contains("tls.crt is missing");
+      assertThat(before.response).isNull();
+      assertThat(before.status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+
+      // What the kubelet does once the Secret exists: the files appear in the mounted directory.
+      for (String file : List.of("ca.crt", "tls.key", "tls.crt")) {
+        Files.copy(certificates.resolve("xds").resolve(file), mount.resolve(file));
+      }
+      await("/readyz 200 once the certificate is read").atMost(BOUND)
+          .until(() -> http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString())
+              .statusCode(), code -> code == 200);
+      Result after = firstResponse(channel("web", early.xdsPort()), node("web-3", "web"));
+      System.out.println("after the files appeared: /readyz 200; " + after);
+      assertThat(after.response).isNotNull();
+    }
+  }
+
   static EnvoyProcess sidecar(String pod, String serviceAccount, String address) throws Exception {
     return EnvoyProcess.builder("xds-auth-" + pod).bootstrap(bootstrap(pod, serviceAccount, address)).start();
   }
@@ -173,6 +210,10 @@ class AuthenticatedXdsTest {
 
   /** A TLS channel to the ADS port trusting the mesh root, presenting {@code who}'s certificate (null: none). */
   static ManagedChannel channel(String who) throws Exception {
+    return channel(who, xds.xdsPort());
+  }
+
+  static ManagedChannel channel(String who, int port) throws Exception {
     AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
         .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
     trust.updateTrustCredentials(certificates.resolve("xds/ca.crt").toFile());
@@ -181,7 +222,7 @@ class AuthenticatedXdsTest {
       tls.keyManager(certificates.resolve(who + "/tls.crt").toFile(), certificates.resolve(who + "/tls.key").toFile());
     }
     ChannelCredentials credentials = tls.build();
-    return NettyChannelBuilder.forAddress("127.0.0.1", xds.xdsPort(), credentials).build();
+    return NettyChannelBuilder.forAddress("127.0.0.1", port, credentials).build();
   }
 
   /** What one state-of-the-world CDS request gets: a response, or how the stream ended. */

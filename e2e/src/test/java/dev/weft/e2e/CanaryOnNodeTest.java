@@ -9,6 +9,7 @@ import dev.weft.testsupport.KubeNodeTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.testsupport.WeftTools;
 import dev.weft.xds.bootstrap.SidecarBootstrap;
+import dev.weft.xds.tls.IdentitySds;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Workload;
 import java.nio.file.Path;
@@ -105,6 +106,19 @@ class CanaryOnNodeTest {
     print("90/10", answers);
     assertThat(answers.keySet()).containsOnly("payments-v1", "payments-v2");
     assertThat(share(answers, "payments-v2")).isBetween(0.05, 0.15);
+    // Over mTLS: web's sidecar handshook with the xds-server and with both payments sidecars.
+    Map<String, Long> handshakes = new TreeMap<>();
+    exec(kubectl, "wget -qO- 'http://127.0.0.1:15000/stats?filter=ssl.handshake$'").stdout().lines()
+        .map(String::strip).filter(line -> line.contains(": "))
+        .forEach(line -> handshakes.put(line.substring(0, line.indexOf(": ")),
+            Long.parseLong(line.substring(line.indexOf(": ") + 2))));
+    System.out.println("canary on the node, web's sidecar TLS handshakes: " + handshakes);
+    assertThat(handshakes.get("cluster.weft-xds.ssl.handshake")).as(handshakes.toString()).isPositive();
+    assertThat(handshakes).as("mTLS to both payments versions")
+        .hasEntrySatisfying("cluster.outbound|80|payments-v1.shop.svc.cluster.local.ssl.handshake",
+            n -> assertThat(n).isPositive())
+        .hasEntrySatisfying("cluster.outbound|80|payments-v2.shop.svc.cluster.local.ssl.handshake",
+            n -> assertThat(n).isPositive());
   }
 
   @Test
@@ -201,14 +215,30 @@ class CanaryOnNodeTest {
 
   /**
    * A Deployment of one pod: busybox httpd answering its name on 8080, an Envoy sidecar (uid 1337)
-   * bootstrapped from {@link SidecarBootstrap} in a ConfigMap, and the init container that sends
-   * the pod's TCP to the Service range, except Envoy's own, to Envoy's port 15001.
+   * bootstrapped from {@link SidecarBootstrap} in a ConfigMap, with its ServiceAccount's certificate
+   * Secret and the SDS files mounted, and the init container that sends the pod's TCP to the
+   * Service range, except Envoy's own, to Envoy's port 15001, and what arrives for the app's port
+   * 8080 to Envoy's inbound port 15006 (the callers' sidecars speak mTLS, which the inbound listener
+   * terminates).
    */
   private static String deployment(String name, String labels, String xdsIp, String iptables, String envoy,
       String busybox) {
+    // The chart's ADS port is mTLS: the sidecar presents its ServiceAccount's certificate (the
+    // operator issues weft-identity-default once it sees this meshed pod) and accepts only the
+    // xds-server's SPIFFE ID.
     String bootstrap = SidecarBootstrap.json(SidecarBootstrap.build(
-        Workload.inPod(name, NS, "default", List.of(8080)), xdsIp, 18000, Transport.STATE_OF_THE_WORLD));
+        Workload.inPod(name, NS, "default", List.of(8080)), xdsIp, 18000, Transport.STATE_OF_THE_WORLD,
+        "spiffe://cluster.local/ns/" + WeftOnNode.NAMESPACE + "/sa/weft-xds"));
+    Map<String, String> sds = SidecarBootstrap.sdsFiles(IdentitySds.POD_IDENTITY_DIRECTORY);
+    StringBuilder sdsData = new StringBuilder();
+    sds.forEach((file, json) -> sdsData.append("\n  ").append(file).append(": '")
+        .append(json.replace("'", "''").replace("\n", " ")).append("'"));
     return """
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: %1$s-sds, namespace: shop}
+        data:%8$s
         ---
         apiVersion: v1
         kind: ConfigMap
@@ -229,7 +259,7 @@ class CanaryOnNodeTest {
               - name: capture
                 image: %4$s
                 imagePullPolicy: IfNotPresent
-                command: [sh, -c, 'iptables -w 5 -t nat -A OUTPUT -p tcp -d %7$s -m owner ! --uid-owner 1337 -j REDIRECT --to-ports 15001']
+                command: [sh, -c, 'iptables -w 5 -t nat -A OUTPUT -p tcp -d %7$s -m owner ! --uid-owner 1337 -j REDIRECT --to-ports 15001 && iptables -w 5 -t nat -A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 15006']
                 securityContext: {runAsUser: 0, capabilities: {add: [NET_ADMIN, NET_RAW], drop: [ALL]}}
               containers:
               - name: app
@@ -237,16 +267,23 @@ class CanaryOnNodeTest {
                 imagePullPolicy: IfNotPresent
                 command: [sh, -c, 'mkdir -p /tmp/www && echo %1$s > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www']
                 ports: [{containerPort: 8080}]
-              - name: envoy
+              - name: weft-proxy
                 image: %5$s
                 imagePullPolicy: IfNotPresent
                 args: [-c, /etc/envoy/envoy.json, --disable-hot-restart, -l, warning]
                 securityContext: {runAsUser: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
-                volumeMounts: [{name: bootstrap, mountPath: /etc/envoy}]
+                volumeMounts:
+                - {name: bootstrap, mountPath: /etc/envoy}
+                - {name: sds, mountPath: /var/run/weft/sds}
+                - {name: identity, mountPath: /var/run/weft/identity, readOnly: true}
               volumes:
               - name: bootstrap
                 configMap: {name: %1$s-sidecar}
+              - name: sds
+                configMap: {name: %1$s-sds}
+              - name: identity
+                secret: {secretName: weft-identity-default, defaultMode: 0444}
         """.formatted(name, bootstrap.replace("'", "''").replace("\n", " "), labels, iptables, envoy, busybox,
-        node.state().serviceCidr());
+        node.state().serviceCidr(), sdsData);
   }
 }

@@ -2,14 +2,18 @@ package dev.weft.e2e;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.demo.LocalPod;
+import dev.weft.demo.MeshIdentities;
 import dev.weft.demo.MeshObjects;
 import dev.weft.demo.PaymentsMesh;
 import dev.weft.demo.WeftCrds;
+import dev.weft.operator.WeftOperator;
+import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.testsupport.EnvoyProcess;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -24,11 +29,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the mesh costs a request: latency and throughput of plain HTTP from a client straight to
  * the app, against the same request through the client's sidecar and the server's sidecar (two real
- * Envoys, as every meshed call goes), plus the sidecars' memory. Prints numbers; asserts nothing
+ * Envoys, as every meshed call goes), in plaintext and with mTLS between the sidecars (the
+ * operator's certificates), plus the sidecars' memory. Prints numbers; asserts nothing
  * about time (run with `make bench`). Everything shares 2 cores, so the absolute numbers are
  * pessimistic; the difference is what the two proxies add.
  */
@@ -36,25 +43,40 @@ import org.junit.jupiter.api.Test;
 class DataPlaneBench {
 
   static final String NS = "dataplane";
+  static final String NS_MTLS = "dataplane-mtls";
   static final int WARM_UP = 500;
   static final int REQUESTS = 5000;
   static final int THREADS = 8;
   static final Duration THROUGHPUT_RUN = Duration.ofSeconds(5);
 
   @Test
-  void directVersusThroughTwoSidecars(Kubectl kubectl, KubernetesClient client) throws Exception {
+  void directVersusThroughTwoSidecarsPlaintextAndMtls(Kubectl kubectl, KubernetesClient client, @TempDir java.nio.file.Path mounts)
+      throws Exception {
     WeftCrds.install(kubectl);
     MeshObjects objects = PaymentsMesh.declare(client, NS);
-    try (XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS)));
-        PaymentsMesh mesh = PaymentsMesh.start(objects, NS, 13, xds.xdsPort())) {
+    MeshObjects mtlsObjects = PaymentsMesh.declare(client, NS_MTLS);
+    // The second mesh's sidecars get the operator's certificates: every hop between them is mTLS.
+    try (WeftOperator operator = WeftOperator.start(client, new WeftOperator.Config(Set.of(NS_MTLS),
+            new InetSocketAddress("127.0.0.1", 0), Optional.empty())
+            .withCertificates(Optional.of(CertificateSettings.defaults())));
+        XdsServerApp xds = XdsServerApp.start(client,
+            new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS, NS_MTLS)));
+        PaymentsMesh mesh = PaymentsMesh.start(objects, NS, 13, xds.xdsPort());
+        PaymentsMesh mtls = PaymentsMesh.start(mtlsObjects, NS_MTLS, 14, xds.xdsPort(),
+            new MeshIdentities(client, mounts))) {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       HttpRequest direct = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.v1.appPort() + "/")).build();
       HttpRequest meshed = HttpRequest.newBuilder(
               URI.create("http://" + mesh.web.address() + ":" + LocalPod.OUTBOUND_PORT + "/"))
           .header("Host", "payments-v1").build();
+      HttpRequest meshedMtls = HttpRequest.newBuilder(
+              URI.create("http://" + mtls.web.address() + ":" + LocalPod.OUTBOUND_PORT + "/"))
+          .header("Host", "payments-v1").build();
+      List<Path> paths = List.of(new Path("direct to the app", direct), new Path("through 2 sidecars", meshed),
+          new Path("2 sidecars, mTLS", meshedMtls));
 
       System.out.println("data plane, one client, sequential requests (keep-alive, HTTP/1.1):");
-      for (Path path : List.of(new Path("direct to the app", direct), new Path("through 2 sidecars", meshed))) {
+      for (Path path : paths) {
         for (int i = 0; i < WARM_UP; i++) {
           send(http, path.request());
         }
@@ -68,10 +90,17 @@ class DataPlaneBench {
       }
 
       System.out.println("data plane, " + THREADS + " clients for " + THROUGHPUT_RUN.toSeconds() + " s:");
-      System.out.printf("  %-20s %,.0f requests/s%n", "direct to the app", throughput(http, direct));
-      System.out.printf("  %-20s %,.0f requests/s%n", "through 2 sidecars", throughput(http, meshed));
-      System.out.printf("sidecar memory after the runs: client %.1f MB, server %.1f MB (Envoy heap allocated)%n",
-          allocatedMb(mesh.web.sidecar()), allocatedMb(mesh.v1.sidecar()));
+      for (Path path : paths) {
+        System.out.printf("  %-20s %,.0f requests/s%n", path.name(), throughput(http, path.request()));
+      }
+      long handshakes = mtls.clientHandshakes(NS_MTLS);
+      System.out.printf("sidecar memory after the runs: client %.1f MB, server %.1f MB; mTLS pair: client %.1f MB, "
+          + "server %.1f MB (Envoy heap allocated); mTLS handshakes by the mTLS client sidecar: %d, by the "
+          + "plaintext one: %d%n", allocatedMb(mesh.web.sidecar()), allocatedMb(mesh.v1.sidecar()),
+          allocatedMb(mtls.web.sidecar()), allocatedMb(mtls.v1.sidecar()), handshakes, mesh.clientHandshakes(NS));
+      if (handshakes == 0) {
+        throw new IllegalStateException("the mTLS pair made no TLS handshake: it did not measure mTLS");
+      }
     }
   }
 

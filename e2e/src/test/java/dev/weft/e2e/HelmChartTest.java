@@ -1,5 +1,17 @@
 package dev.weft.e2e;
 
+import dev.weft.demo.SecretVolume;
+import dev.weft.operator.identity.CertificateInfo;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -38,8 +50,6 @@ import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -221,6 +231,11 @@ class HelmChartTest {
     assertThat(opEnv.get("WEFT_POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
     assertThat(opEnv.get("WEFT_POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
         .isEqualTo("metadata.namespace");
+    // Authenticated xDS by default: the operator issues the xds-server's certificate with its
+    // Service's DNS names, and the xds-server mounts it (optional: the operator may not lead yet).
+    assertThat(opEnv.get("WEFT_XDS_SERVICE_ACCOUNT").getValue()).isEqualTo("weft-xds");
+    assertThat(opEnv.get("WEFT_XDS_SERVICE").getValue()).isEqualTo("weft-xds");
+    assertThat(opEnv.get("WEFT_CLUSTER_DOMAIN").getValue()).isEqualTo("cluster.local");
 
     Deployment xds = client.apps().deployments().inNamespace(NS).withName("weft-xds").get();
     assertThat(xds).isNotNull();
@@ -232,6 +247,15 @@ class HelmChartTest {
     assertThat(xc.getPorts()).extracting(p -> p.getContainerPort()).containsExactly(18000, 15014);
     Map<String, EnvVar> xdsEnv = env(xc);
     assertThat(xdsEnv.get("WEFT_SYNC_REPORT").getValue()).isEqualTo("true");
+    assertThat(xdsEnv.get("WEFT_XDS_TLS_DIRECTORY").getValue()).isEqualTo("/var/run/weft/xds-tls");
+    assertThat(xc.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/var/run/weft/xds-tls");
+      assertThat(m.getReadOnly()).isTrue();
+    });
+    assertThat(xdsPod.getVolumes()).filteredOn(v -> v.getSecret() != null).singleElement().satisfies(v -> {
+      assertThat(v.getSecret().getSecretName()).isEqualTo("weft-identity-weft-xds");
+      assertThat(v.getSecret().getOptional()).isTrue();
+    });
     assertThat(xdsEnv.get("WEFT_POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
     assertThat(xdsPod.getTopologySpreadConstraints()).singleElement()
         .satisfies(t -> assertThat(t.getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
@@ -264,8 +288,16 @@ class HelmChartTest {
     Role operatorRole = client.rbac().roles().inNamespace(NS).withName("weft-operator").get();
     assertThat(operatorRole.getRules()).anySatisfy(r -> {
       assertThat(r.getResources()).containsExactly("leases");
-      assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "create", "update", "patch");
+      assertThat(r.getResourceNames()).containsExactly("weft-operator");
+      assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "update", "patch");
     });
+    // NetworkPolicies: the ADS and monitoring ports of the xds-server, metrics and webhook of the operator.
+    assertThat(client.network().v1().networkPolicies().inNamespace(NS).list().getItems())
+        .extracting(np -> np.getMetadata().getName()).containsExactlyInAnyOrder("weft-operator", "weft-xds");
+    assertThat(client.network().v1().networkPolicies().inNamespace(NS).withName("weft-xds").get().getSpec()
+        .getIngress()).flatExtracting(rule -> rule.getPorts()).extracting(port -> port.getPort().getStrVal())
+        .containsExactly("grpc", "http-monitoring");
+    assertThat(xdsEnv.get("WEFT_DEBUG_PAGES_ADDRESS").getValue()).isEqualTo("127.0.0.1");
     // The service accounts may do what the components need, and the xds-server not more.
     assertChartPermissions(kubectl, WEFT);
 
@@ -318,6 +350,10 @@ class HelmChartTest {
       assertCan(kubectl, NS, "weft-operator", "list", "services", "shop", false);
       assertCan(kubectl, NS, "weft-operator", "create", "events", "shop", false);
       assertCan(kubectl, NS, "weft-operator", "update", "meshstatuses.weft.dev/status", "", true);
+      // The xds-server's certificate lives in the release namespace, which is not watched here.
+      assertCanNamed(kubectl, NS, "weft-operator", "update", "secrets", "weft-identity-weft-xds", NS, true);
+      assertCanNamed(kubectl, NS, "weft-operator", "update", "secrets", "some-other-secret", NS, false);
+      assertCanNamed(kubectl, NS, "weft-operator", "delete", "secrets", "weft-identity-weft-xds", NS, false);
       assertThat(client.rbac().clusterRoles().withName("weft-xds").get())
           .as("no cluster-wide role for the xds-server when it watches named namespaces").isNull();
 
@@ -396,7 +432,13 @@ class HelmChartTest {
     String ns = release.namespace();
     assertCan(kubectl, ns, release.operator(), "patch", "trafficsplits.weft.dev/status", "shop", true);
     assertCan(kubectl, ns, release.operator(), "patch", "accesspolicies.weft.dev/status", "shop", true);
-    assertCan(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", ns, true);
+    // Leader election: only the release's own Lease.
+    assertCanNamed(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", release.operator(), ns,
+        true);
+    assertCanNamed(kubectl, ns, release.operator(), "update", "leases.coordination.k8s.io", "someone-elses", ns,
+        false);
+    assertCanNamed(kubectl, ns, release.operator(), "delete", "leases.coordination.k8s.io", release.operator(), ns,
+        false);
     assertCan(kubectl, ns, release.operator(), "update", "trafficsplits.weft.dev", "shop", false);
     assertCan(kubectl, ns, release.operator(), "create", "events", "shop", true);
     assertCan(kubectl, ns, release.operator(), "update", "meshstatuses.weft.dev/status", "", true);
@@ -455,15 +497,19 @@ class HelmChartTest {
     // The environment the chart gives each container, then what a pod would get from the downward API
     // and what the test needs (loopback, free ports, only the app namespace of this test).
     Map<String, String> xdsEnv = chartEnv(admin, ns, release.xds());
+    assertThat(xdsEnv.get("WEFT_XDS_TLS_DIRECTORY")).as("authenticated xDS by default").isNotBlank();
+    // Where the kubelet would mount the xds-server's certificate Secret (optional, so empty at first).
+    Path xdsTls = Files.createTempDirectory("weft-xds-tls");
     xdsEnv.putAll(Map.of("WEFT_BIND_ADDRESS", "127.0.0.1", "WEFT_XDS_PORT", "0", "WEFT_DEBUG_PORT", "0",
-        "WEFT_WATCH_NAMESPACES", appNs, "WEFT_POD_NAME", xdsPod, "WEFT_POD_NAMESPACE", ns));
+        "WEFT_WATCH_NAMESPACES", appNs, "WEFT_POD_NAME", xdsPod, "WEFT_POD_NAMESPACE", ns,
+        "WEFT_XDS_TLS_DIRECTORY", xdsTls.toString()));
     Map<String, String> operatorEnv = chartEnv(admin, ns, release.operator());
     operatorEnv.putAll(Map.of("WEFT_BIND_ADDRESS", "127.0.0.1", "WEFT_OPERATOR_HTTP_PORT", "0",
         "WEFT_WATCH_NAMESPACES", appNs, "WEFT_POD_NAME", operatorPod, "WEFT_POD_NAMESPACE", ns));
     String lease = operatorEnv.get("WEFT_LEASE_NAME");
     assertThat(lease).as("the Lease the chart names").isEqualTo(release.operator());
     String[] saGroups = {"system:serviceaccounts", "system:serviceaccounts:" + ns};
-    try (KubernetesClient xdsClient = server.newClientAs("system:serviceaccount:" + ns + ":" + release.xds(), saGroups);
+    try (KubernetesClient xdsClient = asPod(server, ns, release.xds(), xdsPod);
         KubernetesClient operatorClient =
             server.newClientAs("system:serviceaccount:" + ns + ":" + release.operator(), saGroups);
         XdsServerApp xds = XdsServerApp.start(xdsClient, XdsServerApp.Config.fromEnvironment(xdsEnv));
@@ -505,6 +551,30 @@ class HelmChartTest {
       await("the xds-server, as " + release.xds() + ", writes its sync report")
           .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> admin.configMaps().inNamespace(ns).withName("weft-xds-sync-" + xdsPod).get() != null);
+      // One replica may write only its own report: the admission policy compares the ConfigMap's name
+      // with the pod the caller's token is bound to.
+      String otherReport = "weft-xds-sync-" + release.xds() + "-other";
+      admin.configMaps().inNamespace(ns).withName(otherReport).delete();
+      try (KubernetesClient otherReplica = asPod(server, ns, release.xds(), release.xds() + "-other")) {
+        otherReplica.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata()
+            .withName(otherReport).endMetadata().addToData("report", "{}").build()).create();
+        // The way the replica writes its own (server-side apply), aimed at the other one.
+        assertThatThrownBy(() -> xdsClient.configMaps().inNamespace(ns).resource(new ConfigMapBuilder()
+            .withNewMetadata().withName(otherReport).endMetadata().addToData("report", "forged").build())
+            .fieldManager("weft-xds-sync-report").forceConflicts().serverSideApply())
+            .as("a replica rewrites another's report")
+            .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getMessage())
+                .contains("may write only its own pod's sync report"));
+        assertThatThrownBy(() -> xdsClient.configMaps().inNamespace(ns).withName(otherReport).delete())
+            .as("a replica deletes another's report")
+            .isInstanceOf(KubernetesClientException.class);
+        assertThatThrownBy(() -> xdsClient.configMaps().inNamespace(ns).resource(new ConfigMapBuilder()
+            .withNewMetadata().withName("weft-unrelated").endMetadata().build()).create())
+            .as("the xds-server creates another ConfigMap").isInstanceOf(KubernetesClientException.class);
+        otherReplica.configMaps().inNamespace(ns).withName(otherReport).delete();
+        System.out.println("as " + release.xds() + " in pod " + xdsPod + ": its own report written; "
+            + otherReport + " (another pod's) cannot be rewritten or deleted, no other ConfigMap created");
+      }
       await("the operator, as " + release.operator() + ", keeps MeshStatus")
           .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
           .until(() -> {
@@ -554,6 +624,32 @@ class HelmChartTest {
       assertThatThrownBy(() -> xdsClient.secrets().inNamespace(appNs).withName("weft-identity-web").get())
           .as("the xds-server reads a workload's key")
           .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+      // The ADS port's certificate: issued by the operator under the chart's RBAC (also when the
+      // release namespace is not watched), with the xds Service's DNS names; the xds-server is
+      // unready until the kubelet would have mounted it, and ready after.
+      String xdsSecret = "weft-identity-" + release.xds();
+      Secret issued = await("the operator, as " + release.operator() + ", issues the xds-server's certificate")
+          .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> admin.secrets().inNamespace(ns).withName(xdsSecret).get(), secret -> secret != null);
+      CertificateInfo xdsCertificate = CertificateInfo.ofPem(
+          new String(Base64.getDecoder().decode(issued.getData().get("tls.crt")), StandardCharsets.UTF_8));
+      assertThat(xdsCertificate.spiffeId()).contains("spiffe://cluster.local/ns/" + ns + "/sa/" + release.xds());
+      assertThat(xdsCertificate.dnsNames()).containsExactly(release.xds(), release.xds() + "." + ns,
+          release.xds() + "." + ns + ".svc", release.xds() + "." + ns + ".svc.cluster.local");
+      HttpClient http = HttpClient.newHttpClient();
+      URI readyz = URI.create("http://127.0.0.1:" + xds.debugPort() + "/readyz");
+      assertThat(http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()).body())
+          .as("unready without its certificate").contains("no usable certificate for the ADS port");
+      Map<String, String> files = new HashMap<>();
+      issued.getData().forEach((key, value) ->
+          files.put(key, new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8)));
+      SecretVolume.update(xdsTls, files);
+      await("the xds-server ready once its certificate is mounted").atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString())
+              .statusCode(), code -> code == 200);
+      System.out.println("the xds-server's certificate " + ns + "/" + xdsSecret + ": " + xdsCertificate.spiffeId()
+          .orElseThrow() + " DNS " + xdsCertificate.dnsNames() + "; /readyz 200 once mounted");
       System.out.println("as the chart's ServiceAccounts of " + release.name() + ": " + accepted
           + "; weft-identity-web issued in " + appNs + "; " + release.xds() + " refused the CA Secret " + ns + "/"
           + caSecret);
@@ -561,6 +657,20 @@ class HelmChartTest {
       admin.resources(Lease.class).inNamespace(ns).withName(lease).delete();
       admin.pods().inNamespace(appNs).withName("web-1").delete();
     }
+  }
+
+  /**
+   * A client authenticated as the ServiceAccount {@code sa} with a token bound to the pod
+   * {@code pod}, as the kubelet gives one: the apiserver puts the pod's name in the user info.
+   */
+  private static KubernetesClient asPod(KubeApiServer server, String namespace, String sa, String pod) {
+    io.fabric8.kubernetes.client.Config config = server.clientConfig();
+    config.setImpersonateUsername("system:serviceaccount:" + namespace + ":" + sa);
+    config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + namespace,
+        "system:authenticated");
+    // The header name carries the key percent-encoded (a '/' is not allowed there); the apiserver decodes it.
+    config.setImpersonateExtras(Map.of("authentication.kubernetes.io%2Fpod-name", List.of(pod)));
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build();
   }
 
   /** The plain values of the env the chart sets on the Deployment's container (downward API ones left out). */

@@ -172,7 +172,7 @@ class HelmInjectionChartTest {
   void installGivesTheOperatorTheWebhookItsCertificateAndOnlyTheRbacItNeeds(KubeApiServer server,
       KubernetesClient client, Kubectl kubectl) throws Exception {
     CommandResult install = helm("install", RELEASE, CHART.toString(), "-n", NS, "--create-namespace",
-        "--set", "injection.xdsTls=true", "--set", "injection.excludeOutboundPorts={5432}").requireSuccess();
+        "--set", "injection.excludeOutboundPorts={5432}").requireSuccess();
     assertThat(install.stdout()).contains("kubectl label namespace shop weft.dev/inject=enabled");
     try {
       Service service = client.services().inNamespace(NS).withName("weft-inj-webhook").get();

@@ -1,5 +1,19 @@
 package dev.weft.e2e;
 
+import dev.weft.operator.identity.CertificateAuthority;
+import dev.weft.operator.identity.CertificateInfo;
+import dev.weft.operator.identity.CertifiedKey;
+import dev.weft.operator.identity.IdentitySettings;
+import dev.weft.operator.identity.KeyAlgorithm;
+import dev.weft.operator.identity.Pem;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -90,6 +104,117 @@ class HelmOnNodeTest {
 
   @Test
   @Order(3)
+  void theAdsPortServesMtlsWithTheOperatorsCertificateAndRefusesAClientWithoutOne(Kubectl kubectl,
+      @TempDir Path dir) throws Exception {
+    // What the operator wrote and the xds-server pods mount.
+    String served = await("the operator to issue the xds-server's certificate").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> kubectl.run("get", "secret", "weft-identity-weft-xds", "-n", NAMESPACE, "-o",
+            "jsonpath={.data.tls\\.crt}").stdout().strip(), data -> !data.isEmpty());
+    CertificateInfo issued = CertificateInfo.of(Pem.parseCertificate(decode(served)));
+    String bundle = decode(kubectl.run("get", "secret", "weft-identity-weft-xds", "-n", NAMESPACE, "-o",
+        "jsonpath={.data.ca\\.crt}").requireSuccess().stdout().strip());
+    Files.writeString(dir.resolve("ca.crt"), bundle);
+    // A client certificate from the mesh CA (the operator's root, read as an admin can).
+    String caCert = decode(kubectl.run("get", "secret", "weft-ca", "-n", NAMESPACE, "-o",
+        "jsonpath={.data.tls\\.crt}").requireSuccess().stdout().strip());
+    String caKey = decode(kubectl.run("get", "secret", "weft-ca", "-n", NAMESPACE, "-o",
+        "jsonpath={.data.tls\\.key}").requireSuccess().stdout().strip());
+    CertifiedKey client = CertificateAuthority.of(new CertifiedKey(Pem.parseCertificate(caCert),
+        Pem.parsePrivateKey(caKey)), new SecureRandom()).issue(IdentitySettings.defaults().identity("shop", "web"),
+        KeyAlgorithm.ECDSA_P256, Duration.ofHours(1), Instant.now());
+    Files.writeString(dir.resolve("web.crt"), client.certificatePem());
+    Files.writeString(dir.resolve("web.key"), client.privateKeyPem());
+    String host = "weft-xds." + NAMESPACE + ".svc";
+    String clusterIp = kubectl.run("get", "service", "weft-xds", "-n", NAMESPACE, "-o",
+        "jsonpath={.spec.clusterIP}").requireSuccess().stdout().strip();
+    // The files are read again every 30 s and the Secret may have been mounted after the pods
+    // started: wait until a handshake through the Service verifies.
+    CommandResult withCertificate = await("the xds Service to complete an mTLS handshake").atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofSeconds(2))
+        .until(() -> handshake(dir, clusterIp, host, true), r -> r.stdout().contains("Verify return code: 0 (ok)")
+            && !(r.stdout() + r.stderr()).contains("alert"));
+    CommandResult without = handshake(dir, clusterIp, host, false);
+
+    String presented = withCertificate.stdout().substring(withCertificate.stdout().indexOf("-----BEGIN CERTIFICATE-----"),
+        withCertificate.stdout().indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----".length());
+    CertificateInfo servedInfo = CertificateInfo.of(Pem.parseCertificate(presented));
+    System.out.printf("ADS through the Service %s:18000 (%s): certificate %s DNS %s, serial %s (the Secret's: %s), "
+        + "verified against the mesh bundle and host name %s; with a mesh certificate (spiffe://cluster.local/ns/shop/sa/web): "
+        + "handshake done; without a client certificate: %s%n", clusterIp, host, servedInfo.spiffeId().orElse("?"),
+        servedInfo.dnsNames(), servedInfo.serial(), issued.serial(), host,
+        alertOf(without));
+    assertThat(servedInfo.spiffeId()).contains("spiffe://cluster.local/ns/" + NAMESPACE + "/sa/weft-xds");
+    assertThat(servedInfo.dnsNames()).contains("weft-xds", "weft-xds." + NAMESPACE, host, host + ".cluster.local");
+    assertThat(servedInfo.issuer()).isEqualTo(CertificateInfo.of(Pem.parseCertificate(caCert)).subject());
+    assertThat(alertOf(without)).as(without.toString()).startsWith("alert");
+  }
+
+  @Test
+  @Order(4)
+  void debugPagesAnswerOnlyOnLoopbackThroughPortForward(Kubectl kubectl) throws Exception {
+    String pod = kubectl.run("get", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=xds", "-o",
+        "jsonpath={.items[0].metadata.name} {.items[0].status.podIP}").requireSuccess().stdout().strip();
+    String name = pod.split(" ")[0];
+    String ip = pod.split(" ")[1];
+    CommandResult metrics = node.inNodeNetwork(Duration.ofSeconds(20), "curl", "-s", "-o", "/dev/null", "-w",
+        "%{http_code}", "http://" + ip + ":15014/metrics");
+    CommandResult debugOnPodPort = node.inNodeNetwork(Duration.ofSeconds(20), "curl", "-s", "-o", "/dev/null", "-w",
+        "%{http_code}", "http://" + ip + ":15014/debug/proxies");
+    CommandResult debugPagesPort = node.inNodeNetwork(Duration.ofSeconds(20), "curl", "-s", "-S", "-o", "/dev/null",
+        "--connect-timeout", "5", "http://" + ip + ":15015/debug/proxies");
+    assertThat(metrics.stdout()).isEqualTo("200");
+    assertThat(debugOnPodPort.stdout()).isEqualTo("404");
+    assertThat(debugPagesPort.succeeded()).as(debugPagesPort.toString()).isFalse();
+
+    Process forward = new ProcessBuilder(WeftTools.locate().kubectl().toString(), "--kubeconfig",
+        node.kubeconfig().toString(), "port-forward", "-n", NAMESPACE, "pod/" + name, ":15015")
+        .redirectErrorStream(true).start();
+    try {
+      java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(forward.getInputStream()));
+      String line = await("kubectl port-forward to listen").atMost(Duration.ofSeconds(30))
+          .until(out::readLine, l -> l == null || l.startsWith("Forwarding from 127.0.0.1:"));
+      assertThat(line).as("kubectl port-forward's first line").isNotNull();
+      int port = Integer.parseInt(line.replaceAll("^Forwarding from 127\\.0\\.0\\.1:(\\d+) .*$", "$1"));
+      HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + port + "/debug/proxies")).timeout(Duration.ofSeconds(20)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      System.out.printf("xds-server pod %s (%s): /metrics on :15014 %s, /debug/proxies on :15014 %s, :15015 from the "
+          + "pod network: %s; through kubectl port-forward: %d %s%n", name, ip, metrics.stdout(),
+          debugOnPodPort.stdout(), debugPagesPort.stderr().strip(), page.statusCode(),
+          page.body().length() > 80 ? page.body().substring(0, 80) + "..." : page.body());
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).startsWith("{\"proxies\":");
+    } finally {
+      forward.destroy();
+      forward.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** openssl s_client to the xds Service from the node's network, verifying the server by host name. */
+  private static CommandResult handshake(Path dir, String clusterIp, String host, boolean withCertificate) {
+    List<String> command = new ArrayList<>(List.of("sh", "-c", ""));
+    String clientCertificate = withCertificate
+        ? " -cert " + dir.resolve("web.crt") + " -key " + dir.resolve("web.key") : "";
+    // stdin stays open a second, so that a refusal the server sends after the handshake is read; the
+    // server's first HTTP/2 frames come out as bytes, which are dropped (only text is kept).
+    command.set(2, "sleep 1 | openssl s_client -connect " + clusterIp + ":18000 -servername " + host
+        + " -verify_hostname " + host + " -CAfile " + dir.resolve("ca.crt") + " -alpn h2 -verify_return_error"
+        + clientCertificate + " 2>&1 | tr -cd '[:print:]\\n'");
+    return node.inNodeNetwork(Duration.ofSeconds(20), command.toArray(String[]::new));
+  }
+
+  private static String alertOf(CommandResult result) {
+    return (result.stdout() + "\n" + result.stderr()).lines().filter(l -> l.contains("alert"))
+        .map(l -> l.replaceAll("^.*(alert [a-z0-9 ]+).*$", "$1")).findFirst().orElse("no alert: " + result);
+  }
+
+  private static String decode(String base64) {
+    return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @Order(5)
   void runsNonRootOnAReadOnlyRoot() {
     // Seen on the running JVMs from the host, not read back from the manifests.
     List<Long> pids = javaProcessesOf("dev.weft.operator.WeftOperator");
@@ -104,7 +229,7 @@ class HelmOnNodeTest {
   }
 
   @Test
-  @Order(4)
+  @Order(6)
   void helmUpgradeRollsEveryPodAndLeadershipMovesQuickly(Kubectl kubectl) throws Exception {
     Set<String> before = podNames(kubectl);
     CompletableFuture<CommandResult> upgrade = CompletableFuture.supplyAsync(() -> WeftOnNode.helm(node, "upgrade", "weft",
@@ -154,7 +279,7 @@ class HelmOnNodeTest {
   }
 
   @Test
-  @Order(5)
+  @Order(7)
   void uninstallLeavesOnlyTheCrds(Kubectl kubectl) {
     WeftOnNode.uninstall(node).requireSuccess();
 

@@ -9,6 +9,7 @@ import dev.weft.demo.MeshObjects;
 import dev.weft.demo.Traffic;
 import dev.weft.demo.WeftCrds;
 import dev.weft.operator.WeftOperator;
+import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.operator.identity.CertificateAuthority;
 import dev.weft.operator.identity.CertifiedKey;
 import dev.weft.operator.identity.IdentitySettings;
@@ -69,6 +70,7 @@ class MeshMtlsTest {
 
   static XdsServerApp xds;
   static WeftOperator operator;
+  static MeshIdentities.Mounted xdsIdentity;
   static LocalPod payments;
   static LocalPod legacyPayments;
   static LocalPod web;
@@ -95,10 +97,17 @@ class MeshMtlsTest {
     strict.service("payments", 80);
     strict.service("checkout", 80);
     permissive.service("payments", 80);
-    xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(STRICT, PERMISSIVE)));
+    // The ADS port is mTLS too, as the chart runs it: the operator issues the xds-server's certificate
+    // first, and every sidecar reaches the xds-server with its own.
     operator = WeftOperator.start(client, new WeftOperator.Config(Set.of(STRICT, PERMISSIVE),
-        new InetSocketAddress("127.0.0.1", 0), Optional.empty()));
-    MeshIdentities identities = new MeshIdentities(client, mounts);
+        new InetSocketAddress("127.0.0.1", 0), Optional.empty())
+        .withCertificates(Optional.of(CertificateSettings.defaults().withXdsServiceAccount("weft-xds"))));
+    String operatorNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
+    MeshIdentities identities = new MeshIdentities(client, mounts,
+        "spiffe://cluster.local/ns/" + operatorNamespace + "/sa/weft-xds");
+    xdsIdentity = identities.mountServiceAccount(operatorNamespace, "weft-xds");
+    xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(STRICT, PERMISSIVE))
+        .withXdsTls(xdsIdentity.identityDirectory().toString()));
     payments = LocalPod.serving("payments-1", STRICT, "payments", "127.0.15.11", xds.xdsPort(), Transport.DELTA,
         identities);
     legacyPayments = LocalPod.serving("payments-legacy-1", PERMISSIVE, "payments", "127.0.15.12", xds.xdsPort(),
@@ -129,12 +138,13 @@ class MeshMtlsTest {
 
   @AfterAll
   static void stopMesh() {
-    Closeables.closeAll(web, legacyPayments, payments, operator, xds);
+    Closeables.closeAll(web, legacyPayments, payments, xds, xdsIdentity, operator);
   }
 
   @Test
   void callsBetweenSidecarsRunOverMtlsWithTheOperatorsCertificates() {
     long handshakesBefore = handshakes(web, "payments", STRICT);
+    assertThat(web.sidecar().counter("cluster.weft-xds.ssl.handshake")).as("web's ADS stream is mTLS").isPositive();
 
     Traffic.Tally tally = traffic.send("payments", 200);
 

@@ -7,10 +7,12 @@ import dev.weft.api.v1alpha1.Condition;
 import dev.weft.api.v1alpha1.MeshStatus;
 import dev.weft.api.v1alpha1.MeshStatusStatus;
 import dev.weft.api.v1alpha1.TrafficSplit;
+import dev.weft.demo.MeshIdentities;
 import dev.weft.demo.MeshObjects;
 import dev.weft.demo.PaymentsMesh;
 import dev.weft.demo.WeftCrds;
 import dev.weft.operator.WeftOperator;
+import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.testsupport.Closeables;
 import dev.weft.testsupport.KubeApiServer;
 import dev.weft.testsupport.KubeApiServerTest;
@@ -22,6 +24,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -36,6 +39,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 4's "done when" on real parts: a real kube-apiserver, the xds-server reporting proxy sync
@@ -72,37 +76,47 @@ class ProgrammedStatusTest {
       """;
   static final String HEADER = "NAME   PROXIES   SYNCED   STALE   NACKED   XDS   CERTS-EXPIRING   AGE";
   /**
-   * The operator issues certificates, but these local pods are not Pod objects, so there are none to
-   * expire: a real 0, padded to the column's width.
+   * The operator issues certificates (payments', web's and the xds-server's), 24 h ones, so none is
+   * expiring: a real 0, padded to the column's width.
    */
   static final String NO_CERTS = "0" + " ".repeat("CERTS-EXPIRING   ".length() - 1);
 
   static KubernetesClient operatorClient;
+  static MeshIdentities.Mounted xdsIdentity;
   static WeftOperator operator;
   static NackInjector nackHook;
   static XdsServerApp xds;
   static PaymentsMesh mesh;
 
   @BeforeAll
-  static void startMesh(KubeApiServer server, Kubectl kubectl, KubernetesClient client) throws Exception {
+  static void startMesh(KubeApiServer server, Kubectl kubectl, KubernetesClient client, @TempDir Path mounts)
+      throws Exception {
     WeftCrds.install(kubectl);
     kubectl.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + XDS_NS + "\n").requireSuccess();
     MeshObjects objects = PaymentsMesh.declare(client, NS);
     nackHook = new NackInjector(client, Set.of(NS));
+    // The ADS port is mTLS, as the chart runs it: the operator issues the xds-server's certificate
+    // first, and each sidecar reaches the xds-server with its own.
+    operatorClient = server.newClient();
+    operator = WeftOperator.start(operatorClient, new WeftOperator.Config(Set.of(NS),
+        new InetSocketAddress("127.0.0.1", 0), Optional.empty()).withXdsNamespaces(Set.of(XDS_NS))
+        .withCertificates(Optional.of(CertificateSettings.defaults().withXdsServiceAccount("weft-xds"))));
+    String operatorNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
+    MeshIdentities identities = new MeshIdentities(client, mounts,
+        "spiffe://cluster.local/ns/" + operatorNamespace + "/sa/weft-xds");
+    xdsIdentity = identities.mountServiceAccount(operatorNamespace, "weft-xds");
     xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, Set.of(NS))
+        .withXdsTls(xdsIdentity.identityDirectory().toString())
         .withSyncReport(SyncReportPublisher.Settings.of(XDS_NS, "xds-0")
             .withTimings(Duration.ofMillis(200), Duration.ofSeconds(1))), nackHook::around);
     nackHook.start(xds);
-    operatorClient = server.newClient();
-    operator = WeftOperator.start(operatorClient, new WeftOperator.Config(Set.of(NS),
-        new InetSocketAddress("127.0.0.1", 0), Optional.empty()).withXdsNamespaces(Set.of(XDS_NS)));
 
-    mesh = PaymentsMesh.start(objects, NS, 11, xds.xdsPort());
+    mesh = PaymentsMesh.start(objects, NS, 11, xds.xdsPort(), identities);
   }
 
   @AfterAll
   static void stopMesh(KubernetesClient client) {
-    Closeables.closeAll(mesh, operator, xds, nackHook, operatorClient);
+    Closeables.closeAll(mesh, xds, xdsIdentity, operator, nackHook, operatorClient);
   }
 
   @Test
@@ -132,7 +146,7 @@ class ProgrammedStatusTest {
       assertThat(certificates.getObservedGeneration()).isEqualTo(1);
     });
     assertThat(status.getLastNack()).isNull();
-    assertThat(status.getCertificates().getIssued()).as("no Pod objects, no certificates").isZero();
+    assertThat(status.getCertificates().getIssued()).as("payments, web and the xds-server").isEqualTo(3);
   }
 
   @Test

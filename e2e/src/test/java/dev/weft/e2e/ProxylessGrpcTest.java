@@ -318,7 +318,7 @@ class ProxylessGrpcTest {
   /** The proxyless client as the xds-server's debug endpoint reports it. */
   private static JsonNode client() throws IOException, InterruptedException {
     HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + xds.debugPort() + "/debug/proxies")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + xds.debugPagesPort() + "/debug/proxies")).build(),
         HttpResponse.BodyHandlers.ofString());
     JsonNode proxies = new ObjectMapper().readTree(response.body()).path("proxies");
     return StreamSupport.stream(proxies.spliterator(), false)

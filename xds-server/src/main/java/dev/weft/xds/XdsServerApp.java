@@ -28,13 +28,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
@@ -59,12 +59,26 @@ public final class XdsServerApp implements AutoCloseable {
    * sidecars verify, the operator's {@code WEFT_TRUST_DOMAIN}.
    */
   public record Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
-      SyncReportPublisher.Settings syncReport, String trustDomain, String xdsTlsDirectory) {
+      SyncReportPublisher.Settings syncReport, String trustDomain, String xdsTlsDirectory,
+      String debugPagesAddress, int debugPagesPort) {
+
+    /** Where the debug pages listen unless told otherwise: reachable with kubectl port-forward only. */
+    public static final String DEFAULT_DEBUG_PAGES_ADDRESS = "127.0.0.1";
+    public static final int DEFAULT_DEBUG_PAGES_PORT = 15015;
 
     public Config {
       namespaces = Set.copyOf(namespaces);
       trustDomain = trustDomain == null || trustDomain.isBlank() ? MutualTls.DEFAULT_TRUST_DOMAIN : trustDomain.strip();
       xdsTlsDirectory = xdsTlsDirectory == null ? "" : xdsTlsDirectory.strip();
+      debugPagesAddress = debugPagesAddress == null || debugPagesAddress.isBlank() ? DEFAULT_DEBUG_PAGES_ADDRESS
+          : debugPagesAddress.strip();
+    }
+
+    /** With the debug pages on a free loopback port. */
+    public Config(String bindAddress, int xdsPort, int debugPort, Set<String> namespaces,
+        SyncReportPublisher.Settings syncReport, String trustDomain, String xdsTlsDirectory) {
+      this(bindAddress, xdsPort, debugPort, namespaces, syncReport, trustDomain, xdsTlsDirectory,
+          DEFAULT_DEBUG_PAGES_ADDRESS, 0);
     }
 
     /** With the default trust domain, a plaintext ADS port. */
@@ -78,7 +92,8 @@ public final class XdsServerApp implements AutoCloseable {
      * {@code directory} and requiring client certificates ({@link XdsTls}; empty: plaintext).
      */
     public Config withXdsTls(String directory) {
-      return new Config(bindAddress, xdsPort, debugPort, namespaces, syncReport, trustDomain, directory);
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, syncReport, trustDomain, directory,
+          debugPagesAddress, debugPagesPort);
     }
 
     /** Serving and watching only: no sync report. */
@@ -88,7 +103,8 @@ public final class XdsServerApp implements AutoCloseable {
 
     /** The same, reporting sync state as {@code settings} say (null: not at all). */
     public Config withSyncReport(SyncReportPublisher.Settings settings) {
-      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings, trustDomain, xdsTlsDirectory);
+      return new Config(bindAddress, xdsPort, debugPort, namespaces, settings, trustDomain, xdsTlsDirectory,
+          debugPagesAddress, debugPagesPort);
     }
 
     /**
@@ -99,7 +115,11 @@ public final class XdsServerApp implements AutoCloseable {
      * {@code WEFT_SYNC_REPORT_INTERVAL} (2s) when changed and every {@code WEFT_SYNC_REPORT_HEARTBEAT}
      * (10s) regardless. {@code WEFT_TRUST_DOMAIN} (default {@code cluster.local}) is the trust
      * domain of the SPIFFE IDs. {@code WEFT_XDS_TLS_DIRECTORY}, when set, is where the xds-server's
-     * certificate Secret is mounted: the ADS port then serves TLS and requires client certificates.
+     * certificate Secret is mounted: the ADS port then serves TLS and requires client certificates;
+     * until the files are there the port completes no handshake and {@code /readyz} says why.
+     * {@code WEFT_DEBUG_PORT} (15014, on {@code WEFT_BIND_ADDRESS}) serves {@code /healthz},
+     * {@code /readyz} and {@code /metrics}; the debug pages ({@code /debug/*}) listen on
+     * {@code WEFT_DEBUG_PAGES_ADDRESS}:{@code WEFT_DEBUG_PAGES_PORT} (127.0.0.1:15015).
      */
     public static Config fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -116,7 +136,9 @@ public final class XdsServerApp implements AutoCloseable {
               .collect(Collectors.toSet()),
           syncReportFrom(env),
           env.getOrDefault("WEFT_TRUST_DOMAIN", MutualTls.DEFAULT_TRUST_DOMAIN),
-          env.getOrDefault("WEFT_XDS_TLS_DIRECTORY", ""));
+          env.getOrDefault("WEFT_XDS_TLS_DIRECTORY", ""),
+          env.getOrDefault("WEFT_DEBUG_PAGES_ADDRESS", DEFAULT_DEBUG_PAGES_ADDRESS),
+          Integer.parseInt(env.getOrDefault("WEFT_DEBUG_PAGES_PORT", String.valueOf(DEFAULT_DEBUG_PAGES_PORT))));
     }
 
     private static SyncReportPublisher.Settings syncReportFrom(Map<String, String> env) {
@@ -212,12 +234,9 @@ public final class XdsServerApp implements AutoCloseable {
         .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()));
     XdsTls tls = null;
     if (!config.xdsTlsDirectory().isEmpty()) {
-      try {
-        tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
-      } catch (GeneralSecurityException e) {
-        throw new IOException("the xds-server's certificate in " + config.xdsTlsDirectory()
-            + " (tls.crt, tls.key, ca.crt) cannot be used: " + e.getMessage(), e);
-      }
+      // Missing files (the operator has not written the Secret yet) leave the port refusing every
+      // handshake and the replica unready until they appear; never plaintext.
+      tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
       xdsBuilder.credentials(tls.credentials());
       LOG.info("ADS port serves TLS with the certificate in {} and requires client certificates; a stream's node "
           + "must claim its certificate's namespace and ServiceAccount", config.xdsTlsDirectory());
@@ -237,8 +256,10 @@ public final class XdsServerApp implements AutoCloseable {
     MeshStateWatcher watcher = null;
     SyncReportPublisher syncReport = null;
     try {
-      debug = DebugEndpoint.start(new InetSocketAddress(config.bindAddress(), config.debugPort()), tracker, publisher,
-          registry);
+      XdsTls adsTls = tls;
+      debug = DebugEndpoint.start(new InetSocketAddress(config.bindAddress(), config.debugPort()),
+          new InetSocketAddress(config.debugPagesAddress(), config.debugPagesPort()), tracker, publisher, registry,
+          () -> adsTls == null ? Optional.empty() : adsTls.notReadyBecause());
       watcher = new MeshStateWatcher(client, MeshStateWatcher.Options.defaults().inNamespaces(config.namespaces()),
           state -> {
             current.set(state);
@@ -276,8 +297,9 @@ public final class XdsServerApp implements AutoCloseable {
       }
       throw e;
     }
-    LOG.info("xds-server serving ADS on {}:{}, debug on {}:{}", config.bindAddress(), xds.port(),
-        config.bindAddress(), debug.port());
+    LOG.info("xds-server serving ADS on {}:{}, probes and metrics on {}:{}, debug pages on {}:{}",
+        config.bindAddress(), xds.port(), config.bindAddress(), debug.port(), config.debugPagesAddress(),
+        debug.pagesPort());
     return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher, heap, tls);
   }
 
@@ -290,8 +312,14 @@ public final class XdsServerApp implements AutoCloseable {
     return xds.port();
   }
 
+  /** The port of /healthz, /readyz and /metrics. */
   public int debugPort() {
     return debug.port();
+  }
+
+  /** The port of the debug pages ({@code /debug/proxies}, {@code /debug/groups}). */
+  public int debugPagesPort() {
+    return debug.pagesPort();
   }
 
   /** The proxies connected to this replica, by stream. */

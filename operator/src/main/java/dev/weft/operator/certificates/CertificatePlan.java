@@ -48,6 +48,18 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
    */
   public static CertificatePlan plan(Set<ServiceAccountRef> meshed, Collection<StoredCertificate> stored,
       CertificateInfo root, Set<String> bundle, String trustDomain, Instant now) {
+    return plan(meshed, Map.of(), stored, root, bundle, trustDomain, now);
+  }
+
+  /**
+   * The same, where the certificate of each ServiceAccount in {@code dnsNames} must carry exactly
+   * those DNS SANs (the xds-server's: its Service's names), and every other one none; a certificate
+   * whose DNS names differ is issued again (the Service was renamed, or the certificate predates
+   * the names).
+   */
+  public static CertificatePlan plan(Set<ServiceAccountRef> meshed, Map<ServiceAccountRef, List<String>> dnsNames,
+      Collection<StoredCertificate> stored, CertificateInfo root, Set<String> bundle, String trustDomain,
+      Instant now) {
     Map<ServiceAccountRef, StoredCertificate> byAccount = new HashMap<>();
     List<Action> actions = new ArrayList<>();
     for (StoredCertificate secret : stored) {
@@ -67,7 +79,7 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
       String name = WorkloadSecrets.name(account.name());
       StoredCertificate secret = byAccount.get(account);
       Optional<Why> reissue = reissueReason(secret, new WorkloadIdentity(trustDomain, account.namespace(),
-          account.name()), root, now);
+          account.name()), dnsNames.getOrDefault(account, List.of()), root, now);
       if (reissue.isPresent()) {
         actions.add(new Action(Kind.ISSUE, account, name, reissue.get().cause(), reissue.get().reason()));
         continue;
@@ -83,7 +95,7 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
   }
 
   private static Optional<Why> reissueReason(StoredCertificate secret, WorkloadIdentity identity,
-      CertificateInfo root, Instant now) {
+      List<String> dnsNames, CertificateInfo root, Instant now) {
     if (secret == null) {
       return Optional.of(new Why(Cause.NEW, "no certificate yet"));
     }
@@ -95,6 +107,9 @@ public record CertificatePlan(List<Action> actions, Optional<Instant> nextRenewa
     Optional<String> mismatch = leaf.mismatch(identity);
     if (mismatch.isPresent()) {
       return Optional.of(new Why(Cause.INVALID, mismatch.get()));
+    }
+    if (!Set.copyOf(leaf.dnsNames()).equals(Set.copyOf(dnsNames))) {
+      return Optional.of(new Why(Cause.INVALID, "its DNS names " + leaf.dnsNames() + " are not " + dnsNames));
     }
     if (!leaf.issuedBy(root)) {
       return Optional.of(new Why(Cause.ROOT_CHANGED,

@@ -4,6 +4,7 @@ import dev.weft.api.v1alpha1.ApiDuration;
 import dev.weft.operator.identity.IdentitySettings;
 import dev.weft.operator.identity.KeyAlgorithm;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,10 +16,15 @@ import java.util.Optional;
  * every certificate even without an event. {@code xdsServiceAccount}, when not empty, is the
  * xds-server's ServiceAccount in the operator's namespace: it gets a certificate like a meshed
  * workload's (the ADS port's serving certificate, which sidecars verify by its SPIFFE ID), whether
- * or not a meshed pod runs as it.
+ * or not a meshed pod runs as it. {@code xdsService}, when not empty, is the name of the
+ * xds-server's Service in that namespace: its DNS names (see {@link #xdsDnsNames}) go into that
+ * certificate next to the SPIFFE ID, so that a client dialling the Service by name can verify it
+ * by host name too; {@code clusterDomain} is the cluster's DNS suffix ({@code cluster.local}).
  */
 public record CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
-    Duration rootOverlap, String xdsServiceAccount) {
+    Duration rootOverlap, String xdsServiceAccount, String xdsService, String clusterDomain) {
+
+  public static final String DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
   public static final String DEFAULT_CA_SECRET = "weft-ca";
   public static final Duration DEFAULT_RESYNC = Duration.ofMinutes(1);
@@ -34,6 +40,15 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
     Objects.requireNonNull(resync, "resync");
     Objects.requireNonNull(rootOverlap, "rootOverlap");
     xdsServiceAccount = xdsServiceAccount == null ? "" : xdsServiceAccount.strip();
+    xdsService = xdsService == null ? "" : xdsService.strip();
+    clusterDomain = clusterDomain == null || clusterDomain.isBlank() ? DEFAULT_CLUSTER_DOMAIN
+        : clusterDomain.strip().replaceAll("\\.+$", "");
+  }
+
+  /** The xds-server's ServiceAccount, without DNS names. */
+  public CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
+      Duration rootOverlap, String xdsServiceAccount) {
+    this(identity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, "", DEFAULT_CLUSTER_DOMAIN);
   }
 
   /** No certificate for the xds-server. */
@@ -49,7 +64,30 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
 
   /** The same, also issuing the certificate of the xds-server's ServiceAccount {@code account} (empty: none). */
   public CertificateSettings withXdsServiceAccount(String account) {
-    return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, account);
+    return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, account, xdsService,
+        clusterDomain);
+  }
+
+  /**
+   * The same, with the DNS names of the Service {@code service} (empty: none) in the cluster
+   * domain {@code domain} in the xds-server's certificate.
+   */
+  public CertificateSettings withXdsService(String service, String domain) {
+    return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, service,
+        domain);
+  }
+
+  /**
+   * The DNS SANs of the xds-server's certificate when its Service lives in {@code namespace}: the
+   * four names a pod can dial it by ({@code <svc>}, {@code <svc>.<ns>}, {@code <svc>.<ns>.svc},
+   * {@code <svc>.<ns>.svc.<clusterDomain>}); none without a Service or without the ServiceAccount.
+   */
+  public List<String> xdsDnsNames(String namespace) {
+    if (xdsService.isEmpty() || xdsServiceAccount.isEmpty()) {
+      return List.of();
+    }
+    return List.of(xdsService, xdsService + "." + namespace, xdsService + "." + namespace + ".svc",
+        xdsService + "." + namespace + ".svc." + clusterDomain);
   }
 
   public static CertificateSettings defaults() {
@@ -57,15 +95,18 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
   }
 
   public CertificateSettings withIdentity(IdentitySettings newIdentity) {
-    return new CertificateSettings(newIdentity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount);
+    return new CertificateSettings(newIdentity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, xdsService,
+        clusterDomain);
   }
 
   public CertificateSettings withResync(Duration newResync) {
-    return new CertificateSettings(identity, caSecret, createCa, newResync, rootOverlap, xdsServiceAccount);
+    return new CertificateSettings(identity, caSecret, createCa, newResync, rootOverlap, xdsServiceAccount, xdsService,
+        clusterDomain);
   }
 
   public CertificateSettings withRootOverlap(Duration overlap) {
-    return new CertificateSettings(identity, caSecret, createCa, resync, overlap, xdsServiceAccount);
+    return new CertificateSettings(identity, caSecret, createCa, resync, overlap, xdsServiceAccount, xdsService,
+        clusterDomain);
   }
 
   /**
@@ -76,7 +117,9 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
    * ({@code false}: bring your own root in that Secret) and {@code WEFT_ROOT_OVERLAP} (how long
    * each step of an automatic rotation of the self-signed root waits; default 1h) and
    * {@code WEFT_XDS_SERVICE_ACCOUNT} (the xds-server's ServiceAccount, whose certificate the
-   * operator keeps in its own namespace; unset: none).
+   * operator keeps in its own namespace; unset: none), {@code WEFT_XDS_SERVICE} (the xds-server's
+   * Service, whose DNS names that certificate also carries; unset: none) and
+   * {@code WEFT_CLUSTER_DOMAIN} (default {@code cluster.local}).
    */
   public static Optional<CertificateSettings> fromEnvironment(Map<String, String> env) {
     if ("false".equalsIgnoreCase(env.getOrDefault("WEFT_CERTIFICATES", "true").strip())) {
@@ -89,7 +132,8 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
         KeyAlgorithm.parse(value(env, "WEFT_KEY_ALGORITHM", "ecdsa-p256")));
     return Optional.of(new CertificateSettings(identity, value(env, "WEFT_CA_SECRET", DEFAULT_CA_SECRET),
         !"false".equalsIgnoreCase(value(env, "WEFT_CA_CREATE", "true")), DEFAULT_RESYNC,
-        duration(env, "WEFT_ROOT_OVERLAP", DEFAULT_ROOT_OVERLAP), env.getOrDefault("WEFT_XDS_SERVICE_ACCOUNT", "")));
+        duration(env, "WEFT_ROOT_OVERLAP", DEFAULT_ROOT_OVERLAP), env.getOrDefault("WEFT_XDS_SERVICE_ACCOUNT", ""),
+        env.getOrDefault("WEFT_XDS_SERVICE", ""), env.getOrDefault("WEFT_CLUSTER_DOMAIN", DEFAULT_CLUSTER_DOMAIN)));
   }
 
   private static String value(Map<String, String> env, String key, String fallback) {

@@ -225,8 +225,8 @@ public final class WorkloadCertificateController implements AutoCloseable {
       LOG.warn("workload certificates: {}", e.getMessage());
       return settings.resync();
     }
-    CertificatePlan plan = CertificatePlan.plan(meshedAccounts(), stored, ca.root(), ca.bundle().fingerprints(),
-        settings.identity().trustDomain(), now);
+    CertificatePlan plan = CertificatePlan.plan(meshedAccounts(), dnsNames(), stored, ca.root(),
+        ca.bundle().fingerprints(), settings.identity().trustDomain(), now);
     Instant nextRenewal = plan.nextRenewal().orElse(null);
     int failed = 0;
     for (CertificatePlan.Action action : plan.actions()) {
@@ -260,7 +260,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
       case ISSUE -> {
         CertifiedKey leaf = ca.authority().issue(
             settings.identity().identity(action.account().namespace(), action.account().name()),
-            settings.identity().keyAlgorithm(), settings.identity().certificateLifetime(), now);
+            dnsNames().getOrDefault(action.account(), List.of()), settings.identity().keyAlgorithm(), settings.identity().certificateLifetime(), now);
         Secret secret = WorkloadSecrets.build(action.account(), leaf, ca.bundle());
         if (!write(secret, found.containsKey(key), now)) {
           return null;
@@ -389,7 +389,13 @@ public final class WorkloadCertificateController implements AutoCloseable {
     return meshed;
   }
 
-  /** The CA Secret could not be used; the message says what to do. */
+  /** The DNS SANs certificates must carry: only the xds-server's, its Service's names. */
+  private Map<ServiceAccountRef, List<String>> dnsNames() {
+    List<String> names = settings.xdsDnsNames(caNamespace);
+    return names.isEmpty() ? Map.of() : Map.of(new ServiceAccountRef(caNamespace, settings.xdsServiceAccount()), names);
+  }
+
+    /** The CA Secret could not be used; the message says what to do. */
   static final class CaUnavailable extends Exception {
     CaUnavailable(String message) {
       super(message);

@@ -99,12 +99,27 @@ public final class CertificateAuthority {
    * server TLS, valid from {@code now} for {@code lifetime} but never past the root's own expiry.
    */
   public CertifiedKey issue(WorkloadIdentity identity, KeyAlgorithm algorithm, Duration lifetime, Instant now) {
+    return issue(identity, List.of(), algorithm, lifetime, now);
+  }
+
+  /**
+   * The same, with {@code dnsNames} as DNS SANs next to the SPIFFE ID: for a server that clients
+   * reach by a Service name and verify by host name (the xds-server), not only by SPIFFE ID.
+   */
+  public CertifiedKey issue(WorkloadIdentity identity, List<String> dnsNames, KeyAlgorithm algorithm,
+      Duration lifetime, Instant now) {
     KeyPair keys = algorithm.generate(random);
-    return new CertifiedKey(sign(identity, keys.getPublic(), lifetime, now), keys.getPrivate());
+    return new CertifiedKey(sign(identity, dnsNames, keys.getPublic(), lifetime, now), keys.getPrivate());
   }
 
   /** A certificate for {@code identity} over someone else's public key (a CSR's, or a test's). */
   public X509Certificate sign(WorkloadIdentity identity, PublicKey publicKey, Duration lifetime, Instant now) {
+    return sign(identity, List.of(), publicKey, lifetime, now);
+  }
+
+  /** The same, with {@code dnsNames} as DNS SANs after the SPIFFE ID. */
+  public X509Certificate sign(WorkloadIdentity identity, List<String> dnsNames, PublicKey publicKey, Duration lifetime,
+      Instant now) {
     Instant notAfter = now.plus(lifetime);
     Instant rootExpiry = root.certificate().getNotAfter().toInstant();
     if (notAfter.isAfter(rootExpiry)) {
@@ -134,7 +149,7 @@ public final class CertificateAuthority {
           .addExtension(Extension.authorityKeyIdentifier, false,
               extensions.createAuthorityKeyIdentifier(root.certificate()))
           .addExtension(Extension.subjectAlternativeName, false,
-              new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity.spiffeId())));
+              subjectAltNames(identity, dnsNames));
       return sign(builder, root.privateKey());
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot issue a certificate for " + identity, e);
@@ -184,6 +199,15 @@ public final class CertificateAuthority {
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot issue a server certificate for " + dnsNames + " " + ipAddresses, e);
     }
+  }
+
+  private static GeneralNames subjectAltNames(WorkloadIdentity identity, List<String> dnsNames) {
+    List<GeneralName> names = new ArrayList<>();
+    names.add(new GeneralName(GeneralName.uniformResourceIdentifier, identity.spiffeId()));
+    for (String dnsName : dnsNames) {
+      names.add(new GeneralName(GeneralName.dNSName, dnsName));
+    }
+    return new GeneralNames(names.toArray(GeneralName[]::new));
   }
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, java.security.PrivateKey signer)

@@ -19,25 +19,34 @@ import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 
 /**
  * What the operator needs to know about a certificate, read from the certificate itself: its URI
- * SANs (the SPIFFE IDs), validity, serial, issuer and SHA-256 fingerprint. Reading these from the
+ * SANs (the SPIFFE IDs), its DNS SANs (only the xds-server's has any), validity, serial, issuer and SHA-256 fingerprint. Reading these from the
  * stored PEM, not from annotations, is what lets renewal and MeshStatus trust them.
  */
 public record CertificateInfo(List<String> uris, Instant notBefore, Instant notAfter, String serial, String subject,
-    String issuer, String fingerprint, boolean ca, String subjectKeyId, String authorityKeyId) {
+    String issuer, String fingerprint, boolean ca, String subjectKeyId, String authorityKeyId,
+    List<String> dnsNames) {
 
-  /** GeneralName tag of a URI in subjectAltName (RFC 5280). */
+  /** GeneralName tags of a DNS name and a URI in subjectAltName (RFC 5280). */
+  private static final int DNS_NAME = 2;
   private static final int URI_NAME = 6;
 
   public CertificateInfo {
     uris = List.copyOf(uris);
+    dnsNames = List.copyOf(dnsNames);
+  }
+
+  /** Without DNS SANs. */
+  public CertificateInfo(List<String> uris, Instant notBefore, Instant notAfter, String serial, String subject,
+      String issuer, String fingerprint, boolean ca, String subjectKeyId, String authorityKeyId) {
+    this(uris, notBefore, notAfter, serial, subject, issuer, fingerprint, ca, subjectKeyId, authorityKeyId, List.of());
   }
 
   public static CertificateInfo of(X509Certificate certificate) {
-    return new CertificateInfo(uris(certificate), certificate.getNotBefore().toInstant(),
+    return new CertificateInfo(names(certificate, URI_NAME), certificate.getNotBefore().toInstant(),
         certificate.getNotAfter().toInstant(), certificate.getSerialNumber().toString(16),
         certificate.getSubjectX500Principal().getName(), certificate.getIssuerX500Principal().getName(),
         fingerprint(certificate), certificate.getBasicConstraints() >= 0, subjectKeyId(certificate),
-        authorityKeyId(certificate));
+        authorityKeyId(certificate), names(certificate, DNS_NAME));
   }
 
   /** An info without key identifiers, for tests of what only needs names and times. */
@@ -94,13 +103,13 @@ public record CertificateInfo(List<String> uris, Instant notBefore, Instant notA
     return !now.isBefore(notAfter);
   }
 
-  private static List<String> uris(X509Certificate certificate) {
+  private static List<String> names(X509Certificate certificate, int kind) {
     List<String> uris = new ArrayList<>();
     try {
       Collection<List<?>> names = certificate.getSubjectAlternativeNames();
       if (names != null) {
         for (List<?> name : names) {
-          if (name.size() >= 2 && name.get(0) instanceof Integer tag && tag == URI_NAME) {
+          if (name.size() >= 2 && name.get(0) instanceof Integer tag && tag == kind) {
             uris.add(String.valueOf(name.get(1)));
           }
         }

@@ -158,4 +158,34 @@ class CertificatePlanTest {
         .isEqualTo(WorkloadSecrets.name(longName)).isNotEqualTo(WorkloadSecrets.name(longName + "b"));
     assertThat(WorkloadSecrets.name("web")).isEqualTo("weft-identity-web");
   }
+
+  @Test
+  void reissuesTheXdsServersCertificateUntilItCarriesItsServicesDnsNames() {
+    ServiceAccountRef xds = new ServiceAccountRef("weft-system", "weft-xds");
+    CertificateSettings settings = CertificateSettings.defaults().withXdsServiceAccount("weft-xds")
+        .withXdsService("weft-xds", "cluster.local");
+    List<String> names = settings.xdsDnsNames("weft-system");
+    StoredCertificate withoutNames = stored(CA, xds, BUNDLE, NOW.minus(Duration.ofHours(1)));
+    StoredCertificate withNames = WorkloadSecrets.read(WorkloadSecrets.build(xds,
+        CA.issue(SETTINGS.identity("weft-system", "weft-xds"), names, KeyAlgorithm.ECDSA_P256,
+            SETTINGS.certificateLifetime(), NOW.minus(Duration.ofHours(1))), BUNDLE));
+
+    assertThat(names).containsExactly("weft-xds", "weft-xds.weft-system", "weft-xds.weft-system.svc",
+        "weft-xds.weft-system.svc.cluster.local");
+    assertThat(CertificatePlan.plan(Set.of(xds), java.util.Map.of(xds, names), List.of(withoutNames),
+        CA.root().info(), BUNDLE.fingerprints(), SETTINGS.trustDomain(), NOW).actions())
+        .extracting(Action::kind, Action::reason)
+        .containsExactly(tuple(Kind.ISSUE, "its DNS names [] are not " + names));
+    assertThat(withNames.leaf().orElseThrow().dnsNames()).containsExactlyElementsOf(names);
+    assertThat(withNames.leaf().orElseThrow().spiffeId()).contains("spiffe://cluster.local/ns/weft-system/sa/weft-xds");
+    assertThat(CertificatePlan.plan(Set.of(xds), java.util.Map.of(xds, names), List.of(withNames),
+        CA.root().info(), BUNDLE.fingerprints(), SETTINGS.trustDomain(), NOW).actions()).isEmpty();
+  }
+
+  @Test
+  void aWorkloadCertificateCarriesNoDnsNames() {
+    assertThat(CertificateSettings.defaults().withXdsService("weft-xds", "cluster.local").xdsDnsNames("weft-system"))
+        .as("no xds-server ServiceAccount, no xds-server certificate").isEmpty();
+    assertThat(stored(CA, WEB, BUNDLE, NOW).leaf().orElseThrow().dnsNames()).isEmpty();
+  }
 }

@@ -15,9 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
- * The xDS server's small HTTP side, for people, probes and Prometheus:
+ * The xDS server's small HTTP side, for people, probes and Prometheus. The debug pages may have
+ * their own listener (on loopback, in a pod), because they tell whoever reaches them every
+ * proxy's node id, pod address and error text:
  * <ul>
  *   <li>{@code /debug/proxies}: JSON {@code {"proxies": [...], "recentlyDisconnected": [...]}}
  *       from the {@link ProxySyncTracker}'s view of the {@link ConnectedProxies}; field names are
@@ -25,7 +28,8 @@ import java.util.Optional;
  *   <li>{@code /debug/groups}: JSON {@code {"groups": [...]}}, each group's served versions per
  *       type, its connected streams and the error that kept a newer snapshot back, if any.</li>
  *   <li>{@code /healthz}: 200 while the process serves; {@code /readyz}: 200 once the first
- *       snapshot was published, 503 before.</li>
+ *       snapshot was published (and, with TLS, the ADS port's certificate was read), 503 with the
+ *       reason before.</li>
  *   <li>{@code /metrics}: the registry in Prometheus text format.</li>
  * </ul>
  */
@@ -40,28 +44,76 @@ public final class DebugEndpoint implements AutoCloseable {
       .build();
 
   private final MonitoringEndpoint endpoint;
+  /** The debug pages' own listener (on loopback in a pod), or null when they share {@link #endpoint}. */
+  private final MonitoringEndpoint pages;
 
-  private DebugEndpoint(MonitoringEndpoint endpoint) {
+  private DebugEndpoint(MonitoringEndpoint endpoint, MonitoringEndpoint pages) {
     this.endpoint = endpoint;
+    this.pages = pages;
   }
 
-  /** Starts serving on {@code address} (port 0 picks a free one). */
+  /** Starts serving everything on {@code address} (port 0 picks a free one). */
   public static DebugEndpoint start(InetSocketAddress address, ProxySyncTracker tracker, SnapshotPublisher publisher,
       PrometheusMeterRegistry registry) throws IOException {
     Objects.requireNonNull(tracker);
     Objects.requireNonNull(publisher);
-    return new DebugEndpoint(MonitoringEndpoint.start("debug", address,
-        () -> publisher.isReady() ? Optional.empty() : Optional.of("no mesh state published yet"), registry,
-        Map.of("/debug/proxies", () -> json(proxies(tracker)),
-            "/debug/groups", () -> json(groups(publisher)))));
+    return new DebugEndpoint(MonitoringEndpoint.start("debug", address, notReady(publisher, Optional::empty),
+        registry, pages(tracker, publisher)), null);
   }
 
+  /**
+   * Starts {@code /healthz}, {@code /readyz} and {@code /metrics} on {@code monitoring} (the pod
+   * port the kubelet and Prometheus reach) and the debug pages, which name every proxy, its pod
+   * address and Envoy's error text, on their own listener at {@code pages} (loopback by default:
+   * {@code kubectl port-forward} reaches it, the pod network does not). Also unready while
+   * {@code alsoNotReady} gives a reason (the ADS port's certificate not found yet).
+   */
+  public static DebugEndpoint start(InetSocketAddress monitoring, InetSocketAddress pages, ProxySyncTracker tracker,
+      SnapshotPublisher publisher, PrometheusMeterRegistry registry, Supplier<Optional<String>> alsoNotReady)
+      throws IOException {
+    Objects.requireNonNull(tracker);
+    Objects.requireNonNull(publisher);
+    Supplier<Optional<String>> notReady = notReady(publisher, alsoNotReady);
+    MonitoringEndpoint endpoint = MonitoringEndpoint.start("monitoring", monitoring, notReady, registry, Map.of());
+    try {
+      return new DebugEndpoint(endpoint, MonitoringEndpoint.start("debug", pages, notReady, registry,
+          pages(tracker, publisher)));
+    } catch (IOException | RuntimeException e) {
+      endpoint.close();
+      throw e;
+    }
+  }
+
+  private static Supplier<Optional<String>> notReady(SnapshotPublisher publisher,
+      Supplier<Optional<String>> alsoNotReady) {
+    Objects.requireNonNull(alsoNotReady);
+    return () -> alsoNotReady.get()
+        .or(() -> publisher.isReady() ? Optional.empty() : Optional.of("no mesh state published yet"));
+  }
+
+  private static Map<String, Supplier<String>> pages(ProxySyncTracker tracker, SnapshotPublisher publisher) {
+    return Map.of("/debug/proxies", () -> json(proxies(tracker)),
+        "/debug/groups", () -> json(groups(publisher)));
+  }
+
+  /** The port of /healthz, /readyz and /metrics. */
   public int port() {
     return endpoint.port();
   }
 
+  /** The port of the debug pages. */
+  public int pagesPort() {
+    return pages == null ? endpoint.port() : pages.port();
+  }
+
   public void stop() {
-    endpoint.close();
+    try {
+      endpoint.close();
+    } finally {
+      if (pages != null) {
+        pages.close();
+      }
+    }
   }
 
   @Override

@@ -4,13 +4,19 @@ import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * TLS for the ADS port from a mounted certificate Secret ({@code tls.crt}, {@code tls.key},
@@ -19,51 +25,115 @@ import java.util.concurrent.TimeUnit;
  * every {@code reload}, so a renewed Secret, or a trust bundle changed by a root rotation, is used
  * for new connections without a restart. Who the client is, is then checked per stream
  * ({@link PeerIdentity}).
+ *
+ * <p>The files may not be there yet: the chart mounts the Secret as optional, and the operator
+ * writes it only once it leads. Until they can be read (looked for every second), the port
+ * completes no handshake and {@link #notReadyBecause()} says why, so the replica stays unready
+ * instead of crash-looping or serving plaintext.
  */
 public final class XdsTls implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(XdsTls.class);
+  /** How often missing files are looked for. */
+  static final Duration WAIT_POLL = Duration.ofSeconds(1);
+  /** How often, while waiting, the log says so again. */
+  private static final Duration WAIT_LOG = Duration.ofMinutes(1);
+
+  private final Path directory;
+  private final Duration reload;
   private final ScheduledExecutorService reloads;
-  private final AdvancedTlsX509KeyManager.Closeable identityReload;
-  private final AdvancedTlsX509TrustManager.Closeable trustReload;
+  private final AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
+  private final AdvancedTlsX509TrustManager trust;
   private final ServerCredentials credentials;
+  private final CountDownLatch loaded = new CountDownLatch(1);
+  private volatile String waitingBecause = "";
+  private AdvancedTlsX509KeyManager.Closeable identityReload;
+  private AdvancedTlsX509TrustManager.Closeable trustReload;
+  private ScheduledFuture<?> waiting;
+  private long lastWaitLog;
 
-  private XdsTls(ScheduledExecutorService reloads, AdvancedTlsX509KeyManager.Closeable identityReload,
-      AdvancedTlsX509TrustManager.Closeable trustReload, ServerCredentials credentials) {
-    this.reloads = reloads;
-    this.identityReload = identityReload;
-    this.trustReload = trustReload;
-    this.credentials = credentials;
-  }
-
-  /**
-   * Reads {@code directory} now (failing if a file is missing or unreadable) and every
-   * {@code reload} from then on.
-   */
-  public static XdsTls fromDirectory(Path directory, Duration reload) throws IOException, GeneralSecurityException {
-    ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(runnable -> {
+  private XdsTls(Path directory, Duration reload) {
+    this.directory = directory;
+    this.reload = reload;
+    try {
+      this.trust = AdvancedTlsX509TrustManager.newBuilder()
+          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
+          .build();
+    } catch (java.security.cert.CertificateException e) {
+      throw new IllegalStateException("cannot make a trust manager for the ADS port", e);
+    }
+    this.reloads = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "weft-xds-tls-reload");
       thread.setDaemon(true);
       return thread;
     });
+    this.credentials = TlsServerCredentials.newBuilder()
+        .keyManager(keys)
+        .trustManager(trust)
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .build();
+  }
+
+  /**
+   * Reads {@code directory} now and every {@code reload} from then on; when the files are missing
+   * or unreadable, looks for them every second until they can be read, meanwhile refusing every
+   * handshake.
+   */
+  public static XdsTls fromDirectory(Path directory, Duration reload) {
+    XdsTls tls = new XdsTls(directory, reload);
+    synchronized (tls) {
+      if (!tls.tryLoad()) {
+        LOG.warn("ADS port: no usable certificate in {} yet ({}); it completes no TLS handshake and the replica "
+            + "stays unready until the operator has written the Secret and the kubelet has mounted it",
+            directory, tls.waitingBecause);
+        tls.lastWaitLog = System.nanoTime();
+        tls.waiting = tls.reloads.scheduleWithFixedDelay(tls::retry, WAIT_POLL.toMillis(), WAIT_POLL.toMillis(),
+            TimeUnit.MILLISECONDS);
+      }
+    }
+    return tls;
+  }
+
+  private synchronized void retry() {
+    if (loaded.getCount() == 0 || reloads.isShutdown()) {
+      return;
+    }
+    if (tryLoad()) {
+      LOG.info("ADS port: certificate found in {}; serving TLS", directory);
+      waiting.cancel(false);
+    } else if (System.nanoTime() - lastWaitLog > WAIT_LOG.toNanos()) {
+      lastWaitLog = System.nanoTime();
+      LOG.warn("ADS port: still no usable certificate in {} ({})", directory, waitingBecause);
+    }
+  }
+
+  /** Reads the files once and, if they are usable, starts the periodic reloads. */
+  private boolean tryLoad() {
+    File cert = directory.resolve("tls.crt").toFile();
+    File key = directory.resolve("tls.key").toFile();
+    File ca = directory.resolve("ca.crt").toFile();
     try {
-      AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
-      AdvancedTlsX509KeyManager.Closeable identityReload = keys.updateIdentityCredentials(
-          directory.resolve("tls.crt").toFile(), directory.resolve("tls.key").toFile(), reload.toMillis(),
+      for (File file : new File[] {cert, key, ca}) {
+        if (!file.isFile()) {
+          throw new IOException(file.getName() + " is missing");
+        }
+      }
+      // The reloading variants read once at once and throw if that fails.
+      AdvancedTlsX509KeyManager.Closeable identity = keys.updateIdentityCredentials(cert, key, reload.toMillis(),
           TimeUnit.MILLISECONDS, reloads);
-      AdvancedTlsX509TrustManager trust = AdvancedTlsX509TrustManager.newBuilder()
-          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
-          .build();
-      AdvancedTlsX509TrustManager.Closeable trustReload = trust.updateTrustCredentials(
-          directory.resolve("ca.crt").toFile(), reload.toMillis(), TimeUnit.MILLISECONDS, reloads);
-      ServerCredentials credentials = TlsServerCredentials.newBuilder()
-          .keyManager(keys)
-          .trustManager(trust)
-          .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
-          .build();
-      return new XdsTls(reloads, identityReload, trustReload, credentials);
+      try {
+        trustReload = trust.updateTrustCredentials(ca, reload.toMillis(), TimeUnit.MILLISECONDS, reloads);
+      } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        identity.close();
+        throw e;
+      }
+      identityReload = identity;
+      waitingBecause = "";
+      loaded.countDown();
+      return true;
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      reloads.shutdownNow();
-      throw e;
+      waitingBecause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      return false;
     }
   }
 
@@ -72,10 +142,25 @@ public final class XdsTls implements AutoCloseable {
     return credentials;
   }
 
+  /** Why the port cannot complete a handshake yet (no usable files), or empty once it can. */
+  public Optional<String> notReadyBecause() {
+    return loaded.getCount() == 0 ? Optional.empty()
+        : Optional.of("no usable certificate for the ADS port in " + directory + " yet: " + waitingBecause);
+  }
+
+  /** Whether the files were read within {@code timeout}. */
+  public boolean awaitLoaded(Duration timeout) throws InterruptedException {
+    return loaded.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   @Override
-  public void close() {
-    identityReload.close();
-    trustReload.close();
+  public synchronized void close() {
+    if (identityReload != null) {
+      identityReload.close();
+    }
+    if (trustReload != null) {
+      trustReload.close();
+    }
     reloads.shutdownNow();
   }
 }

@@ -137,4 +137,30 @@ class DebugEndpointTest {
     assertThat(post.statusCode()).isEqualTo(405);
     assertThat(List.of(post.headers().firstValue("Allow").orElse(""))).containsExactly("GET, HEAD");
   }
+
+  @Test
+  void debugPagesOnTheirOwnListenerAreNotOnTheMonitoringPort() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<java.util.Optional<String>> certificate =
+        new java.util.concurrent.atomic.AtomicReference<>(java.util.Optional.of("no certificate yet"));
+    publisher.publish();
+    try (DebugEndpoint split = DebugEndpoint.start(new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0), tracker, publisher, registry, certificate::get)) {
+      assertThat(split.pagesPort()).isNotEqualTo(split.port());
+      assertThat(getFrom(split.port(), "/debug/proxies").statusCode()).isEqualTo(404);
+      assertThat(getFrom(split.port(), "/metrics").statusCode()).isEqualTo(200);
+      assertThat(getFrom(split.pagesPort(), "/debug/proxies").statusCode()).isEqualTo(200);
+      HttpResponse<String> unready = getFrom(split.port(), "/readyz");
+      assertThat(unready.statusCode()).isEqualTo(503);
+      assertThat(unready.body()).contains("no certificate yet");
+
+      certificate.set(java.util.Optional.empty());
+
+      assertThat(getFrom(split.port(), "/readyz").statusCode()).isEqualTo(200);
+    }
+  }
+
+  private HttpResponse<String> getFrom(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+  }
 }
