@@ -127,7 +127,8 @@ public final class NodeDemo implements AutoCloseable {
         throw new IllegalStateException(archive + " is missing: `make images` and `make tools` build it");
       }
     }
-    console.step("loading images into the cluster: " + archives.stream().map(p -> p.getFileName().toString()).toList());
+    console.step("loading images into the cluster: " + String.join(", ",
+        archives.stream().map(p -> root.relativize(p).toString()).toList()));
     String operator = cluster.load(archives.get(0));
     cluster.load(archives.get(1));
     String sidecar = cluster.load(archives.get(2));
