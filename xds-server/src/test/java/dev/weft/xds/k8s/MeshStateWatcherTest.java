@@ -40,6 +40,8 @@ class MeshStateWatcherTest {
   static final Path EXAMPLES = Path.of(System.getProperty("weft.repo.root", "..")).resolve("docs/examples/valid");
 
   static final Duration BOUND = Duration.ofSeconds(5);
+  /** Five informers list and watch before the first state: on a loaded 2-core machine that took over 5 s. */
+  static final Duration START_BOUND = Duration.ofSeconds(30);
   static final ServiceKey PAYMENTS = new ServiceKey("shop", "payments");
 
   KubernetesMockServer server;
@@ -64,7 +66,7 @@ class MeshStateWatcherTest {
 
   MeshState start(MeshStateWatcher.Options options) throws Exception {
     watcher = new MeshStateWatcher(client, options, published::add);
-    return watcher.start().get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    return watcher.start().get(START_BOUND.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   static ConditionFactory await(String what) {
