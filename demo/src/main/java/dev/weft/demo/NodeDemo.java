@@ -1,6 +1,5 @@
 package dev.weft.demo;
 
-import dev.weft.api.v1alpha1.Condition;
 import dev.weft.testsupport.CommandResult;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.testsupport.ProcessLogs;
@@ -157,34 +156,13 @@ public final class NodeDemo implements AutoCloseable {
    * the split is within tolerance and every proxy is synced.
    */
   boolean runCanary() {
-    String yaml = WeftDemo.canaryYaml();
-    console.step("$ kubectl apply -f - <<EOF");
-    console.block(yaml + "EOF");
-    kubectl.apply(yaml).requireSuccess();
-    long appliedAt = System.nanoTime();
-    Condition programmed = MeshChecks.awaitProgrammed(client, NAMESPACE, WeftDemo.SPLIT, BOUND);
-    console.step("Programmed after " + Duration.ofNanos(System.nanoTime() - appliedAt).toMillis() + " ms: "
-        + programmed.getMessage());
-
+    CanarySteps.applyCanary(console, kubectl, client, BOUND);
     long before = handshakes();
     Traffic.Tally tally = traffic.send(PAYMENTS_URL, settings.requests());
-    boolean splitOk = SplitReport.matches(tally, WeftDemo.CANARY, WeftDemo.TOLERANCE);
-    console.step("observed over " + settings.requests() + " requests from inside web (wget " + PAYMENTS_URL
-        + ", captured by iptables into web's sidecar):");
-    console.block(SplitReport.render(tally));
-    console.step(splitOk
-        ? "the split matches 90/10 within ±" + (int) WeftDemo.TOLERANCE + " points"
-        : "FAILED: the split does not match 90/10 within ±" + (int) WeftDemo.TOLERANCE + " points");
+    boolean splitOk = CanarySteps.judgeSplit(console, "observed over " + settings.requests()
+        + " requests from inside web (wget " + PAYMENTS_URL + ", captured by iptables into web's sidecar):", tally);
     console.step("mTLS handshakes from web's sidecar to payments during those requests: " + (handshakes() - before));
-
-    boolean synced = MeshChecks.awaitEveryProxySynced(client, 3, BOUND);
-    console.step("$ kubectl get meshstatus");
-    console.block(kubectl.run("get", "meshstatus").requireSuccess().stdout());
-    console.step("$ kubectl get trafficsplits -n " + NAMESPACE);
-    console.block(kubectl.run("get", "trafficsplits", "-n", NAMESPACE).requireSuccess().stdout());
-    if (!synced) {
-      console.step("FAILED: MeshStatus does not show every proxy synced after " + BOUND.toSeconds() + " s");
-    }
+    boolean synced = CanarySteps.showStatus(console, kubectl, client, 3, BOUND);
     return splitOk && synced;
   }
 

@@ -1,6 +1,5 @@
 package dev.weft.demo;
 
-import dev.weft.api.v1alpha1.Condition;
 import dev.weft.operator.WeftOperator;
 import dev.weft.operator.certificates.CertificateSettings;
 import dev.weft.operator.identity.IdentitySettings;
@@ -135,34 +134,13 @@ public final class WeftDemo implements AutoCloseable {
    * with the MeshStatus table. True when the split is within tolerance and every proxy is synced.
    */
   public boolean runCanary() {
-    String yaml = canaryYaml();
-    console.step("$ kubectl apply -f - <<EOF");
-    console.block(yaml + "EOF");
-    kubectl.apply(yaml).requireSuccess();
-    long appliedAt = System.nanoTime();
-    Condition programmed = MeshChecks.awaitProgrammed(client, NAMESPACE, SPLIT, BOUND);
-    console.step("Programmed after " + Duration.ofNanos(System.nanoTime() - appliedAt).toMillis() + " ms: "
-        + programmed.getMessage());
-
+    CanarySteps.applyCanary(console, kubectl, client, BOUND);
     Traffic.Tally tally = mesh.traffic.send("payments", settings.requests());
-    boolean splitOk = SplitReport.matches(tally, CANARY, TOLERANCE);
-    console.step("observed over " + settings.requests() + " requests to payments through web's sidecar:");
-    console.block(SplitReport.render(tally));
-    console.step(splitOk
-        ? "the split matches 90/10 within ±" + (int) TOLERANCE + " points"
-        : "FAILED: the split does not match 90/10 within ±" + (int) TOLERANCE + " points");
-
+    boolean splitOk = CanarySteps.judgeSplit(console,
+        "observed over " + settings.requests() + " requests to payments through web's sidecar:", tally);
     console.step("mTLS handshakes from web's sidecar to payments-v1 and payments-v2: "
         + mesh.clientHandshakes(NAMESPACE));
-
-    boolean synced = MeshChecks.awaitEveryProxySynced(client, 3, BOUND);
-    console.step("$ kubectl get meshstatus");
-    console.block(kubectl.run("get", "meshstatus").requireSuccess().stdout());
-    console.step("$ kubectl get trafficsplits -n " + NAMESPACE);
-    console.block(kubectl.run("get", "trafficsplits", "-n", NAMESPACE).requireSuccess().stdout());
-    if (!synced) {
-      console.step("FAILED: MeshStatus does not show every proxy synced after " + BOUND.toSeconds() + " s");
-    }
+    boolean synced = CanarySteps.showStatus(console, kubectl, client, 3, BOUND);
     return splitOk && synced;
   }
 

@@ -235,9 +235,14 @@ class AuthenticatedXdsTest {
   }
 
   static Result firstResponse(ManagedChannel channel, Node node) throws Exception {
+    return firstResponse(channel, DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build());
+  }
+
+  /** Sends {@code requests} on one ADS stream: the first response, or how the stream ended; closes the channel. */
+  static Result firstResponse(ManagedChannel channel, DiscoveryRequest... requests) throws Exception {
     try {
       CompletableFuture<Result> result = new CompletableFuture<>();
-      StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+      StreamObserver<DiscoveryRequest> stream = AggregatedDiscoveryServiceGrpc.newStub(channel)
           .streamAggregatedResources(new StreamObserver<>() {
             @Override
             public void onNext(DiscoveryResponse response) {
@@ -254,7 +259,9 @@ class AuthenticatedXdsTest {
               result.complete(new Result(null, Status.OK.withDescription("closed by the server")));
             }
           });
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build());
+      for (DiscoveryRequest request : requests) {
+        stream.onNext(request);
+      }
       return await("the ADS stream answers or ends").atMost(BOUND).until(() -> result.getNow(null), r -> r != null);
     } finally {
       channel.shutdownNow();

@@ -22,16 +22,13 @@ import dev.weft.xds.XdsServerApp;
 import dev.weft.xds.bootstrap.SidecarBootstrap;
 import dev.weft.xds.sync.SyncReportPublisher;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +38,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +57,7 @@ class ForgedNackTest {
 
   static final String NS = "forged";
   static final Duration BOUND = Duration.ofSeconds(30);
-  static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+  static final String CDS = AuthenticatedXdsTest.CDS;
   static final String SPLIT = """
       apiVersion: weft.dev/v1alpha1
       kind: TrafficSplit
@@ -123,14 +118,14 @@ class ForgedNackTest {
       Files.writeString(dir.resolve(key), new String(Base64.getDecoder().decode(stolen.getData().get(key)),
           StandardCharsets.UTF_8));
     }
-    Result anonymous = forgedNack(channel(dir, false));
-    Result impostor = forgedNack(channel(dir, true));
+    AuthenticatedXdsTest.Result anonymous = forgedNack(channel(dir, false));
+    AuthenticatedXdsTest.Result impostor = forgedNack(channel(dir, true));
     System.out.println("forged proxy web." + NS + " without a certificate, sending a NACK: " + anonymous);
     System.out.println("forged proxy web." + NS + " with payments' certificate, sending a NACK: " + impostor);
-    assertThat(anonymous.response).isNull();
-    assertThat(anonymous.status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-    assertThat(impostor.response).isNull();
-    assertThat(impostor.status.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(anonymous.response()).isNull();
+    assertThat(anonymous.status().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(impostor.response()).isNull();
+    assertThat(impostor.status().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
 
     // Several report intervals (200 ms) and operator passes: nothing changes.
     await("MeshStatus and Programmed to stay as the honest sidecars made them").during(Duration.ofSeconds(5))
@@ -171,51 +166,20 @@ class ForgedNackTest {
     return NettyChannelBuilder.forAddress("127.0.0.1", xds.xdsPort(), tls.build()).build();
   }
 
-  record Result(DiscoveryResponse response, Status status) {
-    @Override
-    public String toString() {
-      return response != null ? "served " + response.getResourcesCount() + " clusters"
-          : "no stream; " + status.getCode() + ": " + status.getDescription();
-    }
-  }
-
   /**
    * The forger's stream: a node claiming web's namespace and ServiceAccount, a CDS request, then at
    * once a NACK (a request with an error detail), as the forged proxy of the adversarial run did.
    */
-  private static Result forgedNack(ManagedChannel channel) throws Exception {
-    try {
-      CompletableFuture<Result> result = new CompletableFuture<>();
-      StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
-          .streamAggregatedResources(new StreamObserver<>() {
-            @Override
-            public void onNext(DiscoveryResponse response) {
-              result.complete(new Result(response, Status.OK));
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              result.complete(new Result(null, Status.fromThrowable(t)));
-            }
-
-            @Override
-            public void onCompleted() {
-              result.complete(new Result(null, Status.OK.withDescription("closed by the server")));
-            }
-          });
-      Node node = Node.newBuilder().setId("web." + NS).setCluster("web." + NS)
-          .setMetadata(Struct.newBuilder()
-              .putFields(SidecarBootstrap.META_NAMESPACE, Value.newBuilder().setStringValue(NS).build())
-              .putFields(SidecarBootstrap.META_SERVICE_ACCOUNT, Value.newBuilder().setStringValue("web").build()))
-          .build();
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build());
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).setVersionInfo("0")
-          .setResponseNonce("1").setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3)
-              .setMessage("forged: rejecting on purpose")).build());
-      return await("the forged stream answers or ends").atMost(BOUND).until(() -> result.getNow(null), r -> r != null);
-    } finally {
-      channel.shutdownNow();
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    }
+  private static AuthenticatedXdsTest.Result forgedNack(ManagedChannel channel) throws Exception {
+    Node node = Node.newBuilder().setId("web." + NS).setCluster("web." + NS)
+        .setMetadata(Struct.newBuilder()
+            .putFields(SidecarBootstrap.META_NAMESPACE, Value.newBuilder().setStringValue(NS).build())
+            .putFields(SidecarBootstrap.META_SERVICE_ACCOUNT, Value.newBuilder().setStringValue("web").build()))
+        .build();
+    return AuthenticatedXdsTest.firstResponse(channel,
+        DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build(),
+        DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).setVersionInfo("0").setResponseNonce("1")
+            .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage("forged: rejecting on purpose"))
+            .build());
   }
 }

@@ -120,37 +120,10 @@ public final class CertificateAuthority {
   /** The same, with {@code dnsNames} as DNS SANs after the SPIFFE ID. */
   public X509Certificate sign(WorkloadIdentity identity, List<String> dnsNames, PublicKey publicKey, Duration lifetime,
       Instant now) {
-    Instant notAfter = now.plus(lifetime);
-    Instant rootExpiry = root.certificate().getNotAfter().toInstant();
-    if (notAfter.isAfter(rootExpiry)) {
-      notAfter = rootExpiry;
-    }
-    if (!notAfter.isAfter(now)) {
-      throw new IllegalStateException("the mesh root " + root.info().subject() + " expired at " + rootExpiry
-          + "; rotate it (docs/security.md) before certificates can be issued");
-    }
-    X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
-        .addRDN(BCStyle.O, "weft")
-        .addRDN(BCStyle.CN, identity.serviceAccount() + "." + identity.namespace())
-        .build();
-    Duration backdate = backdate(lifetime);
     try {
-      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(root.certificate(), serial(random),
-          Date.from(now.minus(backdate)), Date.from(notAfter), subject, publicKey)
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true,
-              // keyEncipherment only means something for RSA key exchange.
-              new KeyUsage(KeyUsage.digitalSignature
-                  | ("RSA".equals(publicKey.getAlgorithm()) ? KeyUsage.keyEncipherment : 0)))
-          .addExtension(Extension.extendedKeyUsage, false,
-              new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-          .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(publicKey))
-          .addExtension(Extension.authorityKeyIdentifier, false,
-              extensions.createAuthorityKeyIdentifier(root.certificate()))
-          .addExtension(Extension.subjectAlternativeName, false,
-              subjectAltNames(identity, dnsNames));
-      return sign(builder, root.privateKey());
+      // A workload's certificate serves both ends of mutual TLS.
+      return leaf(identity.serviceAccount() + "." + identity.namespace(), publicKey, lifetime, now,
+          subjectAltNames(identity, dnsNames), KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot issue a certificate for " + identity, e);
     }
@@ -168,6 +141,24 @@ public final class CertificateAuthority {
       throw new IllegalArgumentException("a server certificate needs at least one DNS name or IP address");
     }
     KeyPair keys = algorithm.generate(random);
+    List<GeneralName> names = new ArrayList<>();
+    dnsNames.forEach(name -> names.add(new GeneralName(GeneralName.dNSName, name)));
+    ipAddresses.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
+    try {
+      return new CertifiedKey(leaf(commonName, keys.getPublic(), lifetime, now,
+          new GeneralNames(names.toArray(GeneralName[]::new)), KeyPurposeId.id_kp_serverAuth), keys.getPrivate());
+    } catch (GeneralSecurityException | CertIOException e) {
+      throw new IllegalStateException("cannot issue a server certificate for " + dnsNames + " " + ipAddresses, e);
+    }
+  }
+
+  /**
+   * A leaf certificate signed by the root: subject {@code O=weft, CN=commonName}, valid from
+   * {@code now} (backdated a little for clock skew) for {@code lifetime} but never past the root's
+   * own expiry, with {@code names} as its SANs and {@code purposes} as its extended key usage.
+   */
+  private X509Certificate leaf(String commonName, PublicKey publicKey, Duration lifetime, Instant now,
+      GeneralNames names, KeyPurposeId... purposes) throws GeneralSecurityException, CertIOException {
     Instant notAfter = now.plus(lifetime);
     Instant rootExpiry = root.certificate().getNotAfter().toInstant();
     if (notAfter.isAfter(rootExpiry)) {
@@ -177,28 +168,22 @@ public final class CertificateAuthority {
       throw new IllegalStateException("the mesh root " + root.info().subject() + " expired at " + rootExpiry
           + "; rotate it (docs/security.md) before certificates can be issued");
     }
-    List<GeneralName> names = new ArrayList<>();
-    dnsNames.forEach(name -> names.add(new GeneralName(GeneralName.dNSName, name)));
-    ipAddresses.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
     X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "weft")
         .addRDN(BCStyle.CN, commonName).build();
-    try {
-      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(root.certificate(), serial(random),
-          Date.from(now.minus(backdate(lifetime))), Date.from(notAfter), subject, keys.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature
-              | ("RSA".equals(keys.getPublic().getAlgorithm()) ? KeyUsage.keyEncipherment : 0)))
-          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-          .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(keys.getPublic()))
-          .addExtension(Extension.authorityKeyIdentifier, false,
-              extensions.createAuthorityKeyIdentifier(root.certificate()))
-          .addExtension(Extension.subjectAlternativeName, false,
-              new GeneralNames(names.toArray(GeneralName[]::new)));
-      return new CertifiedKey(sign(builder, root.privateKey()), keys.getPrivate());
-    } catch (GeneralSecurityException | CertIOException e) {
-      throw new IllegalStateException("cannot issue a server certificate for " + dnsNames + " " + ipAddresses, e);
-    }
+    JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+    X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(root.certificate(), serial(random),
+        Date.from(now.minus(backdate(lifetime))), Date.from(notAfter), subject, publicKey)
+        .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+        .addExtension(Extension.keyUsage, true,
+            // keyEncipherment only means something for RSA key exchange.
+            new KeyUsage(KeyUsage.digitalSignature
+                | ("RSA".equals(publicKey.getAlgorithm()) ? KeyUsage.keyEncipherment : 0)))
+        .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes))
+        .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(publicKey))
+        .addExtension(Extension.authorityKeyIdentifier, false,
+            extensions.createAuthorityKeyIdentifier(root.certificate()))
+        .addExtension(Extension.subjectAlternativeName, false, names);
+    return sign(builder, root.privateKey());
   }
 
   private static GeneralNames subjectAltNames(WorkloadIdentity identity, List<String> dnsNames) {
