@@ -40,7 +40,7 @@ class MeshStateWatcherTest {
   static final Path EXAMPLES = Path.of(System.getProperty("weft.repo.root", "..")).resolve("docs/examples/valid");
 
   static final Duration BOUND = Duration.ofSeconds(5);
-  /** Five informers list and watch before the first state: on a loaded 2-core machine that took over 5 s. */
+  /** Every informer lists and watches before the first state: on a loaded 2-core machine that took over 5 s. */
   static final Duration START_BOUND = Duration.ofSeconds(30);
   static final ServiceKey PAYMENTS = new ServiceKey("shop", "payments");
 
