@@ -1,5 +1,6 @@
 package dev.weft.operator.certificates;
 
+import dev.weft.operator.identity.CertificateAuthority;
 import dev.weft.operator.identity.CertificateInfo;
 import dev.weft.operator.identity.TrustBundle;
 import io.fabric8.certmanager.api.model.v1.Certificate;
@@ -11,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.HttpURLConnection;
+import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,6 +66,7 @@ public final class CertManagerCertificateController implements CertificateSource
     return t;
   });
   private final AtomicBoolean soon = new AtomicBoolean();
+  private boolean caSecretChecked;
   private volatile CertificateSummary report;
   private volatile boolean closed;
 
@@ -180,6 +183,9 @@ public final class CertManagerCertificateController implements CertificateSource
       return STANDBY_CHECK;
     }
     Instant now = clock.instant();
+    if (settings.createCa() && !caSecretChecked) {
+      ensureWebhookCa(now);
+    }
     Set<ServiceAccountRef> meshed =
         WorkloadCertificateController.meshedAccounts(namespaces, pods, settings, caNamespace);
     Map<String, Secret> stored = byKey(workloadSecrets);
@@ -214,6 +220,29 @@ public final class CertManagerCertificateController implements CertificateSource
     report = summary(found, issued.values(), waiting, now);
     metrics.summary(report);
     return failed > 0 ? RETRY : settings.resync();
+  }
+
+  /**
+   * Creates the operator's own root Secret when missing, as the built-in CA would: workload
+   * certificates no longer come from it, but the injection webhook's serving certificate still
+   * does (the apiserver trusts it through the caBundle the operator keeps in the webhook
+   * configurations). A conflict means another replica created it first.
+   */
+  private void ensureWebhookCa(Instant now) {
+    if (client.secrets().inNamespace(caNamespace).withName(settings.caSecret()).get() == null) {
+      CertificateAuthority fresh = CertificateAuthority.selfSigned(settings.identity(), now, new SecureRandom());
+      try {
+        client.secrets().inNamespace(caNamespace).resource(CaSecrets.build(caNamespace, settings.caSecret(), fresh))
+            .create();
+        LOG.info("created the operator's root CA secret={}/{} (for the injection webhook's serving certificate; "
+            + "workload certificates come from cert-manager {})", caNamespace, settings.caSecret(), issuer.describe());
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+      }
+    }
+    caSecretChecked = true;
   }
 
   /**
