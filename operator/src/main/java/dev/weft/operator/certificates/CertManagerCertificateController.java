@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -67,6 +68,8 @@ public final class CertManagerCertificateController implements CertificateSource
   });
   private final AtomicBoolean soon = new AtomicBoolean();
   private boolean caSecretChecked;
+  /** The next periodic pass; only the controller's thread touches it. */
+  private ScheduledFuture<?> periodic;
   private volatile CertificateSummary report;
   private volatile boolean closed;
 
@@ -172,8 +175,12 @@ public final class CertManagerCertificateController implements CertificateSource
       next = RETRY;
     }
     if (!closed) {
-      // A pass that changes come in for meanwhile is followed at once by passSoon's.
-      thread.schedule(this::pass, next.toMillis(), TimeUnit.MILLISECONDS);
+      // One periodic pass at a time: whichever pass ran last sets the next (changes that come in
+      // meanwhile add their own one-off pass through passSoon).
+      if (periodic != null) {
+        periodic.cancel(false);
+      }
+      periodic = thread.schedule(this::pass, next.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
