@@ -112,6 +112,11 @@ imagePullSecrets:
 {{- default (printf "%s-ca" (include "weft.fullname" .)) .Values.identity.ca.existingSecret -}}
 {{- end -}}
 
+{{/* Whether workload certificates are issued through cert-manager (identity.certManager.issuerRef.name set). */}}
+{{- define "weft.certManager.enabled" -}}
+{{- if and .Values.identity.enabled .Values.identity.certManager.issuerRef.name -}}true{{- end -}}
+{{- end -}}
+
 {{/* Whether the release injects sidecars: injection needs identity (the sidecar mounts its certificate). */}}
 {{- define "weft.injection.enabled" -}}
 {{- if and .Values.injection.enabled .Values.identity.enabled -}}true{{- end -}}

@@ -1,6 +1,8 @@
 package dev.weft.operator;
 
 import dev.weft.operator.certificates.CertificateSettings;
+import dev.weft.operator.certificates.CertManagerCertificateController;
+import dev.weft.operator.certificates.CertificateSource;
 import dev.weft.operator.certificates.WorkloadCertificateController;
 import dev.weft.operator.injection.InjectionSettings;
 import dev.weft.operator.reconcile.AccessPolicyReconciler;
@@ -184,7 +186,7 @@ public final class WeftOperator implements AutoCloseable {
   private volatile Operator operator;
   private volatile OperatorEndpoint endpoint;
   private volatile MeshStatusKeeper meshStatus;
-  private volatile WorkloadCertificateController certificates;
+  private volatile CertificateSource certificates;
   private volatile boolean leading;
   private volatile boolean started;
   /** More reasons not to be ready, from parts that run beside the reconcilers (the injection webhook). */
@@ -219,8 +221,11 @@ public final class WeftOperator implements AutoCloseable {
       self.metrics.leader(true);
     }
     try {
-      config.certificates().ifPresent(settings -> self.certificates = WorkloadCertificateController.start(client,
-          config.namespaces(), settings, self.ownNamespace(), () -> self.leading, Clock.systemUTC(), self.metrics));
+      config.certificates().ifPresent(settings -> self.certificates = settings.certManager().isPresent()
+          ? CertManagerCertificateController.start(client, config.namespaces(), settings, self.ownNamespace(),
+              () -> self.leading, Clock.systemUTC(), self.metrics)
+          : WorkloadCertificateController.start(client, config.namespaces(), settings, self.ownNamespace(),
+              () -> self.leading, Clock.systemUTC(), self.metrics));
     } catch (RuntimeException e) {
       self.close();
       throw e;

@@ -50,8 +50,13 @@ import org.slf4j.LoggerFactory;
 public final class XdsServerApp implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(XdsServerApp.class);
-  /** How often the ADS port's certificate files are read again (a renewed Secret, a new trust bundle). */
-  static final java.time.Duration XDS_TLS_RELOAD = java.time.Duration.ofSeconds(30);
+  /**
+   * How often the ADS port's certificate files are checked for a change (a renewed Secret, a new
+   * trust bundle; {@code XdsTls} compares three small files with what it loaded and loads them only
+   * when they changed), so a renewal is served within about a second. A long period would let a
+   * short-lived certificate expire before it is read again.
+   */
+  static final java.time.Duration XDS_TLS_RELOAD = java.time.Duration.ofSeconds(1);
 
   /**
    * What to serve on and what to watch, and where to report proxy sync state ({@code syncReport};

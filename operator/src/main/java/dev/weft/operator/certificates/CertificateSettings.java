@@ -22,7 +22,8 @@ import java.util.Optional;
  * by host name too; {@code clusterDomain} is the cluster's DNS suffix ({@code cluster.local}).
  */
 public record CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
-    Duration rootOverlap, String xdsServiceAccount, String xdsService, String clusterDomain) {
+    Duration rootOverlap, String xdsServiceAccount, String xdsService, String clusterDomain,
+    Optional<CertManagerIssuer> certManager) {
 
   public static final String DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
@@ -43,6 +44,20 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
     xdsService = xdsService == null ? "" : xdsService.strip();
     clusterDomain = clusterDomain == null || clusterDomain.isBlank() ? DEFAULT_CLUSTER_DOMAIN
         : clusterDomain.strip().replaceAll("\\.+$", "");
+    certManager = certManager == null ? Optional.empty() : certManager;
+  }
+
+  /** Issued by the operator's own CA. */
+  public CertificateSettings(IdentitySettings identity, String caSecret, boolean createCa, Duration resync,
+      Duration rootOverlap, String xdsServiceAccount, String xdsService, String clusterDomain) {
+    this(identity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, xdsService, clusterDomain,
+        Optional.empty());
+  }
+
+  /** The same, issued through the cert-manager issuer {@code issuer} instead of the operator's CA. */
+  public CertificateSettings withCertManager(CertManagerIssuer issuer) {
+    return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, xdsService,
+        clusterDomain, Optional.of(issuer));
   }
 
   /** The xds-server's ServiceAccount, without DNS names. */
@@ -65,7 +80,7 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
   /** The same, also issuing the certificate of the xds-server's ServiceAccount {@code account} (empty: none). */
   public CertificateSettings withXdsServiceAccount(String account) {
     return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, account, xdsService,
-        clusterDomain);
+        clusterDomain, certManager);
   }
 
   /**
@@ -74,7 +89,7 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
    */
   public CertificateSettings withXdsService(String service, String domain) {
     return new CertificateSettings(identity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, service,
-        domain);
+        domain, certManager);
   }
 
   /**
@@ -96,17 +111,17 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
 
   public CertificateSettings withIdentity(IdentitySettings newIdentity) {
     return new CertificateSettings(newIdentity, caSecret, createCa, resync, rootOverlap, xdsServiceAccount, xdsService,
-        clusterDomain);
+        clusterDomain, certManager);
   }
 
   public CertificateSettings withResync(Duration newResync) {
     return new CertificateSettings(identity, caSecret, createCa, newResync, rootOverlap, xdsServiceAccount, xdsService,
-        clusterDomain);
+        clusterDomain, certManager);
   }
 
   public CertificateSettings withRootOverlap(Duration overlap) {
     return new CertificateSettings(identity, caSecret, createCa, resync, overlap, xdsServiceAccount, xdsService,
-        clusterDomain);
+        clusterDomain, certManager);
   }
 
   /**
@@ -119,7 +134,8 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
    * {@code WEFT_XDS_SERVICE_ACCOUNT} (the xds-server's ServiceAccount, whose certificate the
    * operator keeps in its own namespace; unset: none), {@code WEFT_XDS_SERVICE} (the xds-server's
    * Service, whose DNS names that certificate also carries; unset: none) and
-   * {@code WEFT_CLUSTER_DOMAIN} (default {@code cluster.local}).
+   * {@code WEFT_CLUSTER_DOMAIN} (default {@code cluster.local}); {@code WEFT_CERT_MANAGER_ISSUER}
+   * and its {@code _KIND} and {@code _GROUP} issue through cert-manager ({@link CertManagerIssuer}).
    */
   public static Optional<CertificateSettings> fromEnvironment(Map<String, String> env) {
     if ("false".equalsIgnoreCase(env.getOrDefault("WEFT_CERTIFICATES", "true").strip())) {
@@ -133,7 +149,8 @@ public record CertificateSettings(IdentitySettings identity, String caSecret, bo
     return Optional.of(new CertificateSettings(identity, value(env, "WEFT_CA_SECRET", DEFAULT_CA_SECRET),
         !"false".equalsIgnoreCase(value(env, "WEFT_CA_CREATE", "true")), DEFAULT_RESYNC,
         duration(env, "WEFT_ROOT_OVERLAP", DEFAULT_ROOT_OVERLAP), env.getOrDefault("WEFT_XDS_SERVICE_ACCOUNT", ""),
-        env.getOrDefault("WEFT_XDS_SERVICE", ""), env.getOrDefault("WEFT_CLUSTER_DOMAIN", DEFAULT_CLUSTER_DOMAIN)));
+        env.getOrDefault("WEFT_XDS_SERVICE", ""), env.getOrDefault("WEFT_CLUSTER_DOMAIN", DEFAULT_CLUSTER_DOMAIN),
+        CertManagerIssuer.fromEnvironment(env)));
   }
 
   private static String value(Map<String, String> env, String key, String fallback) {

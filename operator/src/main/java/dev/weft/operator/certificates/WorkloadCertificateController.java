@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * and applies the plan: issue, renew, rewrite the bundle, delete. A pass runs shortly after any
  * change, at the earliest renewal time, and at least every resync period. Only the leader writes.
  */
-public final class WorkloadCertificateController implements AutoCloseable {
+public final class WorkloadCertificateController implements CertificateSource {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkloadCertificateController.class);
   /** Changes that arrive together (a Deployment's pods) are handled in one pass. */
@@ -154,7 +154,7 @@ public final class WorkloadCertificateController implements AutoCloseable {
     return (ResourceEventHandler<T>) (ResourceEventHandler<?>) handler;
   }
 
-  /** The certificates as last seen by a pass of the leader; empty before the first one. */
+  @Override
   public Optional<CertificateSummary> report() {
     return Optional.ofNullable(report);
   }
@@ -371,6 +371,15 @@ public final class WorkloadCertificateController implements AutoCloseable {
   }
 
   private Set<ServiceAccountRef> meshedAccounts() {
+    return meshedAccounts(namespaces, pods, settings, caNamespace);
+  }
+
+  /**
+   * The ServiceAccounts that need a certificate: those of the meshed pods the informers hold, and
+   * the xds-server's, if it has one.
+   */
+  static Set<ServiceAccountRef> meshedAccounts(SharedIndexInformer<Namespace> namespaces,
+      List<SharedIndexInformer<Pod>> pods, CertificateSettings settings, String caNamespace) {
     Map<String, Map<String, String>> labels = new HashMap<>();
     for (Namespace namespace : namespaces.getStore().list()) {
       labels.put(namespace.getMetadata().getName(), namespace.getMetadata().getLabels() == null ? Map.of()

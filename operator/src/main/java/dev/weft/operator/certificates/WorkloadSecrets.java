@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -41,7 +42,12 @@ public final class WorkloadSecrets {
 
   /** The Secret's name for {@code serviceAccount}; shortened with a hash when too long for a name. */
   public static String name(String serviceAccount) {
-    String name = NAME_PREFIX + serviceAccount;
+    return name(NAME_PREFIX, serviceAccount);
+  }
+
+  /** {@code prefix + serviceAccount}, shortened with a hash when too long for a name. */
+  static String name(String prefix, String serviceAccount) {
+    String name = prefix + serviceAccount;
     if (name.length() <= MAX_NAME) {
       return name;
     }
@@ -50,20 +56,29 @@ public final class WorkloadSecrets {
   }
 
   public static Secret build(ServiceAccountRef account, CertifiedKey leaf, TrustBundle bundle) {
-    CertificateInfo info = leaf.info();
+    return build(account, leaf.info(), leaf.certificatePem(), leaf.privateKeyPem(), bundle.pem(),
+        RenewalSchedule.renewAt(leaf.info()));
+  }
+
+  /**
+   * The Secret for {@code account} from PEM text ({@code certificatePem} may hold the leaf's chain
+   * after it), {@code info} being the leaf's and {@code renewAt} when it is due to be replaced.
+   */
+  static Secret build(ServiceAccountRef account, CertificateInfo info, String certificatePem, String privateKeyPem,
+      String bundlePem, Instant renewAt) {
     Map<String, String> annotations = new LinkedHashMap<>();
     annotations.put(SERVICE_ACCOUNT, account.name());
     info.spiffeId().ifPresent(id -> annotations.put(SPIFFE_ID, id));
     annotations.put(NOT_AFTER, info.notAfter().toString());
-    annotations.put(RENEW_AT, RenewalSchedule.renewAt(info).toString());
+    annotations.put(RENEW_AT, renewAt.toString());
     return new SecretBuilder()
         .withNewMetadata().withNamespace(account.namespace()).withName(name(account.name()))
         .withLabels(Map.of(LABEL, LABEL_VALUE, "app.kubernetes.io/managed-by", "weft-operator"))
         .withAnnotations(annotations)
         .endMetadata()
         .withType("kubernetes.io/tls")
-        .withData(Map.of(CERT, CaSecrets.base64(leaf.certificatePem()), KEY, CaSecrets.base64(leaf.privateKeyPem()),
-            BUNDLE, CaSecrets.base64(bundle.pem())))
+        .withData(Map.of(CERT, CaSecrets.base64(certificatePem), KEY, CaSecrets.base64(privateKeyPem),
+            BUNDLE, CaSecrets.base64(bundlePem)))
         .build();
   }
 

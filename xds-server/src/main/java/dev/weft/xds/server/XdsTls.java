@@ -6,6 +6,7 @@ import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -21,9 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * TLS for the ADS port from a mounted certificate Secret ({@code tls.crt}, {@code tls.key},
  * {@code ca.crt}, as the operator writes them): the server presents {@code tls.crt}, and a client
- * must present a certificate that chains to a root in {@code ca.crt}. The files are read again
- * every {@code reload}, so a renewed Secret, or a trust bundle changed by a root rotation, is used
- * for new connections without a restart. Who the client is, is then checked per stream
+ * must present a certificate that chains to a root in {@code ca.crt}. Every {@code reload} the
+ * files are compared with what was loaded and loaded again when they changed, so a renewed Secret, or a
+ * trust bundle changed by a root rotation, is used for new connections without a restart. Who the client is, is then checked per stream
  * ({@link PeerIdentity}).
  *
  * <p>The files may not be there yet: the chart mounts the Secret as optional, and the operator
@@ -47,8 +48,9 @@ public final class XdsTls implements AutoCloseable {
   private final ServerCredentials credentials;
   private final CountDownLatch loaded = new CountDownLatch(1);
   private volatile String waitingBecause = "";
-  private AdvancedTlsX509KeyManager.Closeable identityReload;
-  private AdvancedTlsX509TrustManager.Closeable trustReload;
+  /** The content of the three files as last loaded: a changed file is loaded again. */
+  private String loadedContent = "";
+  private ScheduledFuture<?> checks;
   private ScheduledFuture<?> waiting;
   private long lastWaitLog;
 
@@ -107,33 +109,56 @@ public final class XdsTls implements AutoCloseable {
     }
   }
 
-  /** Reads the files once and, if they are usable, starts the periodic reloads. */
+  /** Reads the files once and, if they are usable, starts the checks for a change. */
   private boolean tryLoad() {
-    File cert = directory.resolve("tls.crt").toFile();
-    File key = directory.resolve("tls.key").toFile();
-    File ca = directory.resolve("ca.crt").toFile();
     try {
-      for (File file : new File[] {cert, key, ca}) {
-        if (!file.isFile()) {
-          throw new IOException(file.getName() + " is missing");
-        }
-      }
-      // The reloading variants read once at once and throw if that fails.
-      AdvancedTlsX509KeyManager.Closeable identity = keys.updateIdentityCredentials(cert, key, reload.toMillis(),
-          TimeUnit.MILLISECONDS, reloads);
-      try {
-        trustReload = trust.updateTrustCredentials(ca, reload.toMillis(), TimeUnit.MILLISECONDS, reloads);
-      } catch (IOException | GeneralSecurityException | RuntimeException e) {
-        identity.close();
-        throw e;
-      }
-      identityReload = identity;
+      load();
       waitingBecause = "";
       loaded.countDown();
+      checks = reloads.scheduleWithFixedDelay(this::reloadIfChanged, reload.toMillis(), reload.toMillis(),
+          TimeUnit.MILLISECONDS);
       return true;
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       waitingBecause = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       return false;
+    }
+  }
+
+  /**
+   * Loads the files when their content changed since the last load (a kubelet swaps a renewed
+   * Secret in at once, so the three are read together). Comparing content, not modification
+   * times, also catches a file rewritten within the same clock tick. A half-written or unreadable
+   * set keeps the last good one and is tried again next time.
+   */
+  private synchronized void reloadIfChanged() {
+    try {
+      load();
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      LOG.warn("ADS port: cannot read the changed certificate files in {} ({}); still serving the last good ones",
+          directory, e.getMessage());
+    }
+  }
+
+  private void load() throws IOException, GeneralSecurityException {
+    File cert = directory.resolve("tls.crt").toFile();
+    File key = directory.resolve("tls.key").toFile();
+    File ca = directory.resolve("ca.crt").toFile();
+    StringBuilder content = new StringBuilder();
+    for (File file : new File[] {cert, key, ca}) {
+      if (!file.isFile()) {
+        throw new IOException(file.getName() + " is missing");
+      }
+      content.append(Files.readString(file.toPath())).append('\0');
+    }
+    if (content.toString().equals(loadedContent)) {
+      return;
+    }
+    keys.updateIdentityCredentials(cert, key);
+    trust.updateTrustCredentials(ca);
+    boolean first = loadedContent.isEmpty();
+    loadedContent = content.toString();
+    if (!first) {
+      LOG.info("ADS port: certificate files in {} changed; new handshakes use them", directory);
     }
   }
 
@@ -155,11 +180,8 @@ public final class XdsTls implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (identityReload != null) {
-      identityReload.close();
-    }
-    if (trustReload != null) {
-      trustReload.close();
+    if (checks != null) {
+      checks.cancel(false);
     }
     reloads.shutdownNow();
   }
