@@ -36,6 +36,25 @@ final class ContentVersion {
   private final Map<Message, byte[]> digests = new IdentityHashMap<>();
   /** Each resource's version as text; groups share most resources, and each config asks for them all. */
   private final Map<Message, String> texts = new IdentityHashMap<>();
+  /** The last translation's digests and texts: the messages it shares with this one are not digested again. */
+  private final Map<Message, byte[]> previousDigests;
+  private final Map<Message, String> previousTexts;
+
+  /** Versions for a first translation. */
+  ContentVersion() {
+    this.previousDigests = Map.of();
+    this.previousTexts = Map.of();
+  }
+
+  /**
+   * Versions for the translation after {@code previous}'s: a message object that translation
+   * digested (one {@link TranslationCache} carried over) is not serialized again. Only its own
+   * maps are kept, not its predecessor's, so at most two translations' digests are held.
+   */
+  ContentVersion(ContentVersion previous) {
+    this.previousDigests = previous.digests;
+    this.previousTexts = previous.texts;
+  }
 
   /** The version of a list of resources of one type. */
   String of(List<? extends Message> resources) {
@@ -59,7 +78,10 @@ final class ContentVersion {
   private String versionOf(Message resource) {
     String version = texts.get(resource);
     if (version == null) {
-      version = HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES);
+      version = previousTexts.get(resource);
+      if (version == null) {
+        version = HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES);
+      }
       texts.put(resource, version);
     }
     return version;
@@ -67,6 +89,10 @@ final class ContentVersion {
 
   private byte[] digestOf(Message resource) {
     byte[] known = digests.get(resource);
+    if (known != null) {
+      return known;
+    }
+    known = previousDigests.get(resource);
     if (known == null) {
       if (resource instanceof RouteConfiguration routes) {
         known = compositeDigest(routes.toBuilder().clearVirtualHosts().build(), routes.getVirtualHostsList());
@@ -75,8 +101,8 @@ final class ContentVersion {
       } else {
         known = serializedDigest(resource);
       }
-      digests.put(resource, known);
     }
+    digests.put(resource, known);
     return known;
   }
 
