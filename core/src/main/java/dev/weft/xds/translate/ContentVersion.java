@@ -26,7 +26,9 @@ import java.util.function.Function;
  * seen, so the resources shared by every group are serialized once, not once per group. A route
  * configuration is digested from the digests of its virtual hosts, so the hosts that every
  * namespace's configuration shares are serialized once too; likewise a listener from the digests
- * of its filter chains.
+ * of its filter chains. An instance made from the previous translation's
+ * ({@link #ContentVersion(ContentVersion)}) also knows that translation's digests: the messages
+ * {@link TranslationCache} carried over are not serialized again.
  */
 final class ContentVersion {
 

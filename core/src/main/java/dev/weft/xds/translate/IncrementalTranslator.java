@@ -22,7 +22,8 @@ import java.util.TreeSet;
  * the previous clusters, listeners and routes, with their versions, and translates the endpoints
  * alone; a group it has not translated yet is translated alone and added. Nothing but
  * {@link EndpointTranslator} reads endpoints, so the result equals a full translation; anything
- * else changed, and it translates in full.
+ * else changed, and it asks {@link MeshTranslator} for the whole translation, which rebuilds only
+ * the Service ports whose inputs changed ({@link TranslationCache}).
  */
 public final class IncrementalTranslator implements Translator {
 

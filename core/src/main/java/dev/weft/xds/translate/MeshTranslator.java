@@ -39,6 +39,12 @@ import java.util.function.Supplier;
  * whose config would be equal (they differ only in service account) share one {@link ProxyConfig}
  * instance, also across calls with the same state instance.
  *
+ * <p>A new state is translated incrementally: every per-Service-port message whose inputs did not
+ * change (its cluster, endpoint assignment, virtual host, route configuration, filter chain) is
+ * the object the last translation built ({@link TranslationCache}), and so are the route
+ * configurations, listeners, lists and configs made only of such objects; so an edit costs the
+ * ports it touches, and everything downstream that memoizes by identity keeps its work.
+ *
  * <p>mTLS: a sidecar group with an identity (an SDS directory) gets outbound clusters that speak
  * mTLS to meshed endpoints and inbound listeners that require it (or also take plaintext, in a
  * permissive namespace). The clusters name the SDS files, so they are built once per distinct SDS
