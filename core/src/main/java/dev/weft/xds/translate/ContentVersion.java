@@ -50,12 +50,14 @@ final class ContentVersion {
 
   /**
    * Versions for the translation after {@code previous}'s: a message object that translation
-   * digested (one {@link TranslationCache} carried over) is not serialized again. Only its own
-   * maps are kept, not its predecessor's, so at most two translations' digests are held.
+   * digested (one {@link TranslationCache} carried over) is not serialized again. Copies of its
+   * own maps are kept, not its predecessor's, so at most two translations' digests are held, and
+   * a late call on {@code previous} (a join for the last state) cannot race with this one.
+   * The caller holds whatever guards {@code previous}.
    */
   ContentVersion(ContentVersion previous) {
-    this.previousDigests = previous.digests;
-    this.previousTexts = previous.texts;
+    this.previousDigests = new IdentityHashMap<>(previous.digests);
+    this.previousTexts = new IdentityHashMap<>(previous.texts);
   }
 
   /** The version of a list of resources of one type. */

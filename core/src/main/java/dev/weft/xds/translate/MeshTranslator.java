@@ -126,7 +126,15 @@ public final class MeshTranslator implements Translator {
     if (last == null || last.state != state) {
       cache.nextGeneration();
       TrafficPlan plan = TrafficPlan.of(state);
-      ContentVersion versions = last == null ? new ContentVersion() : new ContentVersion(last.versions);
+      ContentVersion versions;
+      if (last == null) {
+        versions = new ContentVersion();
+      } else {
+        // The last Shared's monitor guards its versions: a join may still be translating with it.
+        synchronized (last) {
+          versions = new ContentVersion(last.versions);
+        }
+      }
       last = new Shared(state, plan, clusterTranslator, trustDomain, cache,
           endpoints(state),
           new RouteTranslator(state, plan, cache),
