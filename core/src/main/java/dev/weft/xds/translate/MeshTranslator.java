@@ -179,11 +179,11 @@ public final class MeshTranslator implements Translator {
     }
     if (capture) {
       // "inbound|passthrough" after every "inbound|<port>": digits sort before letters.
-      clusters.add(clusterTranslator.passthrough(ResourceNames.INBOUND_PASSTHROUGH));
+      clusters.add(shared.passthrough(ResourceNames.INBOUND_PASSTHROUGH));
     }
     clusters.addAll(shared.outboundClusters(group.sdsDirectory()).clusters());
     if (capture) {
-      clusters.add(clusterTranslator.passthrough(ResourceNames.PASSTHROUGH));
+      clusters.add(shared.passthrough(ResourceNames.PASSTHROUGH));
     }
     String key = contentKey(group);
     List<Listener> listeners = new ArrayList<>();
@@ -399,6 +399,12 @@ public final class MeshTranslator implements Translator {
           k -> cache.same(new TranslationCache.Named("outboundRoutes", k),
               capture ? routes.outboundWithPassthrough(namespace, listeners.capturedHosts())
                   : routes.outbound(namespace)));
+    }
+
+    /** The ORIGINAL_DST cluster {@code name}: one object across groups and translations. */
+    Cluster passthrough(String name) {
+      return cache.computeIfAbsent(new TranslationCache.Named("passthroughCluster", name),
+          () -> clusterTranslator.passthrough(name));
     }
 
     /** One instance per address and route configuration, so its digest is computed once. */
