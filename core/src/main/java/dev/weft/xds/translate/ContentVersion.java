@@ -26,7 +26,9 @@ import java.util.function.Function;
  * seen, so the resources shared by every group are serialized once, not once per group. A route
  * configuration is digested from the digests of its virtual hosts, so the hosts that every
  * namespace's configuration shares are serialized once too; likewise a listener from the digests
- * of its filter chains.
+ * of its filter chains. An instance made from the previous translation's
+ * ({@link #ContentVersion(ContentVersion)}) also knows that translation's digests: the messages
+ * {@link TranslationCache} carried over are not serialized again.
  */
 final class ContentVersion {
 
@@ -36,6 +38,27 @@ final class ContentVersion {
   private final Map<Message, byte[]> digests = new IdentityHashMap<>();
   /** Each resource's version as text; groups share most resources, and each config asks for them all. */
   private final Map<Message, String> texts = new IdentityHashMap<>();
+  /** The last translation's digests and texts: the messages it shares with this one are not digested again. */
+  private final Map<Message, byte[]> previousDigests;
+  private final Map<Message, String> previousTexts;
+
+  /** Versions for a first translation. */
+  ContentVersion() {
+    this.previousDigests = Map.of();
+    this.previousTexts = Map.of();
+  }
+
+  /**
+   * Versions for the translation after {@code previous}'s: a message object that translation
+   * digested (one {@link TranslationCache} carried over) is not serialized again. Copies of its
+   * own maps are kept, not its predecessor's, so at most two translations' digests are held, and
+   * a late call on {@code previous} (a join for the last state) cannot race with this one.
+   * The caller holds whatever guards {@code previous}.
+   */
+  ContentVersion(ContentVersion previous) {
+    this.previousDigests = new IdentityHashMap<>(previous.digests);
+    this.previousTexts = new IdentityHashMap<>(previous.texts);
+  }
 
   /** The version of a list of resources of one type. */
   String of(List<? extends Message> resources) {
@@ -59,7 +82,10 @@ final class ContentVersion {
   private String versionOf(Message resource) {
     String version = texts.get(resource);
     if (version == null) {
-      version = HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES);
+      version = previousTexts.get(resource);
+      if (version == null) {
+        version = HexFormat.of().formatHex(digestOf(resource), 0, VERSION_BYTES);
+      }
       texts.put(resource, version);
     }
     return version;
@@ -67,6 +93,10 @@ final class ContentVersion {
 
   private byte[] digestOf(Message resource) {
     byte[] known = digests.get(resource);
+    if (known != null) {
+      return known;
+    }
+    known = previousDigests.get(resource);
     if (known == null) {
       if (resource instanceof RouteConfiguration routes) {
         known = compositeDigest(routes.toBuilder().clearVirtualHosts().build(), routes.getVirtualHostsList());
@@ -75,8 +105,8 @@ final class ContentVersion {
       } else {
         known = serializedDigest(resource);
       }
-      digests.put(resource, known);
     }
+    digests.put(resource, known);
     return known;
   }
 

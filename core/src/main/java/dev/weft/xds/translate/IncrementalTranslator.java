@@ -22,12 +22,14 @@ import java.util.TreeSet;
  * the previous clusters, listeners and routes, with their versions, and translates the endpoints
  * alone; a group it has not translated yet is translated alone and added. Nothing but
  * {@link EndpointTranslator} reads endpoints, so the result equals a full translation; anything
- * else changed, and it translates in full.
+ * else changed, and it asks {@link MeshTranslator} for the whole translation, which rebuilds only
+ * the Service ports whose inputs changed ({@link TranslationCache}).
  */
 public final class IncrementalTranslator implements Translator {
 
   private final MeshTranslator translator;
-  private final EndpointTranslator endpointTranslator = new EndpointTranslator();
+  /** The digests of the last endpoint change's assignments: an assignment that stayed is not digested again. */
+  private ContentVersion endpointVersions;
   private MeshState lastTopology;
   private MeshState lastState;
   /** Every group translated since the topology last changed, as far as the caller still asks for it. */
@@ -51,7 +53,8 @@ public final class IncrementalTranslator implements Translator {
       last = translator.translate(state, wanted);
     } else {
       if (state != lastState) {
-        last = withEndpoints(only(last, wanted), endpointTranslator.translate(state));
+        endpointVersions = endpointVersions == null ? new ContentVersion() : new ContentVersion(endpointVersions);
+        last = withEndpoints(only(last, wanted), translator.endpoints(state), endpointVersions);
       }
       Set<ProxyGroup> missing = new TreeSet<>(wanted);
       missing.removeAll(last.configs().keySet());
@@ -101,14 +104,20 @@ public final class IncrementalTranslator implements Translator {
     return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces());
   }
 
-  /** The same translation with new endpoint assignments; configs shared before stay shared. */
-  private static Translation withEndpoints(Translation previous, List<ClusterLoadAssignment> endpoints) {
-    ContentVersion versions = new ContentVersion();
+  /**
+   * The same translation with new endpoint assignments; configs shared before stay shared, and
+   * stay the very instances when the assignments are the very list they hold (nothing changed).
+   */
+  private static Translation withEndpoints(Translation previous, List<ClusterLoadAssignment> endpoints,
+      ContentVersion versions) {
     String version = versions.of(endpoints);
     Map<String, String> byName = versions.byName(endpoints, ClusterLoadAssignment::getClusterName);
     Map<ProxyConfig, ProxyConfig> replaced = new IdentityHashMap<>();
     Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>();
     previous.configs().forEach((group, config) -> configs.put(group, replaced.computeIfAbsent(config, old -> {
+      if (old.endpoints() == endpoints) {
+        return old;
+      }
       Map<String, Map<String, String>> resourceVersions = new HashMap<>(old.resourceVersions());
       resourceVersions.put(Translation.ENDPOINT_TYPE_URL, byName);
       return new ProxyConfig(old.clusters(), old.clustersVersion(), endpoints, version,

@@ -6,6 +6,7 @@ import com.google.protobuf.UInt32Value;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
 import dev.weft.xds.tls.MutualTls;
@@ -28,6 +29,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -133,6 +135,8 @@ public final class ListenerTranslator {
 
   private final MeshState state;
   private final String trustDomain;
+  /** The last translation's chains and listeners, reused where their inputs did not change. */
+  private final TranslationCache cache;
   /** TCP chains, in Service order; every sidecar's outbound listener has them. */
   private final List<FilterChain> tcpChains = new ArrayList<>();
   /** HTTP chains by destination, in Service order; only capture-mode listeners have them. */
@@ -147,10 +151,25 @@ public final class ListenerTranslator {
     this(state, plan, MutualTls.DEFAULT_TRUST_DOMAIN);
   }
 
+  /** A TCP Service port's chain is made of exactly this. */
+  private record TcpChainKey(ServiceKey service, ServicePort port, String clusterIp, TrafficPlan.Destination destination) {}
+
+  /** An HTTP Service port's chain (capture mode) is made of exactly this. */
+  private record HttpChainKey(ServiceKey service, ServicePort port, String clusterIp) {}
+
   /** Listeners whose inbound side accepts client certificates of {@code trustDomain}. */
   public ListenerTranslator(MeshState state, TrafficPlan plan, String trustDomain) {
+    this(state, plan, trustDomain, new TranslationCache());
+  }
+
+  /**
+   * Listeners whose filter chains and listeners are the objects {@code cache} holds from the last
+   * translation wherever their inputs are unchanged.
+   */
+  ListenerTranslator(MeshState state, TrafficPlan plan, String trustDomain, TranslationCache cache) {
     this.state = state;
     this.trustDomain = trustDomain;
+    this.cache = cache;
     Map<String, MeshService> claimed = new HashMap<>();
     for (MeshService service : state.services().values()) {
       service.ports().stream().filter(p -> p.protocol().isHttp()).forEach(p -> httpPorts.add(p.port()));
@@ -168,10 +187,13 @@ public final class ListenerTranslator {
           continue;
         }
         if (port.protocol().isHttp()) {
-          httpChains.add(httpChain(service, port));
+          httpChains.add(cache.computeIfAbsent(new HttpChainKey(service.key(), port, service.clusterIp()),
+              () -> httpChain(service, port)));
           capturedHosts.add(ResourceNames.virtualHost(service.key(), port.port()));
         } else {
-          tcpChains.add(tcpChain(service, port, plan.defaultDestination(service.key(), port)));
+          TrafficPlan.Destination destination = plan.defaultDestination(service.key(), port);
+          tcpChains.add(cache.computeIfAbsent(new TcpChainKey(service.key(), port, service.clusterIp(), destination),
+              () -> tcpChain(service, port, destination)));
         }
       }
     }
@@ -202,7 +224,6 @@ public final class ListenerTranslator {
     // Envoy narrows the chains by destination port before it looks at the address, and never
     // widens again: a connection to an address no chain matches, on a port some chain uses, would
     // match nothing and be reset. So each such port gets a catch-all of its own.
-    Filter byHost = httpConnectionManager(routeConfigName);
     Set<Integer> ports = new TreeSet<>();
     listener.getFilterChainsList().forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
     if (capture) {
@@ -211,27 +232,36 @@ public final class ListenerTranslator {
       // The loop guard below holds this port.
       ports.remove(OUTBOUND_PORT);
     }
+    // The catch-alls depend on nothing but what their key names, so a mesh change keeps them.
     for (int port : ports) {
       FilterChainMatch match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)).build();
       if (capture && !httpPorts.contains(port)) {
-        listener.addFilterChains(passthroughChain(ResourceNames.PASSTHROUGH + "|" + port, match));
+        listener.addFilterChains(cache.computeIfAbsent(new TranslationCache.Named("passthroughChain", port),
+            () -> passthroughChain(ResourceNames.PASSTHROUGH + "|" + port, match)));
       } else {
-        listener.addFilterChains(FilterChain.newBuilder()
-            .setName("http|" + port)
-            .setFilterChainMatch(match)
-            .addFilters(byHost));
+        listener.addFilterChains(cache.computeIfAbsent(
+            new TranslationCache.Named("hostChain", List.of(port, routeConfigName)),
+            () -> FilterChain.newBuilder()
+                .setName("http|" + port)
+                .setFilterChainMatch(match)
+                .addFilters(httpConnectionManager(routeConfigName))
+                .build()));
       }
     }
     if (!capture) {
       return listener
-          .addFilterChains(FilterChain.newBuilder()
-              .setName("http")
-              .addFilters(byHost))
+          .addFilterChains(cache.computeIfAbsent(new TranslationCache.Named("hostChain", routeConfigName),
+              () -> FilterChain.newBuilder()
+                  .setName("http")
+                  .addFilters(httpConnectionManager(routeConfigName))
+                  .build()))
           .build();
     }
     return listener
-        .addFilterChains(loopGuard(OUTBOUND_PORT))
-        .addFilterChains(passthroughChain(ResourceNames.PASSTHROUGH, FilterChainMatch.getDefaultInstance()))
+        .addFilterChains(cache.computeIfAbsent(new TranslationCache.Named("loopGuard", OUTBOUND_PORT),
+            () -> loopGuard(OUTBOUND_PORT)))
+        .addFilterChains(cache.computeIfAbsent(new TranslationCache.Named("passthroughChain", "any"),
+            () -> passthroughChain(ResourceNames.PASSTHROUGH, FilterChainMatch.getDefaultInstance())))
         .build();
   }
 
@@ -267,6 +297,16 @@ public final class ListenerTranslator {
    * under iptables for every other port through {@value ResourceNames#INBOUND_PASSTHROUGH}.
    */
   public List<Listener> inbound(ProxyGroup group) {
+    List<Listener> listeners = new ArrayList<>();
+    for (Listener listener : freshInbound(group)) {
+      // Equal groups (apart from the service account) have equal inbound listeners.
+      listeners.add(cache.same(new TranslationCache.Named("inboundListener", Arrays.asList(group.namespace(),
+          group.inboundAddress(), group.appPorts(), group.sdsDirectory(), listener.getName())), listener));
+    }
+    return listeners;
+  }
+
+  private List<Listener> freshInbound(ProxyGroup group) {
     List<Integer> ports = proxiedAppPorts(group);
     MutualTls.InboundMode mode = state.isPermissive(group.namespace())
         ? MutualTls.InboundMode.PERMISSIVE : MutualTls.InboundMode.STRICT;
@@ -337,10 +377,10 @@ public final class ListenerTranslator {
             .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(name))
             .addHttpFilters(ROUTER_FILTER)
             .build();
-        listeners.add(Listener.newBuilder()
+        listeners.add(cache.same(new TranslationCache.Named("apiListener", name), Listener.newBuilder()
             .setName(name)
             .setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(http)))
-            .build());
+            .build()));
       }
     }
     listeners.sort(Comparator.comparing(Listener::getName));

@@ -1,8 +1,10 @@
 package dev.weft.xds.translate;
 
+import dev.weft.mesh.Endpoint;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
+import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
 import dev.weft.xds.tls.MutualTls;
@@ -37,6 +39,12 @@ import java.util.function.Supplier;
  * whose config would be equal (they differ only in service account) share one {@link ProxyConfig}
  * instance, also across calls with the same state instance.
  *
+ * <p>A new state is translated incrementally: every per-Service-port message whose inputs did not
+ * change (its cluster, endpoint assignment, virtual host, route configuration, filter chain) is
+ * the object the last translation built ({@link TranslationCache}), and so are the route
+ * configurations, listeners, lists and configs made only of such objects; so an edit costs the
+ * ports it touches, and everything downstream that memoizes by identity keeps its work.
+ *
  * <p>mTLS: a sidecar group with an identity (an SDS directory) gets outbound clusters that speak
  * mTLS to meshed endpoints and inbound listeners that require it (or also take plaintext, in a
  * permissive namespace). The clusters name the SDS files, so they are built once per distinct SDS
@@ -63,6 +71,7 @@ public final class MeshTranslator implements Translator {
   private final EndpointTranslator endpointTranslator = new EndpointTranslator();
 
   private static final String GROUP_KIND = "ProxyGroup";
+  private static final String PROXYLESS = "proxyless";
 
   private final String trustDomain;
 
@@ -78,6 +87,14 @@ public final class MeshTranslator implements Translator {
 
   /** The shared part of the last translation, reused while the same state instance comes back. */
   private Shared last;
+  /** What the last mesh state's translation built, reused by the next one wherever its inputs are unchanged. */
+  private final TranslationCache cache = new TranslationCache();
+  /**
+   * The endpoint assignments of the last state whose endpoints were translated, by a full
+   * translation or by {@link IncrementalTranslator} alone; one generation per state, so pods
+   * coming and going do not pile up assignments.
+   */
+  private final TranslationCache endpointCache = new TranslationCache();
 
   /**
    * Translates {@code state} for each of {@code groups}; pure, so equal input gives equal output.
@@ -93,14 +110,12 @@ public final class MeshTranslator implements Translator {
     Map<ProxyGroup, Map<String, Set<SourceRef>>> sources = new LinkedHashMap<>();
     for (ProxyGroup group : new TreeSet<>(groups)) {
       if (group.kind() == ProxyGroup.Kind.PROXYLESS_GRPC) {
-        configs.put(group, shared.configFor("proxyless", () -> proxyless(shared)));
+        configs.put(group, shared.configFor(PROXYLESS, () -> proxyless(shared)));
         continue;
       }
       rejections.addAll(groupRejections(group));
       boolean bindable = IpLiteral.isValid(group.inboundAddress());
-      String key = "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts()
-          + "|" + group.sdsDirectory();
-      configs.put(group, shared.configFor(key, () -> sidecar(shared, group, bindable)));
+      configs.put(group, shared.configFor(contentKey(group), () -> sidecar(shared, group, bindable)));
     }
     // Groups that share a config share its provenance: computed once per distinct config.
     configs.forEach((group, config) -> sources.put(group, shared.sourcesOf(config)));
@@ -109,30 +124,68 @@ public final class MeshTranslator implements Translator {
 
   private synchronized Shared sharedFor(MeshState state) {
     if (last == null || last.state != state) {
+      cache.nextGeneration();
       TrafficPlan plan = TrafficPlan.of(state);
-      last = new Shared(state, plan, clusterTranslator, trustDomain,
-          endpointTranslator.translate(state),
-          new RouteTranslator(state, plan),
-          new ListenerTranslator(state, plan, trustDomain),
-          new ContentVersion());
+      ContentVersion versions;
+      if (last == null) {
+        versions = new ContentVersion();
+      } else {
+        // The last Shared's monitor guards its versions: a join may still be translating with it.
+        synchronized (last) {
+          versions = new ContentVersion(last.versions);
+        }
+      }
+      last = new Shared(state, plan, clusterTranslator, trustDomain, cache,
+          endpoints(state),
+          new RouteTranslator(state, plan, cache),
+          new ListenerTranslator(state, plan, trustDomain, cache),
+          versions);
     }
     return last;
+  }
+
+  /** An endpoint assignment is made of exactly this. */
+  private record AssignmentKey(ServiceKey service, ServicePort port, List<Endpoint> endpoints) {}
+
+  /** An outbound cluster is made of exactly this (and the translator's trust domain). */
+  private record ClusterKey(ServiceKey service, ServicePort port, Set<String> serviceAccounts, String sdsDirectory) {}
+
+  /**
+   * {@link EndpointTranslator#translate}, with the last translation's assignment for every port
+   * whose endpoints are unchanged, and its very list when no assignment changed.
+   */
+  synchronized List<ClusterLoadAssignment> endpoints(MeshState state) {
+    endpointCache.nextGeneration();
+    List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    for (MeshService service : state.services().values()) {
+      for (ServicePort port : service.ports()) {
+        assignments.add(endpointCache.computeIfAbsent(
+            new AssignmentKey(service.key(), port, service.endpointsOf(port)),
+            () -> endpointTranslator.assignment(service, port)));
+      }
+    }
+    assignments.sort(Comparator.comparing(ClusterLoadAssignment::getClusterName));
+    return endpointCache.same(new TranslationCache.Named("endpoints", ""), List.copyOf(assignments));
   }
 
   private ProxyConfig sidecar(Shared shared, ProxyGroup group, boolean bindable) {
     boolean capture = ListenerTranslator.isCaptureMode(group.inboundAddress());
     // Still sorted by name: every "inbound|" name sorts before every "outbound|" one, and those
     // before "passthrough".
-    List<Cluster> clusters = new ArrayList<>(
-        clusterTranslator.inbound(ListenerTranslator.proxiedAppPorts(group)));
+    List<Cluster> clusters = new ArrayList<>();
+    for (Cluster inbound : clusterTranslator.inbound(ListenerTranslator.proxiedAppPorts(group))) {
+      // A cluster for one port of 127.0.0.1, the same in every group that has the port.
+      clusters.add(shared.cache.same(new TranslationCache.Named("inboundCluster", inbound.getName()), inbound));
+    }
     if (capture) {
       // "inbound|passthrough" after every "inbound|<port>": digits sort before letters.
-      clusters.add(clusterTranslator.passthrough(ResourceNames.INBOUND_PASSTHROUGH));
+      clusters.add(shared.passthrough(ResourceNames.INBOUND_PASSTHROUGH));
     }
     clusters.addAll(shared.outboundClusters(group.sdsDirectory()).clusters());
     if (capture) {
-      clusters.add(clusterTranslator.passthrough(ResourceNames.PASSTHROUGH));
+      clusters.add(shared.passthrough(ResourceNames.PASSTHROUGH));
     }
+    String key = contentKey(group);
     List<Listener> listeners = new ArrayList<>();
     List<RouteConfiguration> routes = new ArrayList<>();
     if (bindable) {
@@ -148,12 +201,18 @@ public final class MeshTranslator implements Translator {
       }
       routes.sort(Comparator.comparing(RouteConfiguration::getName));
     }
-    return shared.config(clusters, listeners, routes);
+    return shared.config(key, clusters, listeners, routes);
   }
 
   private static ProxyConfig proxyless(Shared shared) {
-    return shared.config(shared.outboundClusters("").clusters(), shared.listeners.proxyless(),
+    return shared.config(PROXYLESS, shared.outboundClusters("").clusters(), shared.listeners.proxyless(),
         shared.routes.proxyless());
+  }
+
+  /** Groups with equal keys get equal configs: they differ in nothing the translation reads but the service account. */
+  private static String contentKey(ProxyGroup group) {
+    return "sidecar|" + group.namespace() + "|" + group.inboundAddress() + "|" + group.appPorts()
+        + "|" + group.sdsDirectory();
   }
 
   /** What is wrong with a proxy group itself (it depends on nothing else): bad app ports, an address it cannot bind. */
@@ -268,6 +327,7 @@ public final class MeshTranslator implements Translator {
   private static final class Shared {
 
     final MeshState state;
+    final TranslationCache cache;
     final List<Rejection> rejections;
     final Provenance provenance;
     final ClusterTranslator clusterTranslator;
@@ -287,9 +347,10 @@ public final class MeshTranslator implements Translator {
     final Map<ProxyConfig, Map<String, Set<SourceRef>>> sourcesByConfig = new IdentityHashMap<>();
 
     Shared(MeshState state, TrafficPlan plan, ClusterTranslator clusterTranslator, String trustDomain,
-        List<ClusterLoadAssignment> endpoints, RouteTranslator routes, ListenerTranslator listeners,
-        ContentVersion versions) {
+        TranslationCache cache, List<ClusterLoadAssignment> endpoints, RouteTranslator routes,
+        ListenerTranslator listeners, ContentVersion versions) {
       this.state = state;
+      this.cache = cache;
       List<Rejection> all = new ArrayList<>(plan.rejections());
       all.addAll(listeners.rejections());
       this.rejections = List.copyOf(all);
@@ -307,8 +368,16 @@ public final class MeshTranslator implements Translator {
     /** The outbound clusters for sidecars whose SDS files are in {@code sdsDirectory}; built once per directory. */
     synchronized OutboundClusters outboundClusters(String sdsDirectory) {
       return outboundClusters.computeIfAbsent(sdsDirectory, dir -> {
-        List<Cluster> built = clusterTranslator.outbound(state, dir, trustDomain);
-        return new OutboundClusters(built, versions.of(built), versions.byName(built, Cluster::getName));
+        List<Cluster> built = new ArrayList<>();
+        for (MeshService service : state.services().values()) {
+          for (ServicePort port : service.ports()) {
+            built.add(cache.computeIfAbsent(new ClusterKey(service.key(), port, service.serviceAccounts(), dir),
+                () -> clusterTranslator.outbound(service, port, dir, trustDomain)));
+          }
+        }
+        built.sort(Comparator.comparing(Cluster::getName));
+        List<Cluster> clusters = cache.same(new TranslationCache.Named("outboundClusters", dir), List.copyOf(built));
+        return new OutboundClusters(clusters, versions.of(clusters), versions.byName(clusters, Cluster::getName));
       });
     }
 
@@ -327,17 +396,51 @@ public final class MeshTranslator implements Translator {
 
     RouteConfiguration outboundRoutes(String namespace, boolean capture) {
       return outboundRoutes.computeIfAbsent(namespace + (capture ? "|capture" : ""),
-          k -> capture ? routes.outboundWithPassthrough(namespace, listeners.capturedHosts())
-              : routes.outbound(namespace));
+          k -> cache.same(new TranslationCache.Named("outboundRoutes", k),
+              capture ? routes.outboundWithPassthrough(namespace, listeners.capturedHosts())
+                  : routes.outbound(namespace)));
+    }
+
+    /** The ORIGINAL_DST cluster {@code name}: one object across groups and translations. */
+    Cluster passthrough(String name) {
+      return cache.computeIfAbsent(new TranslationCache.Named("passthroughCluster", name),
+          () -> clusterTranslator.passthrough(name));
     }
 
     /** One instance per address and route configuration, so its digest is computed once. */
     Listener outboundListener(String bindAddress, String routeConfigName) {
       return outboundListeners.computeIfAbsent(bindAddress + " " + routeConfigName,
-          k -> listeners.outbound(bindAddress, routeConfigName));
+          k -> cache.same(new TranslationCache.Named("outboundListener", k),
+              listeners.outbound(bindAddress, routeConfigName)));
     }
 
-    ProxyConfig config(List<Cluster> groupClusters, List<Listener> listeners, List<RouteConfiguration> groupRoutes) {
+    /**
+     * The config of the groups with {@code contentKey}: the last translation's instance when it
+     * holds these very lists (a change that touched nothing of theirs), so everything downstream
+     * that memoizes by identity sees no change at all; else a new one, whose lists are the last
+     * ones wherever they are equal.
+     */
+    ProxyConfig config(String contentKey, List<Cluster> clusters, List<Listener> listeners,
+        List<RouteConfiguration> routes) {
+      List<Cluster> groupClusters = cache.same(new TranslationCache.Named("clusters", contentKey), List.copyOf(clusters));
+      List<Listener> groupListeners =
+          cache.same(new TranslationCache.Named("listeners", contentKey), List.copyOf(listeners));
+      List<RouteConfiguration> groupRoutes =
+          cache.same(new TranslationCache.Named("routes", contentKey), List.copyOf(routes));
+      TranslationCache.Named key = new TranslationCache.Named("config", contentKey);
+      ProxyConfig known = cache.get(key);
+      if (known != null && known.clusters() == groupClusters && known.endpoints() == endpoints
+          && known.listeners() == groupListeners && known.routes() == groupRoutes) {
+        cache.put(key, known);
+        return known;
+      }
+      ProxyConfig built = newConfig(groupClusters, groupListeners, groupRoutes);
+      cache.put(key, built);
+      return built;
+    }
+
+    private ProxyConfig newConfig(List<Cluster> groupClusters, List<Listener> listeners,
+        List<RouteConfiguration> groupRoutes) {
       OutboundClusters plain = outboundClusters.get("");
       boolean shared = plain != null && groupClusters == plain.clusters();
       String groupClustersVersion = shared ? plain.version() : versions.of(groupClusters);

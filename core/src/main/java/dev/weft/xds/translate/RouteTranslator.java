@@ -4,6 +4,7 @@ import com.google.protobuf.UInt32Value;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
+import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.ServicePort;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
@@ -93,6 +94,8 @@ public final class RouteTranslator {
 
   private final MeshState state;
   private final TrafficPlan plan;
+  /** The last translation's virtual hosts and route configurations, reused where their inputs did not change. */
+  private final TranslationCache cache;
   /** Virtual hosts without domains, per dialect, built once and shared by every namespace. */
   private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
   /** Virtual hosts with every name but the short one, shared by every namespace's configuration. */
@@ -105,9 +108,22 @@ public final class RouteTranslator {
   /** The per-Service-port route configurations of capture-mode sidecars, once built. */
   private List<RouteConfiguration> serviceRoutes;
 
+  /**
+   * The routes of one HTTP Service port in one dialect are made of exactly this, so a template
+   * built for an equal key (by this translation or the last) is that port's template.
+   */
+  private record TemplateKey(Dialect dialect, ServiceKey service, ServicePort port,
+      TrafficPlan.Destination fallback, List<TrafficPlan.RoutedRule> rules) {}
+
   public RouteTranslator(MeshState state, TrafficPlan plan) {
+    this(state, plan, new TranslationCache());
+  }
+
+  /** Routes that reuse what {@code cache} holds from the last translation for every port whose inputs are unchanged. */
+  RouteTranslator(MeshState state, TrafficPlan plan, TranslationCache cache) {
     this.state = state;
     this.plan = plan;
+    this.cache = cache;
   }
 
   /** The route configuration of a local-mode sidecar in {@code clientNamespace}: every HTTP Service port by Host. */
@@ -202,7 +218,8 @@ public final class RouteTranslator {
           }
         }
         if (!domains.isEmpty()) {
-          hosts.put(http.virtualHost(), templates.get(http.virtualHost()).toBuilder().addAllDomains(domains).build());
+          hosts.put(http.virtualHost(), cache.same(new TranslationCache.Named("foreignHost", http.virtualHost()),
+              templates.get(http.virtualHost()).toBuilder().addAllDomains(domains).build()));
         }
       }
       foreignHosts = hosts;
@@ -221,10 +238,10 @@ public final class RouteTranslator {
       for (String host : hosts) {
         VirtualHost template = templates.get(host);
         if (template != null) {
-          configs.add(RouteConfiguration.newBuilder()
+          configs.add(cache.same(new TranslationCache.Named("serviceRoutes", host), RouteConfiguration.newBuilder()
               .setName(host)
               .addVirtualHosts(template.toBuilder().addDomains("*"))
-              .build());
+              .build()));
         }
       }
       configs.sort(Comparator.comparing(RouteConfiguration::getName));
@@ -237,10 +254,11 @@ public final class RouteTranslator {
   public List<RouteConfiguration> proxyless() {
     List<RouteConfiguration> configs = new ArrayList<>();
     for (Map.Entry<String, VirtualHost> host : templates(Dialect.GRPC).entrySet()) {
-      configs.add(RouteConfiguration.newBuilder()
-          .setName(host.getKey())
-          .addVirtualHosts(host.getValue().toBuilder().addDomains(host.getKey()).addDomains("*"))
-          .build());
+      configs.add(cache.same(new TranslationCache.Named("proxylessRoutes", host.getKey()),
+          RouteConfiguration.newBuilder()
+              .setName(host.getKey())
+              .addVirtualHosts(host.getValue().toBuilder().addDomains(host.getKey()).addDomains("*"))
+              .build()));
     }
     configs.sort(Comparator.comparing(RouteConfiguration::getName));
     return configs;
@@ -297,7 +315,10 @@ public final class RouteTranslator {
         for (ServicePort port : service.ports()) {
           if (port.protocol().isHttp()) {
             String name = ResourceNames.virtualHost(service.key(), port.port());
-            hosts.put(name, VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build());
+            TemplateKey key = new TemplateKey(d, service.key(), port, plan.defaultDestination(service.key(), port),
+                plan.rules(service.key(), port.port()));
+            hosts.put(name, cache.computeIfAbsent(key,
+                () -> VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build()));
           }
         }
       }
