@@ -591,6 +591,34 @@ if ! up_to_date coredns-image "$KEY" "$IMAGES/coredns.tar"; then
 	write_stamp coredns-image "$KEY"
 fi
 
+# ---- cert-manager (controllers and CRDs, for the e2e suite) --------------------
+# cert-manager's controller binary is a nested module the Go module proxy does not
+# serve, so hack/tools/cert-manager/cert-manager-controller wires the controllers
+# of the main module itself (the CA issuer's path only). The CRDs come from the
+# same module's deploy/crds.
+CERT_MANAGER_VERSION=$(gomod_version "$MODS/cert-manager/go.mod" github.com/cert-manager/cert-manager)
+CERT_MANAGER_CRDS=$TOOLS_DIR/cert-manager/crds
+build_cert_manager() {
+	log "cert-manager: building its controllers from github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION (takes minutes)"
+	go_build "$MODS/cert-manager" "$BIN" \
+		"-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION" \
+		./cert-manager-controller
+	"$BIN/cert-manager-controller" -version >/dev/null || die "cert-manager: cert-manager-controller -version failed"
+	local dir
+	dir=$(cd "$MODS/cert-manager" && "$GO" list -mod=readonly -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
+	[[ -n $dir && -d $dir/deploy/crds ]] || die "cert-manager: no deploy/crds in the module ($dir)"
+	mkdir -p "$CERT_MANAGER_CRDS"
+	cp -f "$dir"/deploy/crds/*.yaml "$CERT_MANAGER_CRDS/"
+	chmod u+w "$CERT_MANAGER_CRDS"/*.yaml
+}
+KEY=$(stamp_key cert-manager "$CERT_MANAGER_VERSION" "$MODS/cert-manager/go.mod" "$MODS/cert-manager/go.sum" \
+	"$MODS/cert-manager/cert-manager-controller/main.go")
+if ! up_to_date cert-manager "$KEY" "$BIN/cert-manager-controller" ||
+	[[ ! -s $CERT_MANAGER_CRDS/cert-manager.io_certificates.yaml ]]; then
+	timed cert-manager build_cert_manager
+	write_stamp cert-manager "$KEY"
+fi
+
 # ---- env.sh, versions.txt ----------------------------------------------------
 # write_if_changed FILE: replace FILE with stdin only when the content differs.
 write_if_changed() {
@@ -643,34 +671,6 @@ busybox $(deb_version busybox-static)
 coredns ${COREDNS_VERSION#v}
 cert-manager ${CERT_MANAGER_VERSION#v}
 EOF
-
-# ---- cert-manager (controllers and CRDs, for the e2e suite) --------------------
-# cert-manager's controller binary is a nested module the Go module proxy does not
-# serve, so hack/tools/cert-manager/cert-manager-controller wires the controllers
-# of the main module itself (the CA issuer's path only). The CRDs come from the
-# same module's deploy/crds.
-CERT_MANAGER_VERSION=$(gomod_version "$MODS/cert-manager/go.mod" github.com/cert-manager/cert-manager)
-CERT_MANAGER_CRDS=$TOOLS_DIR/cert-manager/crds
-build_cert_manager() {
-	log "cert-manager: building its controllers from github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION (takes minutes)"
-	go_build "$MODS/cert-manager" "$BIN" \
-		"-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION" \
-		./cert-manager-controller
-	"$BIN/cert-manager-controller" -version >/dev/null || die "cert-manager: cert-manager-controller -version failed"
-	local dir
-	dir=$(cd "$MODS/cert-manager" && "$GO" list -mod=readonly -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
-	[[ -n $dir && -d $dir/deploy/crds ]] || die "cert-manager: no deploy/crds in the module ($dir)"
-	mkdir -p "$CERT_MANAGER_CRDS"
-	cp -f "$dir"/deploy/crds/*.yaml "$CERT_MANAGER_CRDS/"
-	chmod u+w "$CERT_MANAGER_CRDS"/*.yaml
-}
-KEY=$(stamp_key cert-manager "$CERT_MANAGER_VERSION" "$MODS/cert-manager/go.mod" "$MODS/cert-manager/go.sum" \
-	"$MODS/cert-manager/cert-manager-controller/main.go")
-if ! up_to_date cert-manager "$KEY" "$BIN/cert-manager-controller" ||
-	[[ ! -s $CERT_MANAGER_CRDS/cert-manager.io_certificates.yaml ]]; then
-	timed cert-manager build_cert_manager
-	write_stamp cert-manager "$KEY"
-fi
 
 # ---- report ------------------------------------------------------------------
 # Ask each binary itself, which also checks that it runs.
