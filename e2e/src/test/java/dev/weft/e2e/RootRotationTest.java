@@ -37,10 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
  * config: the root lives 30 s, so the operator starts rotating it about 20 s in, and each of the
  * three steps (next root trusted everywhere, next root signs and every leaf is reissued, old root
  * dropped) waits an overlap of 4 s. Meanwhile clients keep sending through web's sidecar to payments
- * over mTLS, a fresh connection to payments' inbound listener is made with web's mounted identity at
- * every poll (so handshakes happen in every phase, not only on pooled connections), and the ADS port
- * is handshaken with too. No request may be lost; the counts, the bundles seen and the leaves each
- * sidecar presented are printed.
+ * over mTLS. Web's Envoy would keep its pooled connections through it all (TLS does not re-check a
+ * live connection), so a burst of requests on entering each phase makes it open new ones, and the
+ * test itself makes a new connection to payments' inbound listener with web's mounted identity at
+ * every poll and handshakes with the ADS port: handshakes happen in every phase. No request may be
+ * lost; the counts, the bundles seen, the roots each sidecar trusts and the leaves it presented are
+ * printed.
  */
 @KubeApiServerTest
 class RootRotationTest {
@@ -70,6 +72,7 @@ class RootRotationTest {
       Set<String> xdsSerials = new TreeSet<>();
       List<String> problems = new ArrayList<>();
       int[] fresh = new int[2];
+      long[] enteredAt = {-1, -1, -1, -1};
       boolean[] rotating = new boolean[1];
       Instant started = Instant.now();
       SteadyLoad load = new SteadyLoad(mesh.traffic, "payments", CLIENTS, 200_000);
@@ -80,6 +83,12 @@ class RootRotationTest {
               appendChange(bundles, describe(bundle));
               rotating[0] |= bundle.size() > 1;
               boolean done = rotating[0] && bundle.size() == 1 && !bundle.get(0).equals(firstRoot);
+              int phase = phaseOf(bundle, firstRoot, mountedCertificate(mesh.web.identity()));
+              if (enteredAt[phase] < 0) {
+                enteredAt[phase] = handshakes(mesh);
+                // More requests at once than web's pool has connections: its Envoy handshakes anew in this phase.
+                load.burst(16 << phase);
+              }
               for (LocalPod pod : List.of(mesh.payments, mesh.web)) {
                 appendChange(trusted.computeIfAbsent(pod.name(), k -> new ArrayList<>()),
                     String.join("+", trustedRoots(pod)));
@@ -115,14 +124,18 @@ class RootRotationTest {
       }
       double seconds = load.stop();
       Traffic.Tally tally = load.tally;
+      long[] perPhase = handshakesPerPhase(enteredAt, handshakes(mesh));
 
       System.out.printf("root rotation under load (root of %d s, overlap %d s, leaves of %d s): %d requests in %.1f s "
-          + "(%.0f/s) from %d clients through web's sidecar, %d failed; %d fresh mTLS connections to payments' "
-          + "inbound with web's mounted identity, %d failed; web's mTLS handshakes to payments: %d; rotation done "
-          + "%d s after the load began%n", ROOT_LIFETIME.toSeconds(), OVERLAP.toSeconds(), LEAF_LIFETIME.toSeconds(),
-          tally.total(), seconds, tally.total() / seconds, CLIENTS, tally.failures().size(), fresh[0], fresh[1],
-          mesh.web.sidecar().counter("cluster.outbound|80|payments." + NS + ".svc.cluster.local.ssl.handshake"),
+          + "(%.0f/s) from %d clients (and a burst at each phase) through web's sidecar, %d failed; %d fresh mTLS "
+          + "connections to payments' inbound with web's mounted identity, %d failed; rotation done %d s after the "
+          + "load began%n", ROOT_LIFETIME.toSeconds(), OVERLAP.toSeconds(), LEAF_LIFETIME.toSeconds(), tally.total(),
+          seconds, tally.total() / seconds, CLIENTS, tally.failures().size(), fresh[0], fresh[1],
           Duration.between(started, Instant.now()).toSeconds());
+      for (int i = 0; i < PHASES.size(); i++) {
+        System.out.printf("  phase \"%s\": web's Envoy made %s mTLS handshakes to payments' Envoy%n", PHASES.get(i),
+            perPhase[i] < 0 ? "(phase not seen)" : Long.toString(perPhase[i]));
+      }
       System.out.printf("trust bundle (web's mounted ca.crt) over time: %s%n", bundles);
       trusted.forEach((pod, roots) -> System.out.printf("%s's sidecar trusted roots (serials) over time: %s%n",
           pod, roots));
@@ -133,9 +146,46 @@ class RootRotationTest {
       assertThat(tally.failures()).as("requests lost while the root was rotated").isEmpty();
       assertThat(problems).as("fresh connections and ADS handshakes during the rotation").isEmpty();
       assertThat(tally.count("payments-1")).isEqualTo(tally.total()).isPositive();
+      assertThat(perPhase[2]).as("Envoy-to-Envoy handshakes once the new root signs").isPositive();
+      assertThat(perPhase[3]).as("Envoy-to-Envoy handshakes once the old root is dropped").isPositive();
       assertThat(tally.total() / seconds).as("requests per second through the rotation")
           .isGreaterThanOrEqualTo(MIN_RATE);
     }
+  }
+
+  /** The rotation's phases as web sees them: its mounted bundle and whose leaf it holds. */
+  static final List<String> PHASES = List.of("old root only", "both trusted, old root signs",
+      "both trusted, new root signs", "new root only");
+
+  private static int phaseOf(List<X509Certificate> bundle, X509Certificate firstRoot, X509Certificate leaf) {
+    if (bundle.size() == 1) {
+      return bundle.get(0).equals(firstRoot) ? 0 : 3;
+    }
+    return rootOf(leaf, bundle).equals(serial(firstRoot)) ? 1 : 2;
+  }
+
+  private static long handshakes(OperatorIssuedMesh mesh) {
+    return mesh.web.sidecar().counter("cluster.outbound|80|payments." + NS + ".svc.cluster.local.ssl.handshake");
+  }
+
+  /** Handshakes between entering each phase and entering the next one seen (or the end); -1 for a phase not seen. */
+  private static long[] handshakesPerPhase(long[] enteredAt, long end) {
+    long[] counts = new long[enteredAt.length];
+    for (int i = 0; i < enteredAt.length; i++) {
+      if (enteredAt[i] < 0) {
+        counts[i] = -1;
+        continue;
+      }
+      long until = end;
+      for (int j = i + 1; j < enteredAt.length; j++) {
+        if (enteredAt[j] >= 0) {
+          until = enteredAt[j];
+          break;
+        }
+      }
+      counts[i] = until - enteredAt[i];
+    }
+    return counts;
   }
 
   private static void appendChange(List<String> history, String now) {
