@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * printed.
  */
 @KubeApiServerTest
-class RootRotationTest {
+class RootRotationUnderTrafficTest {
 
   static final String NS = "root-rotation";
   static final Duration ROOT_LIFETIME = Duration.ofSeconds(30);
