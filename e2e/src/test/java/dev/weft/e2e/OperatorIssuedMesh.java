@@ -21,6 +21,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The mesh the certificate-lifecycle tests rotate under load: the operator started in-process with
@@ -62,6 +63,10 @@ final class OperatorIssuedMesh implements AutoCloseable {
     objects.createNamespace();
     objects.service("payments", 80);
     String operatorNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
+    // Earlier test classes on the same apiserver leave the xds-server's certificate behind, issued
+    // for a day: the operator would rightly keep it and never renew it within this test.
+    client.secrets().inNamespace(operatorNamespace).withName("weft-identity-" + XDS_SERVICE_ACCOUNT)
+        .withTimeout(30, TimeUnit.SECONDS).delete();
     MeshIdentities identities = new MeshIdentities(client, mounts,
         "spiffe://cluster.local/ns/" + operatorNamespace + "/sa/" + XDS_SERVICE_ACCOUNT);
     Deque<AutoCloseable> opened = new ArrayDeque<>();

