@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,9 @@ class CertManagerCertificateControllerTest {
         .until(() -> client.resources(Certificate.class).inNamespace("shop").withName("weft-identity-web").get(),
             c -> c != null);
     assertThat(certificate.getSpec().getUris()).containsExactly("spiffe://cluster.local/ns/shop/sa/web");
-    assertThat(controller.report()).hasValueSatisfying(r -> assertThat(r.issued()).isZero());
+    // The pass that created the Certificate writes its report after it: wait for that, not for the object.
+    assertThat(await("the first report").atMost(BOUND).until(controller::report, Optional::isPresent))
+        .hasValueSatisfying(r -> assertThat(r.issued()).isZero());
 
     CertifiedKey leaf = CertManagerCertificatesTest.leaf(CertManagerCertificatesTest.WEB, Instant.now());
     Secret issued = CertManagerCertificatesTest.writtenByCertManager(CertManagerCertificatesTest.WEB, leaf,
