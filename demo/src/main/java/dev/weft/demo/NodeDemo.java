@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -208,14 +207,9 @@ public final class NodeDemo implements AutoCloseable {
 
   /** {@code make demo} (hack/demo.sh). {@code DEMO_ONCE=1}: exit after the canary, 0 when it is as expected. */
   public static void main(String[] args) throws Exception {
-    boolean once = Set.of("1", "true", "yes").contains(System.getenv().getOrDefault("DEMO_ONCE", "").strip());
+    boolean once = DemoConsole.once();
     Settings settings = Settings.fromEnvironment();
-    Path logs = settings.repoRoot().resolve("demo/target/demo-logs");
-    Files.createDirectories(logs);
-    System.setProperty(ProcessLogs.DIR_PROPERTY, logs.toString());
-    Files.createDirectories(ProcessLogs.directory());
-    System.setProperty("org.slf4j.simpleLogger.logFile", ProcessLogs.directory().resolve("weft.log").toString());
-    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    DemoConsole.logToFiles(settings.repoRoot());
 
     PrintStream out = System.out;
     out.println("Weft demo on a real Kubernetes: helm install, injected sidecars, a 90/10 canary over mTLS (logs: "

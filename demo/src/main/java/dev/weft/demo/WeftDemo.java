@@ -261,16 +261,11 @@ public final class WeftDemo implements AutoCloseable {
    * the split and MeshStatus are as expected. Otherwise stay up until Ctrl-C.
    */
   public static void main(String[] args) throws Exception {
-    boolean once = Set.of("1", "true", "yes").contains(System.getenv().getOrDefault("DEMO_ONCE", "").strip());
+    boolean once = DemoConsole.once();
     Settings settings = Settings.defaults();
-    Path logs = settings.repoRoot().resolve("demo/target/demo-logs");
-    Files.createDirectories(logs);
     // Before any logger or HTTP client exists: every log line goes to a file, and the client
     // may name the Service in the Host header as an app behind its sidecar does.
-    System.setProperty(ProcessLogs.DIR_PROPERTY, logs.toString());
-    Files.createDirectories(ProcessLogs.directory());
-    System.setProperty("org.slf4j.simpleLogger.logFile", ProcessLogs.directory().resolve("weft.log").toString());
-    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    DemoConsole.logToFiles(settings.repoRoot());
     System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     System.setProperty("sun.net.httpserver.nodelay", "true");
 
