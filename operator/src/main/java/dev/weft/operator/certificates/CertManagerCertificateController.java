@@ -118,13 +118,13 @@ public final class CertManagerCertificateController implements CertificateSource
         passSoon();
       }
     };
-    namespaces = client.namespaces().inform(handler(onChange));
+    namespaces = client.namespaces().inform(Informers.handler(onChange));
     if (watched.isEmpty()) {
-      pods.add(client.pods().inAnyNamespace().inform(handler(onChange)));
+      pods.add(client.pods().inAnyNamespace().inform(Informers.handler(onChange)));
       workloadSecrets.add(client.secrets().inAnyNamespace()
-          .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+          .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(Informers.handler(onChange)));
       issuedSecrets.add(client.secrets().inAnyNamespace()
-          .withLabel(WorkloadSecrets.LABEL, CertManagerCertificates.ISSUED_LABEL_VALUE).inform(handler(onChange)));
+          .withLabel(WorkloadSecrets.LABEL, CertManagerCertificates.ISSUED_LABEL_VALUE).inform(Informers.handler(onChange)));
       return;
     }
     Set<String> secretNamespaces = new TreeSet<>(watched);
@@ -134,19 +134,14 @@ public final class CertManagerCertificateController implements CertificateSource
     }
     certificateNamespaces.addAll(secretNamespaces);
     for (String namespace : new TreeSet<>(watched)) {
-      pods.add(client.pods().inNamespace(namespace).inform(handler(onChange)));
+      pods.add(client.pods().inNamespace(namespace).inform(Informers.handler(onChange)));
     }
     for (String namespace : secretNamespaces) {
       workloadSecrets.add(client.secrets().inNamespace(namespace)
-          .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+          .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(Informers.handler(onChange)));
       issuedSecrets.add(client.secrets().inNamespace(namespace)
-          .withLabel(WorkloadSecrets.LABEL, CertManagerCertificates.ISSUED_LABEL_VALUE).inform(handler(onChange)));
+          .withLabel(WorkloadSecrets.LABEL, CertManagerCertificates.ISSUED_LABEL_VALUE).inform(Informers.handler(onChange)));
     }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> ResourceEventHandler<T> handler(ResourceEventHandler<Object> handler) {
-    return (ResourceEventHandler<T>) (ResourceEventHandler<?>) handler;
   }
 
   @Override

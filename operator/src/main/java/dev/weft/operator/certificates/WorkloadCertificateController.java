@@ -130,28 +130,23 @@ public final class WorkloadCertificateController implements CertificateSource {
         requestPass(COALESCE);
       }
     };
-    namespaces = client.namespaces().inform(handler(onChange));
+    namespaces = client.namespaces().inform(Informers.handler(onChange));
     if (watched.isEmpty()) {
-      pods.add(client.pods().inAnyNamespace().inform(handler(onChange)));
+      pods.add(client.pods().inAnyNamespace().inform(Informers.handler(onChange)));
       secrets.add(client.secrets().inAnyNamespace()
-          .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+          .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(Informers.handler(onChange)));
     } else {
       for (String namespace : new TreeSet<>(watched)) {
-        pods.add(client.pods().inNamespace(namespace).inform(handler(onChange)));
+        pods.add(client.pods().inNamespace(namespace).inform(Informers.handler(onChange)));
         secrets.add(client.secrets().inNamespace(namespace)
-            .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+            .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(Informers.handler(onChange)));
       }
       if (!settings.xdsServiceAccount().isEmpty() && !watched.contains(caNamespace)) {
         // The xds-server's certificate lives in the operator's own namespace, watched or not.
         secrets.add(client.secrets().inNamespace(caNamespace)
-            .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(handler(onChange)));
+            .withLabel(WorkloadSecrets.LABEL, WorkloadSecrets.LABEL_VALUE).inform(Informers.handler(onChange)));
       }
     }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> ResourceEventHandler<T> handler(ResourceEventHandler<Object> handler) {
-    return (ResourceEventHandler<T>) (ResourceEventHandler<?>) handler;
   }
 
   @Override
