@@ -248,6 +248,9 @@ class HelmChartTest {
     Map<String, EnvVar> xdsEnv = env(xc);
     assertThat(xdsEnv.get("WEFT_SYNC_REPORT").getValue()).isEqualTo("true");
     assertThat(xdsEnv.get("WEFT_XDS_TLS_DIRECTORY").getValue()).isEqualTo("/var/run/weft/xds-tls");
+    // The heap ScaleBench measures the 1,000-Service mesh at, with room beside it in the limit.
+    assertThat(xdsEnv.get("JDK_JAVA_OPTIONS").getValue()).isEqualTo("-Xmx256m -XX:+UseG1GC");
+    assertThat(xc.getResources().getLimits().get("memory").toString()).isEqualTo("1Gi");
     assertThat(xc.getVolumeMounts()).anySatisfy(m -> {
       assertThat(m.getMountPath()).isEqualTo("/var/run/weft/xds-tls");
       assertThat(m.getReadOnly()).isTrue();

@@ -302,9 +302,10 @@ public final class XdsServerApp implements AutoCloseable {
       }
       throw e;
     }
-    LOG.info("xds-server serving ADS on {}:{}, probes and metrics on {}:{}, debug pages on {}:{}",
+    // The heap limit is in the first lines, so that sizing questions start from the number in use.
+    LOG.info("xds-server serving ADS on {}:{}, probes and metrics on {}:{}, debug pages on {}:{}; heap limit {} MiB",
         config.bindAddress(), xds.port(), config.bindAddress(), debug.port(), config.debugPagesAddress(),
-        debug.pagesPort());
+        debug.pagesPort(), Runtime.getRuntime().maxMemory() >> 20);
     return new XdsServerApp(watcher, xds, debug, syncReport, proxies, publisher, heap, tls);
   }
 

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
  * result, not a failure. Asserts nothing about time (run with `make bench`; docs/benchmarks.md).
  *
  * <p>System properties (lists are comma-separated): {@code weft.bench.services} (100,1000),
- * {@code weft.bench.proxies} (100,1000), {@code weft.bench.modes} (delta; or sotw, or both),
- * {@code weft.bench.heap} (256m), {@code weft.bench.fallbackHeap} (2g: the row again at this heap
+ * {@code weft.bench.proxies} (100,500,1000,2000), {@code weft.bench.modes} (delta; or sotw, or both),
+ * {@code weft.bench.heap} (the chart's {@code xds.jvm.maxHeap}), {@code weft.bench.fallbackHeap} (2g: the row again at this heap
  * when the server died; empty for none), {@code weft.bench.edits} (10 per kind),
  * {@code weft.bench.rowMinutes} (10), {@code weft.bench.serverJvmArgs} (extra flags, space-separated,
  * e.g. a JFR recording), {@code weft.bench.connect} ({@code at-start}: the proxies connect as soon as
@@ -47,9 +47,11 @@ class ScaleBench {
   private static final Duration STEADY_WINDOW = Duration.ofSeconds(10);
 
   private final List<Integer> servicesList = ints("weft.bench.services", "100,1000");
-  private final List<Integer> proxiesList = ints("weft.bench.proxies", "100,1000");
+  private final List<Integer> proxiesList = ints("weft.bench.proxies", "100,500,1000,2000");
   private final List<String> modes = strings("weft.bench.modes", "delta");
-  private final String heap = System.getProperty("weft.bench.heap", "256m");
+  private final Path repoRoot = Path.of(System.getProperty("weft.repo.root", "..")).toAbsolutePath().normalize();
+  /** By default the heap the chart gives the xds-server, so the table is what an install gets. */
+  private final String heap = System.getProperty("weft.bench.heap", ChartValues.xdsMaxHeap(repoRoot));
   private final String fallbackHeap = System.getProperty("weft.bench.fallbackHeap", "2g").strip();
   private final int edits = Integer.getInteger("weft.bench.edits", 10);
   private final boolean connectWhenReady = connectWhenReady(System.getProperty("weft.bench.connect", "at-start"));
@@ -61,10 +63,10 @@ class ScaleBench {
   @Test
   void xdsAtScale(KubeApiServer apiServer, Kubectl kubectl, KubernetesClient client) throws Exception {
     WeftCrds.install(kubectl);
-    Path repoRoot = Path.of(System.getProperty("weft.repo.root", "..")).toAbsolutePath().normalize();
     Path results = repoRoot.resolve("e2e/target/scale-bench.md");
     List<String> table = new ArrayList<>();
     table.add(Row.HEADER);
+    List<Row> rows = new ArrayList<>();
     for (int services : servicesList) {
       MeshGenerator mesh = new MeshGenerator(client, services);
       Duration setup = mesh.create();
@@ -74,6 +76,7 @@ class ScaleBench {
         for (int proxies : proxiesList) {
           Row row = run(repoRoot, apiServer, mesh, services, proxies, mode, heap);
           report(table, row, results);
+          rows.add(row);
           if (row.died() && !fallbackHeap.isEmpty() && !fallbackHeap.equals(heap)) {
             report(table, run(repoRoot, apiServer, mesh, services, proxies, mode, fallbackHeap), results);
           }
@@ -82,6 +85,7 @@ class ScaleBench {
     }
     System.out.println("ScaleBench results (" + Instant.now() + ", " + Runtime.getRuntime().availableProcessors()
         + " cores):\n" + String.join("\n", table));
+    System.out.println(ScaleTargets.report(rows));
   }
 
   private static boolean connectWhenReady(String value) {
@@ -201,6 +205,14 @@ class ScaleBench {
       resources += pushed.resources();
       cpuSeconds += cpu;
       clientCpuSeconds += clientCpu;
+    }
+
+    Optional<Double> p99() {
+      return count == 0 ? Optional.empty() : Optional.of(lastAck.percentile(99));
+    }
+
+    Optional<Double> megabytesPerEdit() {
+      return count == 0 ? Optional.empty() : Optional.of(bytes / 1e6 / count);
     }
 
     String latency() {

@@ -52,7 +52,8 @@ final class XdsServerProcess implements AutoCloseable {
     int debugPort = FreePort.pick();
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
+        // As the chart runs it: the image's -XX:+ExitOnOutOfMemoryError, the chart's heap and G1.
+        "-Xmx" + heap, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"));
     command.addAll(extraJvmArgs);
     command.addAll(List.of("-cp", jar + ":" + target.resolve("lib") + "/*", "dev.weft.xds.XdsServerApp"));
     LoggedProcess process = LoggedProcess.start("xds-server-" + heap, command, Map.of(

@@ -34,7 +34,9 @@ public final class HeapPressureMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HeapPressureMonitor.class);
   private static final double MIB = 1024 * 1024;
 
-  /** The chart value that sizes the heap (the image runs the JVM with -XX:MaxRAMPercentage=75). */
+  /** The chart value that sets the heap (-Xmx). */
+  static final String MAX_HEAP_VALUE = "xds.jvm.maxHeap";
+  /** The chart value that must grow with it: the container's memory limit. */
   static final String MEMORY_LIMIT_VALUE = "xds.resources.limits.memory";
 
   private final HeapPressure pressure;
@@ -132,11 +134,11 @@ public final class HeapPressureMonitor implements AutoCloseable {
   static String warning(HeapPressure.Reading reading, double pauseShare, HeapPressure.Settings settings) {
     return String.format("Heap too small for the mesh: %d MiB of %d MiB (%d%%) still used after garbage collection,"
             + " %d%% of the last %d s spent in collection pauses. Proxies keep the config they have, but pushes"
-            + " slow down and the server may die of OutOfMemoryError. Raise the xds-server's memory limit (helm"
-            + " value %s; the heap is 75%% of it), or watch fewer namespaces (watchNamespaces)."
+            + " slow down and the server may die of OutOfMemoryError. Raise the xds-server's heap (helm value %s)"
+            + " and its memory limit by as much (%s), or watch fewer namespaces (watchNamespaces)."
             + " Metric: xds_heap_pressure.",
         mib(reading.usedAfter()), mib(reading.max()), percent(reading.ratio()), percent(pauseShare),
-        settings.window().toSeconds(), MEMORY_LIMIT_VALUE);
+        settings.window().toSeconds(), MAX_HEAP_VALUE, MEMORY_LIMIT_VALUE);
   }
 
   private synchronized double lastRatio() {

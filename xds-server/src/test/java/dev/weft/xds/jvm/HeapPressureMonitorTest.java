@@ -64,6 +64,7 @@ class HeapPressureMonitorTest {
         .contains("240 MiB of 256 MiB (94%) still used after garbage collection")
         .contains("42% of the last 10 s")
         .contains("Proxies keep the config they have")
+        .contains("helm value xds.jvm.maxHeap")
         .contains("xds.resources.limits.memory")
         .contains("xds_heap_pressure");
   }
