@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.Test;
  * {@code weft.bench.rowMinutes} (10), {@code weft.bench.serverJvmArgs} (extra flags, space-separated,
  * e.g. a JFR recording), {@code weft.bench.connect} ({@code at-start}: the proxies connect as soon as
  * the port opens, before the first mesh state, as after a restart; {@code when-ready}: once the
- * server has published, so every proxy group joins a running server).
+ * server has published, so every proxy group joins a running server), {@code weft.bench.watch}
+ * ({@code namespaces}: the server watches the mesh's 20 namespaces; {@code cluster}: all of them).
  */
 @KubeApiServerTest
 class ScaleBench {
@@ -55,6 +57,12 @@ class ScaleBench {
   private final String fallbackHeap = System.getProperty("weft.bench.fallbackHeap", "2g").strip();
   private final int edits = Integer.getInteger("weft.bench.edits", 10);
   private final boolean connectWhenReady = connectWhenReady(System.getProperty("weft.bench.connect", "at-start"));
+  /**
+   * {@code weft.bench.watch}: {@code namespaces} (the generated mesh's 20, one informer per kind
+   * and namespace, as with the chart's watchNamespaces) or {@code cluster} (every namespace, the
+   * chart's default: one informer per kind).
+   */
+  private final boolean watchEverything = watchEverything(System.getProperty("weft.bench.watch", "namespaces"));
   private final Duration rowTimeout = Duration.ofMinutes(Integer.getInteger("weft.bench.rowMinutes", 10));
   // Space-separated, as JVM flags hold commas (-XX:StartFlightRecording=delay=60s,filename=...).
   private final List<String> serverJvmArgs =
@@ -88,6 +96,14 @@ class ScaleBench {
     System.out.println(ScaleTargets.report(rows));
   }
 
+  private static boolean watchEverything(String value) {
+    return switch (value.strip()) {
+      case "namespaces" -> false;
+      case "cluster" -> true;
+      default -> throw new IllegalArgumentException("weft.bench.watch is namespaces or cluster, not '" + value + "'");
+    };
+  }
+
   private static boolean connectWhenReady(String value) {
     return switch (value.strip()) {
       case "at-start" -> false;
@@ -109,7 +125,7 @@ class ScaleBench {
     long deadline = System.nanoTime() + rowTimeout.toNanos();
     System.out.printf("ScaleBench: %d Services, %d %s proxies, server -Xmx%s ...%n", services, proxies, mode, heapLimit);
     try (XdsServerProcess server = XdsServerProcess.start(repoRoot, apiServer.kubeconfig(), heapLimit, serverJvmArgs,
-            mesh.namespaces());
+            watchEverything ? List.of() : mesh.namespaces());
         ProxyFleet fleet = new ProxyFleet(proxies, mesh.namespaces(), mode.equals("delta"))) {
       row.serverLog = server.logFile().toString();
       if (!server.awaitPort(Duration.ofSeconds(60))) {
@@ -122,6 +138,16 @@ class ScaleBench {
         System.out.printf("ScaleBench:   server ready %.1f s after it started; the proxies connect now%n",
             (System.nanoTime() - server.startedNanos()) / 1e9);
       }
+      // When the server had its first mesh state: before that no proxy can be served, so this part
+      // of the sync time is start-up (JVM, informers listing the mesh, the first translation).
+      CompletableFuture<Double> readyAfter = CompletableFuture.supplyAsync(() -> {
+        try {
+          return server.awaitReady(rowTimeout) ? (System.nanoTime() - server.startedNanos()) / 1e9 : Double.NaN;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Double.NaN;
+        }
+      });
       double clientCpuAtConnect = clientCpuSeconds();
       fleet.connect(server.xdsPort());
       if (!ProxyFleet.await(() -> fleet.syncedCount() == proxies, server::isAlive, deadline)) {
@@ -129,8 +155,10 @@ class ScaleBench {
       }
       row.syncSeconds = (System.nanoTime() - server.startedNanos()) / 1e9;
       // Where the sync's time went: the server's CPU since it started, and this JVM's (the proxies parse every response).
-      System.out.printf("ScaleBench:   all %d proxies synced %.1f s after the server started; CPU s: server %.1f, bench JVM %.1f%n",
-          proxies, row.syncSeconds, server.cpuSeconds(), clientCpuSeconds() - clientCpuAtConnect);
+      System.out.printf("ScaleBench:   all %d proxies synced %.1f s after the server started (its first mesh state"
+              + " published after %.1f s); CPU s: server %.1f, bench JVM %.1f%n",
+          proxies, row.syncSeconds, readyAfter.getNow(Double.NaN), server.cpuSeconds(),
+          clientCpuSeconds() - clientCpuAtConnect);
 
       // Steady state: nothing changes, so the server should be idle.
       ProxyFleet.await(() -> System.nanoTime() - fleet.lastResponseNanos() > SETTLED.toNanos(), server::isAlive,

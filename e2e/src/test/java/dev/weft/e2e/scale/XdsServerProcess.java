@@ -61,6 +61,9 @@ final class XdsServerProcess implements AutoCloseable {
         "WEFT_BIND_ADDRESS", "127.0.0.1",
         "WEFT_XDS_PORT", String.valueOf(xdsPort),
         "WEFT_DEBUG_PORT", String.valueOf(debugPort),
+        // Not the fixed 15015 an installed server uses: another test's server may hold it.
+        "WEFT_DEBUG_PAGES_PORT", String.valueOf(FreePort.pick()),
+        // Empty: every namespace, as the chart does by default.
         "WEFT_WATCH_NAMESPACES", String.join(",", namespaces),
         "WEFT_SYNC_REPORT", "false"));
     return new XdsServerProcess(process, xdsPort, debugPort);
