@@ -72,11 +72,13 @@ public final class DeltaStreams {
   final ResourceDiff.Cache diffs = new ResourceDiff.Cache();
   final SendBudget budget;
   /**
-   * Each resource as sent (name, version, serialized body), by the identity of its message, held
-   * weakly: a resource goes to every stream that subscribes it, and groups share their messages,
-   * so it is wrapped, serialized and sized once while it lives, not once per stream.
+   * Each resource as sent (name, version, packed body), encoded, by the identity of its message,
+   * held weakly: a resource goes to every stream that subscribes it, and groups share their
+   * messages, so it is wrapped, serialized and encoded once while it lives, not once per stream.
    */
-  private final Cache<Message, Resource> wrapped = CacheBuilder.newBuilder().weakKeys().build();
+  private final Cache<Message, EncodedResource> wrapped = CacheBuilder.newBuilder().weakKeys().build();
+  /** The bodies of first responses, shared by the streams that subscribe alike to the same resources. */
+  final ResponseBodies bodies = new ResponseBodies();
   private final Function<DeltaDiscoveryRequest, String> groupOf;
   private final AtomicLong ids = new AtomicLong(FIRST_STREAM_ID);
   private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
@@ -176,17 +178,17 @@ public final class DeltaStreams {
   }
 
   /** {@code resource}, named {@code name}, as a delta response carries it. */
-  Resource wrap(String name, VersionedResource<?> resource) {
+  EncodedResource wrap(String name, VersionedResource<?> resource) {
     Message message = resource.resource();
-    Resource known = wrapped.getIfPresent(message);
-    if (known != null && known.getVersion().equals(resource.version()) && known.getName().equals(name)) {
+    EncodedResource known = wrapped.getIfPresent(message);
+    if (known != null && known.version().equals(resource.version()) && known.name().equals(name)) {
       return known;
     }
-    Resource fresh = Resource.newBuilder()
+    EncodedResource fresh = EncodedResource.of(Resource.newBuilder()
         .setName(name)
         .setVersion(resource.version())
         .setResource(serializer.serialize(message, Resources.ApiVersion.V3))
-        .build();
+        .build());
     wrapped.put(message, fresh);
     return fresh;
   }

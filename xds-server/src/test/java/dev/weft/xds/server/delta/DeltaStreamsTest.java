@@ -327,8 +327,9 @@ class DeltaStreamsTest {
     Client(DeltaStreams server) {
       requests = server.open(new Outbound() {
       @Override
-      public void send(DeltaDiscoveryResponse response) {
-        responses.add(response);
+      public void send(DeltaResponse response) {
+        // What the client reads: the bytes the response would be written as, parsed.
+        responses.add(response.toMessage());
         ready = !slow;
       }
 
