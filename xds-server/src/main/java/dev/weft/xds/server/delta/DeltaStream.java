@@ -92,7 +92,8 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
   private void subscribe(DeltaDiscoveryRequest request) {
     TypeState type = types.get(request.getTypeUrl());
     if (type == null) {
-      type = new TypeState(Subscription.first(request.getResourceNamesSubscribeList()));
+      type = new TypeState(streams.firstSubscription(groupId, request.getTypeUrl(),
+          request.getResourceNamesSubscribeList()));
       if (request.getInitialResourceVersionsCount() > 0) {
         type.initialVersions = new HashMap<>(request.getInitialResourceVersionsMap());
       }
