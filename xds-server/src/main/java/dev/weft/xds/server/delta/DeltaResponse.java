@@ -136,7 +136,7 @@ public final class DeltaResponse {
     try {
       out.write(head);
       for (EncodedResource resource : resources.entries()) {
-        resource.entry().writeTo(out);
+        out.write(resource.entry());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,8 +1,6 @@
 package dev.weft.xds.server.delta;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.UnsafeByteOperations;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import java.io.IOException;
@@ -13,8 +11,12 @@ import java.io.UncheckedIOException;
  * {@code DeltaDiscoveryResponse.resources} entry (field tag, length and the {@link Resource} with its
  * name, version and packed body). A response is these entries written one after another, so a
  * resource sent to 2,000 streams is encoded once and copied 2,000 times.
+ *
+ * <p>A plain array, never written after it is made: {@code ByteString.writeTo(OutputStream)} hands
+ * an untrusted stream a fresh copy of its bytes, and that copy per resource per stream was 5.4 GB
+ * of garbage on a cold sync of 2,000 proxies (a full collection every few seconds at 256 MiB).
  */
-record EncodedResource(String name, String version, ByteString entry) {
+record EncodedResource(String name, String version, byte[] entry) {
 
   static EncodedResource of(Resource resource) {
     byte[] bytes = new byte[CodedOutputStream.computeMessageSize(DeltaDiscoveryResponse.RESOURCES_FIELD_NUMBER,
@@ -26,7 +28,6 @@ record EncodedResource(String name, String version, ByteString entry) {
     } catch (IOException e) {
       throw new UncheckedIOException("encoding into an array cannot fail", e);
     }
-    // The array is never written again, and never leaves this object.
-    return new EncodedResource(resource.getName(), resource.getVersion(), UnsafeByteOperations.unsafeWrap(bytes));
+    return new EncodedResource(resource.getName(), resource.getVersion(), bytes);
   }
 }

@@ -19,7 +19,7 @@ final class EncodedResources {
     this.entries = List.copyOf(entries);
     long sum = 0;
     for (EncodedResource entry : this.entries) {
-      sum += entry.entry().size();
+      sum += entry.entry().length;
     }
     this.bytes = sum;
   }
