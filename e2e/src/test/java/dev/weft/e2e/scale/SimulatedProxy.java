@@ -248,9 +248,9 @@ abstract class SimulatedProxy {
       Kind kind = Kind.of(response.typeUrl());
       if (kind == Kind.CDS || kind == Kind.LDS) {
         Kind dependent = kind == Kind.CDS ? Kind.EDS : Kind.RDS;
-        List<String> wanted = kind == Kind.CDS
-            ? response.edsNames().stream().map(this::intern).toList()
-            : routeNames(response.listeners());
+        List<String> wanted = (kind == Kind.CDS ? response.edsNames() : response.routeNames()).stream()
+            .map(this::intern)
+            .toList();
         // Envoy asks for what the new clusters and listeners need before it ACKs them.
         Set<String> fresh = new LinkedHashSet<>(wanted);
         fresh.removeAll(subscribed.get(dependent));
