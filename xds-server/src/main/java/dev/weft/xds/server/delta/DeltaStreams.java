@@ -83,8 +83,8 @@ public final class DeltaStreams {
   private final AtomicLong ids = new AtomicLong(FIRST_STREAM_ID);
   private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
   private final Map<String, Set<DeltaStream>> streams = new ConcurrentHashMap<>();
-  /** Per group and type, the names of the last first request and the subscription they made (see {@link #firstSubscription}). */
-  private final Map<String, Map<String, Requested>> firstRequests = new ConcurrentHashMap<>();
+  /** Per group and type, the subscription the group's last first request made (see {@link #firstSubscription}). */
+  private final Map<String, Map<String, Subscription>> firstRequests = new ConcurrentHashMap<>();
   /** The clock stalls are measured with ({@link System#nanoTime()}; tests step their own). */
   final LongSupplier nanos;
 
@@ -201,25 +201,22 @@ public final class DeltaStreams {
    * capture-mode sidecar's first EDS and RDS requests name ~2,000 resources each at 1,000
    * Services, and building and interning a set of them for each of 2,000 streams (hashing every
    * name, probing the interned set) was a sixth of the server's cold-sync time. So the names are
-   * first compared, in order, with the group's last first request of the type, which costs one
+   * first compared, in order, with those of the group's last first request of the type, which costs one
    * {@code equals} per name and no allocation; only a different list builds a subscription.
    */
   Subscription firstSubscription(String groupId, String typeUrl, List<String> names) {
     if (names.isEmpty()) {
       return Subscription.first(names);
     }
-    Map<String, Requested> byType = firstRequests.computeIfAbsent(groupId, id -> new ConcurrentHashMap<>());
-    Requested last = byType.get(typeUrl);
-    if (last != null && last.names().equals(names)) {
-      return last.subscription();
+    Map<String, Subscription> byType = firstRequests.computeIfAbsent(groupId, id -> new ConcurrentHashMap<>());
+    Subscription last = byType.get(typeUrl);
+    if (last != null && last.requestedFirstAs(names)) {
+      return last;
     }
     Subscription subscription = Subscription.first(names);
-    byType.put(typeUrl, new Requested(List.copyOf(names), subscription));
+    byType.put(typeUrl, subscription);
     return subscription;
   }
-
-  /** The names of a first request, in order, and the subscription they made. */
-  private record Requested(List<String> names, Subscription subscription) {}
 
   /** The group of a stream's first request. */
   String groupOf(DeltaDiscoveryRequest request) {
