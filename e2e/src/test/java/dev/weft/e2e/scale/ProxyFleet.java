@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
@@ -46,6 +47,8 @@ final class ProxyFleet implements AutoCloseable, SimulatedProxy.Receipts {
   private final LongAdder resources = new LongAdder();
   private final LongAdder responses = new LongAdder();
   private volatile long lastResponseNanos;
+  /** When the first response of any proxy arrived (System.nanoTime), 0 before. */
+  private final AtomicLong firstResponseNanos = new AtomicLong();
 
   /** {@code count} proxies in {@code namespaces}, delta or state-of-the-world, not yet connected. */
   ProxyFleet(int count, List<String> namespaces, boolean delta) {
@@ -99,6 +102,11 @@ final class ProxyFleet implements AutoCloseable, SimulatedProxy.Receipts {
     return lastResponseNanos;
   }
 
+  /** When the first response of any proxy arrived (System.nanoTime), 0 if none has. */
+  long firstResponseNanos() {
+    return firstResponseNanos.get();
+  }
+
   /** How many streams ended without us closing them, and the first reason. */
   String failures() {
     List<Throwable> failed = proxies.stream().map(SimulatedProxy::failure).filter(Objects::nonNull).toList();
@@ -129,7 +137,11 @@ final class ProxyFleet implements AutoCloseable, SimulatedProxy.Receipts {
     bytes.get(kind).add(size);
     resources.add(count);
     responses.increment();
-    lastResponseNanos = System.nanoTime();
+    long now = System.nanoTime();
+    lastResponseNanos = now;
+    if (firstResponseNanos.get() == 0) {
+      firstResponseNanos.compareAndSet(0, now);
+    }
   }
 
   @Override

@@ -159,6 +159,13 @@ class ScaleBench {
               + " published after %.1f s); CPU s: server %.1f, bench JVM %.1f%n",
           proxies, row.syncSeconds, readyAfter.getNow(Double.NaN), server.cpuSeconds(),
           clientCpuSeconds() - clientCpuAtConnect);
+      // Split in two: until the first response (start, informers' list, first translation), then sending.
+      ProxyFleet.Totals synced = fleet.totals();
+      double firstResponse = (fleet.firstResponseNanos() - server.startedNanos()) / 1e9;
+      System.out.printf("ScaleBench:   first response %.1f s after the server started; then %.1f s to send %.0f MB"
+              + " (%.0f MB/s) in %d responses holding %d resources%n",
+          firstResponse, row.syncSeconds - firstResponse, synced.bytes() / 1e6,
+          synced.bytes() / 1e6 / (row.syncSeconds - firstResponse), synced.responses(), synced.resources());
 
       // Steady state: nothing changes, so the server should be idle.
       ProxyFleet.await(() -> System.nanoTime() - fleet.lastResponseNanos() > SETTLED.toNanos(), server::isAlive,

@@ -12,12 +12,14 @@ import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceStub;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.grpc.MethodDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -135,6 +137,10 @@ abstract class SimulatedProxy {
     closed = true;
   }
 
+  String intern(String name) {
+    return receipts.intern(name);
+  }
+
   /** The EDS names of the clusters that take endpoints from EDS. */
   List<String> edsNames(Collection<Any> clusters) {
     List<String> names = new ArrayList<>();
@@ -210,8 +216,17 @@ abstract class SimulatedProxy {
     }
   }
 
-  /** Incremental (delta) ADS, what Weft sidecars use by default. */
-  private static final class Delta extends AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
+  /**
+   * Incremental (delta) ADS, what Weft sidecars use by default. Responses are read lean
+   * ({@link LeanDeltaResponse}): counted exactly, but only what the next subscription needs is parsed.
+   */
+  private static final class Delta extends AdsStream<DeltaDiscoveryRequest, LeanDeltaResponse> {
+    /** The delta ADS method with responses read by {@link LeanDeltaResponse#MARSHALLER}. */
+    private static final MethodDescriptor<DeltaDiscoveryRequest, LeanDeltaResponse> METHOD =
+        AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod()
+            .toBuilder(ProtoUtils.marshaller(DeltaDiscoveryRequest.getDefaultInstance()), LeanDeltaResponse.MARSHALLER)
+            .build();
+
     private final Map<Kind, Set<String>> subscribed = new EnumMap<>(Kind.class);
     private boolean nodeSent;
 
@@ -223,18 +238,19 @@ abstract class SimulatedProxy {
 
     @Override
     synchronized void start(AggregatedDiscoveryServiceStub stub) {
-      requests = stub.deltaAggregatedResources(this);
+      requests = ClientCalls.asyncBidiStreamingCall(stub.getChannel().newCall(METHOD, stub.getCallOptions()), this);
       send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(Kind.CDS.typeUrl));
       send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(Kind.LDS.typeUrl));
     }
 
     @Override
-    public synchronized void onNext(DeltaDiscoveryResponse response) {
-      Kind kind = Kind.of(response.getTypeUrl());
+    public synchronized void onNext(LeanDeltaResponse response) {
+      Kind kind = Kind.of(response.typeUrl());
       if (kind == Kind.CDS || kind == Kind.LDS) {
-        List<Any> resources = response.getResourcesList().stream().map(Resource::getResource).toList();
         Kind dependent = kind == Kind.CDS ? Kind.EDS : Kind.RDS;
-        List<String> wanted = kind == Kind.CDS ? edsNames(resources) : routeNames(resources);
+        List<String> wanted = (kind == Kind.CDS ? response.edsNames() : response.routeNames()).stream()
+            .map(this::intern)
+            .toList();
         // Envoy asks for what the new clusters and listeners need before it ACKs them.
         Set<String> fresh = new LinkedHashSet<>(wanted);
         fresh.removeAll(subscribed.get(dependent));
@@ -243,8 +259,8 @@ abstract class SimulatedProxy {
           send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(dependent.typeUrl).addAllResourceNamesSubscribe(fresh));
         }
       }
-      send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(kind.typeUrl).setResponseNonce(response.getNonce()));
-      acked(kind, response.getSerializedSize(), response.getResourcesCount() + response.getRemovedResourcesCount());
+      send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(kind.typeUrl).setResponseNonce(response.nonce()));
+      acked(kind, response.bytes(), response.resources() + response.removed());
     }
 
     private void send(DeltaDiscoveryRequest.Builder request) {

@@ -1,14 +1,21 @@
 package dev.weft.xds.server;
 
+import dev.weft.xds.server.delta.DeltaResponse;
 import dev.weft.xds.server.delta.DeltaStreams;
 import dev.weft.xds.server.delta.Outbound;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
@@ -54,9 +61,34 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
         .open(upstream::streamAggregatedResources);
   }
 
-  @Override
-  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> call) {
-    DeltaStream stream = new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) call);
+  /**
+   * The ADS service to serve: state of the world as generated, and the delta method with its
+   * responses written by {@link DeltaResponse#MARSHALLER} (pre-encoded bytes, see there) instead of
+   * the generated one. The method keeps its name, request type and schema, so clients and
+   * reflection see the same service.
+   */
+  ServerServiceDefinition definition() {
+    ServerServiceDefinition generated = bindService();
+    MethodDescriptor<DeltaDiscoveryRequest, DeltaResponse> delta = AggregatedDiscoveryServiceGrpc
+        .getDeltaAggregatedResourcesMethod()
+        .toBuilder(ProtoUtils.marshaller(DeltaDiscoveryRequest.getDefaultInstance()), DeltaResponse.MARSHALLER)
+        .build();
+    ServiceDescriptor generatedService = generated.getServiceDescriptor();
+    ServerMethodDefinition<?, ?> sotw = generated.getMethod(
+        AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod().getFullMethodName());
+    ServiceDescriptor service = ServiceDescriptor.newBuilder(generatedService.getName())
+        .setSchemaDescriptor(generatedService.getSchemaDescriptor())
+        .addMethod(sotw.getMethodDescriptor())
+        .addMethod(delta)
+        .build();
+    return ServerServiceDefinition.builder(service)
+        .addMethod(sotw)
+        .addMethod(delta, ServerCalls.asyncBidiStreamingCall(this::deltaAggregatedResourcesEncoded))
+        .build();
+  }
+
+  private StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResourcesEncoded(StreamObserver<DeltaResponse> call) {
+    DeltaStream stream = new DeltaStream((ServerCallStreamObserver<DeltaResponse>) call);
     return stream.open(responses -> deltas.open(stream.outbound(responses)));
   }
 
@@ -213,8 +245,8 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
 
   private record Sent(String nonce, String version) {}
 
-  private final class DeltaStream extends Stream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
-    DeltaStream(ServerCallStreamObserver<DeltaDiscoveryResponse> call) {
+  private final class DeltaStream extends Stream<DeltaDiscoveryRequest, DeltaResponse> {
+    DeltaStream(ServerCallStreamObserver<DeltaResponse> call) {
       super(call);
     }
 
@@ -224,10 +256,10 @@ final class AdsService extends AggregatedDiscoveryServiceImplBase {
     }
 
     /** {@code responses} (the call, closed by a drain) with the call's flow control, for {@link DeltaStreams}. */
-    Outbound outbound(StreamObserver<DeltaDiscoveryResponse> responses) {
+    Outbound outbound(StreamObserver<DeltaResponse> responses) {
       return new Outbound() {
         @Override
-        public void send(DeltaDiscoveryResponse response) {
+        public void send(DeltaResponse response) {
           responses.onNext(response);
         }
 

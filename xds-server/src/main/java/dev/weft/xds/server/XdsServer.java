@@ -204,7 +204,7 @@ public final class XdsServer implements AutoCloseable {
 
       NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
           // Over TLS, the client certificate's SPIFFE ID goes with each ADS call to the registry.
-          .addService(ServerInterceptors.intercept(ads, PeerIdentity.interceptor()))
+          .addService(ServerInterceptors.intercept(ads.definition(), PeerIdentity.interceptor()))
           .addService(health.getHealthService())
           .keepAliveTime(keepAliveTime.toMillis(), TimeUnit.MILLISECONDS)
           .keepAliveTimeout(keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS)

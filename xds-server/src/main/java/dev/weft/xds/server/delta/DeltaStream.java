@@ -5,7 +5,6 @@ import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -93,7 +92,8 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
   private void subscribe(DeltaDiscoveryRequest request) {
     TypeState type = types.get(request.getTypeUrl());
     if (type == null) {
-      type = new TypeState(Subscription.first(request.getResourceNamesSubscribeList()));
+      type = new TypeState(streams.firstSubscription(groupId, request.getTypeUrl(),
+          request.getResourceNamesSubscribeList()));
       if (request.getInitialResourceVersionsCount() > 0) {
         type.initialVersions = new HashMap<>(request.getInitialResourceVersionsMap());
       }
@@ -156,14 +156,14 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
       if (!streams.budget.admit(this)) {
         return false; // resume() goes on
       }
-      DeltaDiscoveryResponse response = nextResponse();
+      DeltaResponse response = nextResponse();
       if (response == null) {
         return true;
       }
-      long size = response.getSerializedSize();
+      long size = response.size();
       streams.budget.spend(size);
       // Recorded before it can be acknowledged; the ACK takes this stream's monitor, held here.
-      streams.callbacks.onV3StreamDeltaResponse(id, NO_REQUEST, response);
+      streams.callbacks.onV3StreamDeltaResponse(id, NO_REQUEST, response.header());
       out.send(response);
       if (out.isReady()) {
         releasable += size; // written through: the client is reading
@@ -177,14 +177,14 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
   }
 
   /** The next type's response in push order, advancing the client's view; null when it is current. */
-  private DeltaDiscoveryResponse nextResponse() {
+  private DeltaResponse nextResponse() {
     for (String typeUrl : DeltaStreams.PUSH_ORDER) {
       TypeState type = types.get(typeUrl);
       SnapshotResources<?> target = type == null ? null : DeltaStreams.resourcesOf(snapshot, typeUrl);
       if (target == null || (type.known == target && type.sent == type.subscription)) {
         continue;
       }
-      DeltaDiscoveryResponse response = type.known == null
+      DeltaResponse response = type.known == null
           ? everything(typeUrl, type, target)
           : changes(typeUrl, type, target);
       type.known = target;
@@ -202,20 +202,17 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
    * said it already has at the same version (a reconnect), plus the removal of those it has that
    * no longer exist. Sent even when empty: it tells the client (and the registry) the version.
    */
-  private DeltaDiscoveryResponse everything(String typeUrl, TypeState type, SnapshotResources<?> target) {
-    Map<String, ? extends VersionedResource<?>> all = target.versionedResources();
-    Map<String, String> has = type.initialVersions == null ? Map.of() : type.initialVersions;
-    Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
-    if (type.subscription.wildcard()) {
-      all.forEach((name, resource) -> send.put(name, resource));
-    } else {
-      for (String name : type.subscription.names()) {
-        VersionedResource<?> resource = all.get(name);
-        if (resource != null) {
-          send.put(name, resource);
-        }
-      }
+  private DeltaResponse everything(String typeUrl, TypeState type, SnapshotResources<?> target) {
+    if (type.initialVersions == null) {
+      // The usual first answer: the same for every stream that subscribes alike, so built once.
+      Subscription subscription = type.subscription;
+      EncodedResources body = streams.bodies.of(target, subscription,
+          () -> encode(subscribed(target, subscription)));
+      return response(typeUrl, target.version(), body, List.of());
     }
+    Map<String, ? extends VersionedResource<?>> all = target.versionedResources();
+    Map<String, String> has = type.initialVersions;
+    Map<String, VersionedResource<?>> send = subscribed(target, type.subscription);
     send.entrySet().removeIf(e -> e.getValue().version().equals(has.get(e.getKey())));
     List<String> removed = new ArrayList<>();
     has.keySet().forEach(name -> {
@@ -223,7 +220,25 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
         removed.add(name);
       }
     });
-    return response(typeUrl, target.version(), send, removed);
+    return response(typeUrl, target.version(), encode(send), removed);
+  }
+
+  /** The resources of {@code target} that {@code subscription} takes in. */
+  private static Map<String, VersionedResource<?>> subscribed(SnapshotResources<?> target,
+      Subscription subscription) {
+    Map<String, ? extends VersionedResource<?>> all = target.versionedResources();
+    Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
+    if (subscription.wildcard()) {
+      all.forEach((name, resource) -> send.put(name, resource));
+    } else {
+      for (String name : subscription.names()) {
+        VersionedResource<?> resource = all.get(name);
+        if (resource != null) {
+          send.put(name, resource);
+        }
+      }
+    }
+    return send;
   }
 
   /**
@@ -231,7 +246,7 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
    * the two snapshots, and what it subscribed to since. Null when that is nothing and the type's
    * version is the same.
    */
-  private DeltaDiscoveryResponse changes(String typeUrl, TypeState type, SnapshotResources<?> target) {
+  private DeltaResponse changes(String typeUrl, TypeState type, SnapshotResources<?> target) {
     Map<String, ? extends VersionedResource<?>> all = target.versionedResources();
     Subscription now = type.subscription;
     Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
@@ -268,19 +283,18 @@ final class DeltaStream implements StreamObserver<DeltaDiscoveryRequest>, SendBu
       }
     }
     return versionChanged || !send.isEmpty() || !removed.isEmpty()
-        ? response(typeUrl, target.version(), send, removed)
+        ? response(typeUrl, target.version(), encode(send), removed)
         : null;
   }
 
-  private DeltaDiscoveryResponse response(String typeUrl, String version, Map<String, VersionedResource<?>> send,
-      List<String> removed) {
-    DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder()
-        .setTypeUrl(typeUrl)
-        .setSystemVersionInfo(version)
-        .setNonce(Long.toString(++nonces))
-        .addAllRemovedResources(removed);
-    send.forEach((name, resource) -> response.addResources(streams.wrap(name, resource)));
-    return response.build();
+  private EncodedResources encode(Map<String, VersionedResource<?>> send) {
+    EncodedResources.Builder body = new EncodedResources.Builder();
+    send.forEach((name, resource) -> body.add(streams.wrap(name, resource)));
+    return body.build();
+  }
+
+  private DeltaResponse response(String typeUrl, String version, EncodedResources body, List<String> removed) {
+    return new DeltaResponse(typeUrl, version, Long.toString(++nonces), removed, body);
   }
 
   /**

@@ -1,11 +1,10 @@
 package dev.weft.xds.server.delta;
 
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
-
 /** Where a delta stream's responses go: the gRPC call, with its flow control. */
 public interface Outbound {
 
-  void send(DeltaDiscoveryResponse response);
+  /** Writes {@code response}; its encoded bytes are copied to the call, not serialized again. */
+  void send(DeltaResponse response);
 
   /** False while the call holds more unread bytes than gRPC's threshold; {@link #onReady} follows. */
   boolean isReady();

@@ -2,7 +2,6 @@ package dev.weft.xds.server.delta;
 
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
-import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,16 +49,17 @@ public record ResourceDiff(List<String> changed, List<String> removed) {
   public static final class Cache {
     private static final int ENTRIES = 64;
 
-    private final Map<Pair, ResourceDiff> diffs = new LinkedHashMap<>(ENTRIES * 2, 0.75f, true) {
+    private final Map<WeakPair, ResourceDiff> diffs = new LinkedHashMap<>(ENTRIES * 2, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<Pair, ResourceDiff> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<WeakPair, ResourceDiff> eldest) {
         return size() > ENTRIES;
       }
     };
 
     /** The diff between {@code before} and {@code after}, computed at most once while it is recent. */
     public ResourceDiff between(SnapshotResources<?> before, SnapshotResources<?> after) {
-      Pair key = new Pair(before, after);
+      // A snapshot's resources never change once built, so identity is enough.
+      WeakPair key = new WeakPair(before, after);
       synchronized (diffs) {
         ResourceDiff diff = diffs.get(key);
         if (diff != null) {
@@ -72,40 +72,6 @@ public record ResourceDiff(List<String> changed, List<String> removed) {
         diffs.put(key, diff);
       }
       return diff;
-    }
-
-    /**
-     * Two resource sets by identity (a snapshot's resources never change once built), held weakly:
-     * the cache must not keep a replaced snapshot's maps alive.
-     */
-    private static final class Pair {
-      private final WeakReference<Object> before;
-      private final WeakReference<Object> after;
-      private final int hash;
-
-      Pair(Object before, Object after) {
-        this.before = new WeakReference<>(before);
-        this.after = new WeakReference<>(after);
-        this.hash = 31 * System.identityHashCode(before) + System.identityHashCode(after);
-      }
-
-      @Override
-      public boolean equals(Object other) {
-        if (this == other) {
-          return true;
-        }
-        if (!(other instanceof Pair that) || hash != that.hash) {
-          return false;
-        }
-        Object b = before.get();
-        Object a = after.get();
-        return b != null && a != null && b == that.before.get() && a == that.after.get();
-      }
-
-      @Override
-      public int hashCode() {
-        return hash;
-      }
     }
   }
 }

@@ -21,16 +21,22 @@ public final class Subscription {
   private static final Interner<Subscription> INTERNED = Interners.newWeakInterner();
 
   /** Subscribed to nothing. */
-  public static final Subscription NONE = INTERNED.intern(new Subscription(false, Set.of()));
+  public static final Subscription NONE = INTERNED.intern(new Subscription(false, Set.of(), null));
 
   private final boolean wildcard;
   private final Set<String> names;
   private final int hash;
+  /**
+   * The names, in the order a first request listed them, when a first request made this
+   * instance; the same String objects as {@link #names}. See {@link #requestedFirstAs}.
+   */
+  private final List<String> requested;
 
-  private Subscription(boolean wildcard, Set<String> names) {
+  private Subscription(boolean wildcard, Set<String> names, List<String> requested) {
     this.wildcard = wildcard;
     this.names = names;
     this.hash = 31 * Boolean.hashCode(wildcard) + names.hashCode();
+    this.requested = requested;
   }
 
   /**
@@ -38,7 +44,25 @@ public final class Subscription {
    * (the protocol's legacy wildcard, which Envoy uses for clusters and listeners).
    */
   public static Subscription first(List<String> subscribe) {
-    return subscribe.isEmpty() ? of(true, Set.of()) : NONE.change(subscribe, List.of());
+    if (subscribe.isEmpty()) {
+      return of(true, Set.of(), null);
+    }
+    if (subscribe.contains(WILDCARD_NAME)) {
+      return NONE.change(subscribe, List.of());
+    }
+    Set<String> names = Set.copyOf(subscribe);
+    // Without repeated names the set holds the very String objects of the list, so remembering
+    // the order costs only references.
+    List<String> requested = names.size() == subscribe.size() ? List.copyOf(subscribe) : null;
+    return INTERNED.intern(new Subscription(false, names, requested));
+  }
+
+  /**
+   * Whether a first request listing exactly {@code subscribe}, in this order, makes this
+   * subscription: an {@code equals} per name, no set built or hashed. False when unsure.
+   */
+  public boolean requestedFirstAs(List<String> subscribe) {
+    return requested != null && requested.equals(subscribe);
   }
 
   /** This subscription after a request that subscribes and unsubscribes these names. */
@@ -62,11 +86,11 @@ public final class Subscription {
         next.add(name);
       }
     }
-    return of(all, next);
+    return of(all, next, null);
   }
 
-  private static Subscription of(boolean wildcard, Set<String> names) {
-    return INTERNED.intern(new Subscription(wildcard, Set.copyOf(names)));
+  private static Subscription of(boolean wildcard, Set<String> names, List<String> requested) {
+    return INTERNED.intern(new Subscription(wildcard, Set.copyOf(names), requested));
   }
 
   public boolean wildcard() {

@@ -80,6 +80,70 @@ class DeltaStreamsTest {
   }
 
   @Test
+  void streamsOfAGroupNamingDifferentResourcesEachGetTheirOwn() {
+    streams.setSnapshot(GROUP, snapshot("1", List.of("a", "b"), "1", Map.of("a", 1, "b", 1)));
+    Client first = new Client();
+    Client same = new Client();
+    Client other = new Client();
+
+    first.send(first(EDS).toBuilder().addResourceNamesSubscribe("a").build());
+    same.send(first(EDS).toBuilder().addResourceNamesSubscribe("a").build());
+    other.send(first(EDS).toBuilder().addResourceNamesSubscribe("b").build());
+
+    DeltaDiscoveryResponse firstAnswer = first.take();
+    DeltaDiscoveryResponse sameAnswer = same.take();
+    assertThat(names(firstAnswer)).containsExactly("a");
+    assertThat(sameAnswer.getResourcesList()).as("the same resources, as sent").isEqualTo(firstAnswer.getResourcesList());
+    assertThat(names(other.take())).containsExactly("b");
+    assertThat(streams.bodies.size()).as("one body per distinct subscription").isEqualTo(2);
+
+    streams.setSnapshot(GROUP, snapshot("1", List.of("a", "b"), "2", Map.of("a", 1, "b", 2)));
+    assertThat(first.take().getResourcesList()).isEmpty();
+    assertThat(same.take().getResourcesList()).isEmpty();
+    assertThat(names(other.take())).containsExactly("b");
+  }
+
+  @Test
+  void responseIsWrittenAsTheBytesOfTheMessageItStandsFor() throws Exception {
+    streams.setSnapshot(GROUP, snapshot("1", List.of("a", "b"), "1", Map.of()));
+    List<DeltaResponse> written = new ArrayList<>();
+    StreamObserver<DeltaDiscoveryRequest> requests = streams.open(new Outbound() {
+      @Override
+      public void send(DeltaResponse response) {
+        written.add(response);
+      }
+
+      @Override
+      public boolean isReady() {
+        return true;
+      }
+
+      @Override
+      public void fail(Throwable error) {}
+
+      @Override
+      public void complete() {}
+
+      @Override
+      public void onReady(Runnable handler) {}
+    });
+
+    requests.onNext(first(CDS));
+
+    DeltaResponse response = written.get(0);
+    byte[] bytes = DeltaResponse.MARSHALLER.stream(response).readAllBytes();
+    DeltaDiscoveryResponse parsed = DeltaDiscoveryResponse.parseFrom(bytes);
+    assertThat(bytes).hasSize(response.size());
+    assertThat(names(parsed)).containsExactlyInAnyOrder("a", "b");
+    assertThat(parsed.getTypeUrl()).isEqualTo(CDS);
+    assertThat(parsed.getSystemVersionInfo()).isEqualTo("c1");
+    assertThat(parsed.getNonce()).isEqualTo(response.nonce());
+    assertThat(parsed.getResources(0).getResource().unpack(Cluster.class).getName())
+        .isEqualTo(parsed.getResources(0).getName());
+    assertThat(response.header().getResourcesCount()).as("the registry is not handed the resources").isZero();
+  }
+
+  @Test
   void streamThatConnectsBeforeTheGroupHasASnapshotIsAnsweredWhenItGetsOne() {
     Client client = new Client();
     client.send(first(CDS));
@@ -327,8 +391,9 @@ class DeltaStreamsTest {
     Client(DeltaStreams server) {
       requests = server.open(new Outbound() {
       @Override
-      public void send(DeltaDiscoveryResponse response) {
-        responses.add(response);
+      public void send(DeltaResponse response) {
+        // What the client reads: the bytes the response would be written as, parsed.
+        responses.add(response.toMessage());
         ready = !slow;
       }
 
