@@ -97,10 +97,26 @@ public final class IncrementalTranslator implements Translator {
     return new Translation(configs, rejections.stream().distinct().sorted().toList(), sources);
   }
 
-  private static MeshState withoutEndpoints(MeshState state) {
+  /**
+   * Each Service of the last state without its endpoints, by the Service's identity: the
+   * xds-server's state builder keeps an unchanged Service the very instance, so the topology of
+   * a new state reuses these, and comparing it with the last one stops at identical Services.
+   */
+  private Map<MeshService, MeshService> bare = new IdentityHashMap<>();
+
+  private MeshState withoutEndpoints(MeshState state) {
     Map<ServiceKey, MeshService> services = new HashMap<>();
+    Map<MeshService, MeshService> nowBare = new IdentityHashMap<>();
     // A Service's identities stay: they shape its cluster's TLS, which an endpoint change keeps.
-    state.services().forEach((key, service) -> services.put(key, service.withoutEndpoints()));
+    state.services().forEach((key, service) -> {
+      MeshService without = bare.get(service);
+      if (without == null) {
+        without = service.withoutEndpoints();
+      }
+      nowBare.put(service, without);
+      services.put(key, without);
+    });
+    bare = nowBare;
     return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces());
   }
 

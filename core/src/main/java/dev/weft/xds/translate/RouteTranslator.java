@@ -115,6 +115,12 @@ public final class RouteTranslator {
   private record TemplateKey(Dialect dialect, ServiceKey service, ServicePort port,
       TrafficPlan.Destination fallback, List<TrafficPlan.RoutedRule> rules) {}
 
+  /** A port's names for clients of other namespaces ({@link #domains}) are made of exactly this. */
+  private record DomainsKey(ServiceKey service, int port, boolean primary, String clusterIp) {}
+
+  /** A shared virtual host is its port's template with these names (the template compares by identity first). */
+  private record ForeignHostKey(VirtualHost template, List<String> domains) {}
+
   public RouteTranslator(MeshState state, TrafficPlan plan) {
     this(state, plan, new TranslationCache());
   }
@@ -211,15 +217,25 @@ public final class RouteTranslator {
       Set<String> taken = new HashSet<>();
       Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
       for (HttpPort http : httpPorts()) {
+        // The names and the host are the last translation's objects while their inputs stay, so
+        // an edit neither spells ~10 names per port again nor builds and compares 2,000 hosts.
+        List<String> names = cache.computeIfAbsent(new DomainsKey(http.service().key(), http.port().port(),
+            http.primary(), http.service().clusterIp()),
+            () -> List.copyOf(domains(http.service(), http.port(), http.primary(), null)));
         List<String> domains = new ArrayList<>();
-        for (String domain : domains(http.service(), http.port(), http.primary(), null)) {
+        for (String domain : names) {
           if (taken.add(domain)) {
             domains.add(domain);
           }
         }
+        if (domains.size() == names.size()) {
+          domains = names;
+        }
         if (!domains.isEmpty()) {
-          hosts.put(http.virtualHost(), cache.same(new TranslationCache.Named("foreignHost", http.virtualHost()),
-              templates.get(http.virtualHost()).toBuilder().addAllDomains(domains).build()));
+          VirtualHost template = templates.get(http.virtualHost());
+          List<String> hostDomains = domains;
+          hosts.put(http.virtualHost(), cache.computeIfAbsent(new ForeignHostKey(template, hostDomains),
+              () -> template.toBuilder().addAllDomains(hostDomains).build()));
         }
       }
       foreignHosts = hosts;
