@@ -127,7 +127,11 @@ public final class IncrementalTranslator implements Translator {
   private static Translation withEndpoints(Translation previous, List<ClusterLoadAssignment> endpoints,
       ContentVersion versions) {
     String version = versions.of(endpoints);
-    Map<String, String> byName = versions.byName(endpoints, ClusterLoadAssignment::getClusterName);
+    // An endpoint change replaces one or two assignments: the others keep their place and their version.
+    ProxyConfig before = previous.configs().isEmpty() ? null : previous.configs().values().iterator().next();
+    Map<String, String> byName = versions.byName(endpoints, ClusterLoadAssignment::getClusterName,
+        before == null ? null : before.endpoints(),
+        before == null ? null : before.resourceVersions().get(Translation.ENDPOINT_TYPE_URL));
     Map<ProxyConfig, ProxyConfig> replaced = new IdentityHashMap<>();
     Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>();
     previous.configs().forEach((group, config) -> configs.put(group, replaced.computeIfAbsent(config, old -> {

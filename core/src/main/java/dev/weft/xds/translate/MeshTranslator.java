@@ -156,17 +156,44 @@ public final class MeshTranslator implements Translator {
    */
   synchronized List<ClusterLoadAssignment> endpoints(MeshState state) {
     endpointCache.nextGeneration();
-    List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    TranslationCache.Named listKey = new TranslationCache.Named("endpoints", "");
+    Map<MeshService, List<ClusterLoadAssignment>> now = new IdentityHashMap<>();
+    boolean unchanged = lastAssignments != null && state.services().size() == assignmentsByService.size();
     for (MeshService service : state.services().values()) {
-      for (ServicePort port : service.ports()) {
-        assignments.add(endpointCache.computeIfAbsent(
-            new AssignmentKey(service.key(), port, service.endpointsOf(port)),
-            () -> endpointTranslator.assignment(service, port)));
+      List<ClusterLoadAssignment> its = assignmentsByService.get(service);
+      if (its == null) {
+        unchanged = false;
+        List<ClusterLoadAssignment> built = new ArrayList<>();
+        for (ServicePort port : service.ports()) {
+          built.add(endpointCache.computeIfAbsent(
+              new AssignmentKey(service.key(), port, service.endpointsOf(port)),
+              () -> endpointTranslator.assignment(service, port)));
+        }
+        its = List.copyOf(built);
       }
+      now.put(service, its);
     }
+    assignmentsByService = now;
+    if (unchanged) {
+      // Every Service is the very one translated last time: so is every assignment, and the list.
+      endpointCache.put(listKey, lastAssignments);
+      return lastAssignments;
+    }
+    List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    now.values().forEach(assignments::addAll);
     assignments.sort(Comparator.comparing(ClusterLoadAssignment::getClusterName));
-    return endpointCache.same(new TranslationCache.Named("endpoints", ""), List.copyOf(assignments));
+    lastAssignments = endpointCache.same(listKey, List.copyOf(assignments));
+    return lastAssignments;
   }
+
+  /**
+   * Each Service's assignments in the last state whose endpoints were translated, by the Service's
+   * identity (the xds-server's state builder keeps an unchanged Service the very instance), and
+   * that state's list: a state whose Services are all the same objects has the same list, found
+   * without a key per port.
+   */
+  private Map<MeshService, List<ClusterLoadAssignment>> assignmentsByService = new IdentityHashMap<>();
+  private List<ClusterLoadAssignment> lastAssignments;
 
   private ProxyConfig sidecar(Shared shared, ProxyGroup group, boolean bindable) {
     boolean capture = ListenerTranslator.isCaptureMode(group.inboundAddress());
@@ -369,14 +396,33 @@ public final class MeshTranslator implements Translator {
     synchronized OutboundClusters outboundClusters(String sdsDirectory) {
       return outboundClusters.computeIfAbsent(sdsDirectory, dir -> {
         List<Cluster> built = new ArrayList<>();
+        boolean allKnown = true;
         for (MeshService service : state.services().values()) {
-          for (ServicePort port : service.ports()) {
-            built.add(cache.computeIfAbsent(new ClusterKey(service.key(), port, service.serviceAccounts(), dir),
-                () -> clusterTranslator.outbound(service, port, dir, trustDomain)));
+          // A Service the last state had (the very object) has the very clusters it had.
+          List<Cluster> its = cache.get(new TranslationCache.Identity("outboundClusters", service, dir));
+          if (its == null) {
+            allKnown = false;
+            List<Cluster> ofService = new ArrayList<>();
+            for (ServicePort port : service.ports()) {
+              ofService.add(cache.computeIfAbsent(new ClusterKey(service.key(), port, service.serviceAccounts(), dir),
+                  () -> clusterTranslator.outbound(service, port, dir, trustDomain)));
+            }
+            its = List.copyOf(ofService);
+            cache.put(new TranslationCache.Identity("outboundClusters", service, dir), its);
           }
+          built.addAll(its);
         }
-        built.sort(Comparator.comparing(Cluster::getName));
-        List<Cluster> clusters = cache.same(new TranslationCache.Named("outboundClusters", dir), List.copyOf(built));
+        TranslationCache.Named listKey = new TranslationCache.Named("outboundClusters", dir);
+        List<Cluster> known = cache.get(listKey);
+        List<Cluster> clusters;
+        if (allKnown && known != null && known.size() == built.size()) {
+          // The same Services (none added, as every one was known; none removed, as the count is equal).
+          clusters = known;
+          cache.put(listKey, known);
+        } else {
+          built.sort(Comparator.comparing(Cluster::getName));
+          clusters = cache.same(listKey, List.copyOf(built));
+        }
         return new OutboundClusters(clusters, versions.of(clusters), versions.byName(clusters, Cluster::getName));
       });
     }

@@ -115,6 +115,9 @@ public final class RouteTranslator {
   private record TemplateKey(Dialect dialect, ServiceKey service, ServicePort port,
       TrafficPlan.Destination fallback, List<TrafficPlan.RoutedRule> rules) {}
 
+  /** A capture-mode port's own route configuration is its template under its name (the template compares by identity first). */
+  private record ServiceRoutesKey(VirtualHost template, String name) {}
+
   /** A port's names for clients of other namespaces ({@link #domains}) are made of exactly this. */
   private record DomainsKey(ServiceKey service, int port, boolean primary, String clusterIp) {}
 
@@ -150,10 +153,7 @@ public final class RouteTranslator {
         .setName(ResourceNames.outboundRoutes(clientNamespace));
     Map<String, VirtualHost> foreign = foreignHosts();
     Set<String> takenShortNames = new HashSet<>();
-    for (HttpPort http : httpPorts()) {
-      if (leftOut.contains(http.virtualHost())) {
-        continue;
-      }
+    for (HttpPort http : portsWithout(leftOut)) {
       VirtualHost shared = foreign.get(http.virtualHost());
       if (!http.service().key().namespace().equals(clientNamespace)) {
         if (shared != null) {
@@ -187,6 +187,28 @@ public final class RouteTranslator {
   public RouteConfiguration outboundWithPassthrough(String clientNamespace, Set<String> leftOut) {
     return outbound(clientNamespace, leftOut).toBuilder().addVirtualHosts(PASSTHROUGH_HOST).build();
   }
+
+  /**
+   * The HTTP ports whose virtual hosts are not in {@code leftOut}, found once per set (by its
+   * identity: every capture-mode namespace passes the same set), so each namespace's configuration
+   * walks the few ports it holds rather than every port of the mesh.
+   */
+  private synchronized List<HttpPort> portsWithout(Set<String> leftOut) {
+    return portsWithout.computeIfAbsent(leftOut, out -> {
+      if (out.isEmpty()) {
+        return httpPorts();
+      }
+      List<HttpPort> kept = new ArrayList<>();
+      for (HttpPort http : httpPorts()) {
+        if (!out.contains(http.virtualHost())) {
+          kept.add(http);
+        }
+      }
+      return List.copyOf(kept);
+    });
+  }
+
+  private final Map<Set<String>, List<HttpPort>> portsWithout = new java.util.IdentityHashMap<>();
 
   private List<HttpPort> httpPorts() {
     if (httpPorts == null) {
@@ -251,17 +273,34 @@ public final class RouteTranslator {
     if (serviceRoutes == null) {
       Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
       List<RouteConfiguration> configs = new ArrayList<>();
+      boolean allKnown = true;
       for (String host : hosts) {
         VirtualHost template = templates.get(host);
         if (template != null) {
-          configs.add(cache.same(new TranslationCache.Named("serviceRoutes", host), RouteConfiguration.newBuilder()
-              .setName(host)
-              .addVirtualHosts(template.toBuilder().addDomains("*"))
-              .build()));
+          ServiceRoutesKey key = new ServiceRoutesKey(template, host);
+          RouteConfiguration known = cache.get(key);
+          if (known == null) {
+            allKnown = false;
+            known = RouteConfiguration.newBuilder()
+                .setName(host)
+                .addVirtualHosts(template.toBuilder().addDomains("*"))
+                .build();
+            cache.put(key, known);
+          }
+          configs.add(known);
         }
       }
-      configs.sort(Comparator.comparing(RouteConfiguration::getName));
-      serviceRoutes = List.copyOf(configs);
+      TranslationCache.Named listKey = new TranslationCache.Named("serviceRoutesList", "");
+      List<RouteConfiguration> last = cache.get(listKey);
+      if (allKnown && last != null && last.size() == configs.size()) {
+        // Every configuration is one of the last list's (a port's template is the same object
+        // while its inputs are), and there are as many: the same list, not sorted again.
+        serviceRoutes = last;
+        cache.put(listKey, last);
+      } else {
+        configs.sort(Comparator.comparing(RouteConfiguration::getName));
+        serviceRoutes = cache.same(listKey, List.copyOf(configs));
+      }
     }
     return serviceRoutes;
   }
