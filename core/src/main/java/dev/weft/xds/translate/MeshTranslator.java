@@ -469,6 +469,12 @@ public final class MeshTranslator implements Translator {
     ProxyConfig config(String contentKey, List<Cluster> clusters, List<Listener> listeners,
         List<RouteConfiguration> routes) {
       List<Cluster> groupClusters = cache.same(new TranslationCache.Named("clusters", contentKey), List.copyOf(clusters));
+      // Groups of different namespaces mostly hold equal clusters (the app ports and the SDS
+      // directory decide them, not the namespace): one list instance for them all, so the
+      // xds-server builds and checks one set of clusters, not one per config, on each change.
+      List<Cluster> withVersion = groupClusters;
+      groupClusters = cache.reuse(new TranslationCache.Named("clustersByVersion", versions.of(groupClusters)),
+          groupClusters, (known, fresh) -> known == withVersion || known.equals(fresh));
       List<Listener> groupListeners =
           cache.same(new TranslationCache.Named("listeners", contentKey), List.copyOf(listeners));
       List<RouteConfiguration> groupRoutes =
