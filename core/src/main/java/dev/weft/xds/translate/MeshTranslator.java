@@ -16,6 +16,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -293,6 +294,7 @@ public final class MeshTranslator implements Translator {
     final Map<String, List<SourceRef>> byVirtualHost = new HashMap<>();
     final Map<String, List<SourceRef>> byTcpChain = new HashMap<>();
     private final Map<RouteConfiguration, List<SourceRef>> byRouteConfiguration = new IdentityHashMap<>();
+    private final Map<Listener, List<SourceRef>> byListener = new IdentityHashMap<>();
 
     Provenance(MeshState state, TrafficPlan plan) {
       for (MeshService service : state.services().values()) {
@@ -320,18 +322,60 @@ public final class MeshTranslator implements Translator {
       });
     }
 
+    /**
+     * The user resources in one listener's TCP chains; a namespace's outbound listener (a chain
+     * per Service port in capture mode) is in all its groups' configs, so it is walked once.
+     */
+    private synchronized List<SourceRef> inListener(Listener listener) {
+      return byListener.computeIfAbsent(listener, l -> {
+        List<SourceRef> sources = new ArrayList<>();
+        for (FilterChain chain : l.getFilterChainsList()) {
+          sources.addAll(byTcpChain.getOrDefault(chain.getName(), List.of()));
+        }
+        return sources;
+      });
+    }
+
+    /** The last union {@link #routeSources} made, and of which lists (the very objects, in order). */
+    private List<List<SourceRef>> lastParts;
+    private Set<SourceRef> lastUnion;
+
+    /**
+     * The sorted union of {@code parts}; the configs of a state mostly hold the same route
+     * configurations with sources (each capture-mode port's own), so the last union is reused
+     * when the lists are the very same ones.
+     */
+    private synchronized Set<SourceRef> routeSources(List<List<SourceRef>> parts) {
+      if (lastParts != null && lastParts.size() == parts.size()) {
+        boolean same = true;
+        for (int i = 0; i < parts.size() && same; i++) {
+          same = lastParts.get(i) == parts.get(i);
+        }
+        if (same) {
+          return lastUnion;
+        }
+      }
+      Set<SourceRef> union = new TreeSet<>(ORDER);
+      parts.forEach(union::addAll);
+      lastParts = parts;
+      lastUnion = Collections.unmodifiableSet(union);
+      return lastUnion;
+    }
+
     /** The user resources in {@code config}, per type URL, sorted; types without any are left out. */
     Map<String, Set<SourceRef>> of(ProxyConfig config) {
       Set<SourceRef> inListeners = new TreeSet<>(ORDER);
       for (Listener listener : config.listeners()) {
-        for (FilterChain chain : listener.getFilterChainsList()) {
-          inListeners.addAll(byTcpChain.getOrDefault(chain.getName(), List.of()));
+        inListeners.addAll(inListener(listener));
+      }
+      List<List<SourceRef>> parts = new ArrayList<>();
+      for (RouteConfiguration routes : config.routes()) {
+        List<SourceRef> in = inRoutes(routes);
+        if (!in.isEmpty()) {
+          parts.add(in);
         }
       }
-      Set<SourceRef> inRoutes = new TreeSet<>(ORDER);
-      for (RouteConfiguration routes : config.routes()) {
-        inRoutes.addAll(inRoutes(routes));
-      }
+      Set<SourceRef> inRoutes = routeSources(parts);
       Map<String, Set<SourceRef>> sources = new LinkedHashMap<>();
       if (!inListeners.isEmpty()) {
         sources.put(Translation.LISTENER_TYPE_URL, inListeners);
