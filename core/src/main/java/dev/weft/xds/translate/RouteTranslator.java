@@ -98,8 +98,8 @@ public final class RouteTranslator {
   private final TranslationCache cache;
   /** Virtual hosts without domains, per dialect, built once and shared by every namespace. */
   private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
-  /** Virtual hosts with every name but the short one, shared by every namespace's configuration. */
-  private Map<String, VirtualHost> foreignHosts;
+  /** Every HTTP port's names but the short one, by virtual host name, once found. */
+  private Map<String, List<String>> foreignDomains;
   /** Built once per translation: each namespace's configuration walks the same ports. */
   private List<HttpPort> httpPorts;
 
@@ -109,11 +109,12 @@ public final class RouteTranslator {
   private List<RouteConfiguration> serviceRoutes;
 
   /**
-   * The routes of one HTTP Service port in one dialect are made of exactly this, so a template
+   * The routes of one HTTP Service port in one dialect are made of exactly this ({@code split}
+   * null: no TrafficSplit, the default destination is the port's own cluster), so a template
    * built for an equal key (by this translation or the last) is that port's template.
    */
   private record TemplateKey(Dialect dialect, ServiceKey service, ServicePort port,
-      TrafficPlan.Destination fallback, List<TrafficPlan.RoutedRule> rules) {}
+      TrafficPlan.Destination split, List<TrafficPlan.RoutedRule> rules) {}
 
   /** A capture-mode port's own route configuration is its template under its name (the template compares by identity first). */
   private record ServiceRoutesKey(VirtualHost template, String name) {}
@@ -145,16 +146,15 @@ public final class RouteTranslator {
    * {@code clientNamespace}, without the virtual hosts named in {@code leftOut} (those a
    * capture-mode listener routes by destination address). The virtual hosts of other namespaces'
    * Services are the same objects in every namespace's configuration (built once,
-   * {@link #foreignHosts()}); only the caller's own Services get a copy with their short names, so a
+   * {@link #foreignHost}); only the caller's own Services get a copy with their short names, so a
    * change costs Services + namespaces, not Services × namespaces.
    */
   public RouteConfiguration outbound(String clientNamespace, Set<String> leftOut) {
     RouteConfiguration.Builder routes = RouteConfiguration.newBuilder()
         .setName(ResourceNames.outboundRoutes(clientNamespace));
-    Map<String, VirtualHost> foreign = foreignHosts();
     Set<String> takenShortNames = new HashSet<>();
     for (HttpPort http : portsWithout(leftOut)) {
-      VirtualHost shared = foreign.get(http.virtualHost());
+      VirtualHost shared = foreignHost(http.virtualHost());
       if (!http.service().key().namespace().equals(clientNamespace)) {
         if (shared != null) {
           routes.addVirtualHosts(shared);
@@ -227,20 +227,29 @@ public final class RouteTranslator {
     return httpPorts;
   }
 
+  /** The names each HTTP port answers for clients of other namespaces, and the Services (the very objects, in order) they were found for. */
+  private record ForeignDomains(List<MeshService> services, Map<String, List<String>> byHost) {}
+
   /**
-   * Every HTTP Service port's virtual host with the names any namespace uses for it (all but the
-   * short name), built once per translation; a port whose every name another port took first (not
+   * The names any namespace uses for each HTTP Service port (all but the short name), by virtual
+   * host name, found once per translation; a port whose every name another port took first (not
    * possible with valid Kubernetes names) has none, so a bad name cannot make Envoy refuse the
-   * configuration.
+   * configuration. The names come from the Services alone, so while every Service is the very
+   * object the last translation had, they are its names, not spelled and deduplicated again.
    */
-  private Map<String, VirtualHost> foreignHosts() {
-    if (foreignHosts == null) {
-      Map<String, VirtualHost> hosts = new HashMap<>();
+  private Map<String, List<String>> foreignDomains() {
+    if (foreignDomains == null) {
+      List<MeshService> services = List.copyOf(state.services().values());
+      TranslationCache.Named key = new TranslationCache.Named("foreignDomains", "");
+      ForeignDomains last = cache.get(key);
+      if (last != null && sameObjects(last.services(), services)) {
+        cache.put(key, last);
+        foreignDomains = last.byHost();
+        return foreignDomains;
+      }
+      Map<String, List<String>> byHost = new HashMap<>();
       Set<String> taken = new HashSet<>();
-      Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
       for (HttpPort http : httpPorts()) {
-        // The names and the host are the last translation's objects while their inputs stay, so
-        // an edit neither spells ~10 names per port again nor builds and compares 2,000 hosts.
         List<String> names = cache.computeIfAbsent(new DomainsKey(http.service().key(), http.port().port(),
             http.primary(), http.service().clusterIp()),
             () -> List.copyOf(domains(http.service(), http.port(), http.primary(), null)));
@@ -250,20 +259,48 @@ public final class RouteTranslator {
             domains.add(domain);
           }
         }
-        if (domains.size() == names.size()) {
-          domains = names;
-        }
         if (!domains.isEmpty()) {
-          VirtualHost template = templates.get(http.virtualHost());
-          List<String> hostDomains = domains;
-          hosts.put(http.virtualHost(), cache.computeIfAbsent(new ForeignHostKey(template, hostDomains),
-              () -> template.toBuilder().addAllDomains(hostDomains).build()));
+          byHost.put(http.virtualHost(), domains.size() == names.size() ? names : List.copyOf(domains));
         }
       }
-      foreignHosts = hosts;
+      cache.put(key, new ForeignDomains(services, byHost));
+      foreignDomains = byHost;
     }
-    return foreignHosts;
+    return foreignDomains;
   }
+
+  private static boolean sameObjects(List<?> before, List<?> now) {
+    if (before.size() != now.size()) {
+      return false;
+    }
+    for (int i = 0; i < now.size(); i++) {
+      if (before.get(i) != now.get(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The port's virtual host with its names for other namespaces, shared by every namespace's
+   * configuration, or null when it has none; built only for the ports a configuration holds (in
+   * capture mode the few without a destination chain), and the last translation's object while
+   * its template and names are.
+   */
+  private VirtualHost foreignHost(String virtualHost) {
+    // Each namespace's configuration asks for the same ports: found once per translation.
+    return foreignHosts.computeIfAbsent(virtualHost, name -> {
+      List<String> domains = foreignDomains().get(name);
+      if (domains == null) {
+        return Optional.<VirtualHost>empty();
+      }
+      VirtualHost template = templates(Dialect.ENVOY).get(name);
+      return Optional.of(cache.computeIfAbsent(new ForeignHostKey(template, domains),
+          () -> template.toBuilder().addAllDomains(domains).build()));
+    }).orElse(null);
+  }
+
+  private final Map<String, Optional<VirtualHost>> foreignHosts = new HashMap<>();
 
   /**
    * The route configurations of the HTTP Service ports named in {@code hosts} (virtual host names),
@@ -370,7 +407,8 @@ public final class RouteTranslator {
         for (ServicePort port : service.ports()) {
           if (port.protocol().isHttp()) {
             String name = ResourceNames.virtualHost(service.key(), port.port());
-            TemplateKey key = new TemplateKey(d, service.key(), port, plan.defaultDestination(service.key(), port),
+            // No split: the default is the port's own cluster, which the Service and port in the key name.
+            TemplateKey key = new TemplateKey(d, service.key(), port, plan.splitDestination(service.key(), port.port()),
                 plan.rules(service.key(), port.port()));
             hosts.put(name, cache.computeIfAbsent(key,
                 () -> VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build()));

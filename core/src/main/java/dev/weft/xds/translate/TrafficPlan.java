@@ -144,6 +144,11 @@ public final class TrafficPlan {
     return split != null ? split : Destination.of(ResourceNames.outboundCluster(service, port.port()));
   }
 
+  /** The destination a TrafficSplit gives this Service port, or null when none applies (its own cluster is the default). */
+  Destination splitDestination(ServiceKey service, int port) {
+    return splits.get(new PortKey(service, port));
+  }
+
   /** The TrafficSplit whose weights are this Service port's default destination, if one applies there. */
   public Optional<SourceRef> split(ServiceKey service, int port) {
     return Optional.ofNullable(splitOwners.get(new PortKey(service, port)));
