@@ -15,9 +15,11 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,7 +40,28 @@ public final class MeshStateBuilder {
   /** Its value for migration: plaintext is accepted next to mTLS. Any other value, or none: mTLS only. */
   public static final String MTLS_PERMISSIVE = "permissive";
 
-  private MeshStateBuilder() {}
+  /**
+   * A Service's conversion and the very objects it was converted from; valid again while the
+   * informer cache holds the same Service object and the same slice objects (the cache replaces an
+   * object on every update, so an unchanged object is the same instance) under the same identities.
+   */
+  private record Converted(Service service, List<EndpointSlice> slices, MeshService meshService) {}
+
+  /** The last build's conversions, by Service; only successful ones (a failure is reported again each build). */
+  private Map<ServiceKey, Converted> converted = Map.of();
+  private final Map<TrafficSplit, TrafficSplitRule> splitRules = new IdentityHashMap<>();
+  private final Map<VirtualService, HttpRouting> routings = new IdentityHashMap<>();
+  private List<Pod> lastPods = List.of();
+  private List<Namespace> lastNamespaces = List.of();
+  private PodIdentities lastIdentities;
+
+  /**
+   * A builder that remembers its last build's conversions, for a caller that builds a new state
+   * on every change of an informer cache (the xds-server): {@link #next} converts only the
+   * objects that changed since, and an unchanged Service keeps its very {@link MeshService}
+   * instance, so everything downstream that compares or memoizes Services finds it at once.
+   */
+  public MeshStateBuilder() {}
 
   /**
    * The mesh state of these objects. EndpointSlices join the Service named by their
@@ -61,7 +84,28 @@ public final class MeshStateBuilder {
   public static MeshState build(Collection<Service> services, Collection<EndpointSlice> slices,
       Collection<Pod> pods, Collection<Namespace> namespaces, Collection<TrafficSplit> splits,
       Collection<VirtualService> virtualServices, Consumer<String> problems) {
-    PodIdentities identities = PodIdentities.of(pods, namespaces);
+    return new MeshStateBuilder().next(services, slices, pods, namespaces, splits, virtualServices, problems);
+  }
+
+  /**
+   * The mesh state of these objects, equal to what {@link #build(Collection, Collection, Collection,
+   * Collection, Collection, Collection, Consumer)} gives for them, reusing the last call's
+   * conversion of every Service whose Service object and EndpointSlice objects are the very ones
+   * it converted, while the pods' identities are unchanged, and of every TrafficSplit and
+   * VirtualService object it converted. The conversions are pure functions of those objects, so
+   * the result is the same; a change costs the objects it replaced, not the whole cache.
+   */
+  public synchronized MeshState next(Collection<Service> services, Collection<EndpointSlice> slices,
+      Collection<Pod> pods, Collection<Namespace> namespaces, Collection<TrafficSplit> splits,
+      Collection<VirtualService> virtualServices, Consumer<String> problems) {
+    boolean identitiesKept = lastIdentities != null && sameObjects(pods, lastPods)
+        && sameObjects(namespaces, lastNamespaces);
+    PodIdentities identities = identitiesKept ? lastIdentities : PodIdentities.of(pods, namespaces);
+    // Pods come and go more often than their identities change: compare what was derived.
+    boolean reuseServices = identitiesKept || identities.equals(lastIdentities);
+    lastPods = List.copyOf(pods);
+    lastNamespaces = List.copyOf(namespaces);
+    lastIdentities = identities;
     Set<String> permissive = new HashSet<>();
     for (Namespace namespace : namespaces) {
       Map<String, String> labels = namespace.getMetadata().getLabels();
@@ -79,6 +123,7 @@ public final class MeshStateBuilder {
       }
     }
     Map<ServiceKey, MeshService> meshServices = new HashMap<>();
+    Map<ServiceKey, Converted> nowConverted = new HashMap<>();
     Set<ServiceKey> aliases = new HashSet<>();
     for (Service service : services) {
       ServiceKey key = ServiceConverter.keyOf(service);
@@ -88,22 +133,75 @@ public final class MeshStateBuilder {
       if (!ServiceConverter.isMeshed(service)) {
         continue;
       }
-      convert(service, s -> ServiceConverter.toMeshService(s, slicesByService.getOrDefault(key, List.of()),
-          identities), problems)
-          .forEach(meshService -> meshServices.put(key, meshService));
+      List<EndpointSlice> itsSlices = slicesByService.getOrDefault(key, List.of());
+      Converted known = reuseServices ? converted.get(key) : null;
+      if (known != null && known.service() == service && sameInOrder(known.slices(), itsSlices)) {
+        meshServices.put(key, known.meshService());
+        nowConverted.put(key, known);
+        continue;
+      }
+      convert(service, s -> ServiceConverter.toMeshService(s, itsSlices, identities), problems)
+          .forEach(meshService -> {
+            meshServices.put(key, meshService);
+            nowConverted.put(key, new Converted(service, List.copyOf(itsSlices), meshService));
+          });
     }
-    List<TrafficSplitRule> splitRules = new ArrayList<>();
+    converted = nowConverted;
+    List<TrafficSplitRule> rules = new ArrayList<>();
+    Map<TrafficSplit, TrafficSplitRule> keptRules = new IdentityHashMap<>();
     for (TrafficSplit split : splits) {
-      splitRules.addAll(convert(split, TrafficSplitConverter::toRule, problems));
+      rules.addAll(convertOnce(split, splitRules, keptRules, TrafficSplitConverter::toRule, problems));
     }
+    splitRules.clear();
+    splitRules.putAll(keptRules);
     // Oldest first: where two resources claim one Service, the translators let the first one win.
-    splitRules.sort(Comparator.comparing(TrafficSplitRule::source));
-    List<HttpRouting> routings = new ArrayList<>();
+    rules.sort(Comparator.comparing(TrafficSplitRule::source));
+    List<HttpRouting> httpRoutings = new ArrayList<>();
+    Map<VirtualService, HttpRouting> keptRoutings = new IdentityHashMap<>();
     for (VirtualService vs : virtualServices) {
-      routings.addAll(convert(vs, VirtualServiceConverter::toRouting, problems));
+      httpRoutings.addAll(convertOnce(vs, routings, keptRoutings, VirtualServiceConverter::toRouting, problems));
     }
-    routings.sort(Comparator.comparing(HttpRouting::source));
-    return new MeshState(meshServices, splitRules, routings, aliases, permissive);
+    routings.clear();
+    routings.putAll(keptRoutings);
+    httpRoutings.sort(Comparator.comparing(HttpRouting::source));
+    return new MeshState(meshServices, rules, httpRoutings, aliases, permissive);
+  }
+
+  /** The last build's conversion of this very object, else a new one; what converted goes into {@code kept}. */
+  private static <T extends HasMetadata, R> List<R> convertOnce(T resource, Map<T, R> last, Map<T, R> kept,
+      Function<T, R> converter, Consumer<String> problems) {
+    R known = last.get(resource);
+    List<R> result = known != null ? List.of(known) : convert(resource, converter, problems);
+    result.forEach(r -> kept.put(resource, r));
+    return result;
+  }
+
+  /** Whether both hold the very same objects (any order; the informer cache's order is not fixed). */
+  private static boolean sameObjects(Collection<?> now, Collection<?> before) {
+    if (now.size() != before.size()) {
+      return false;
+    }
+    Set<Object> was = Collections.newSetFromMap(new IdentityHashMap<>());
+    was.addAll(before);
+    for (Object object : now) {
+      if (!was.contains(object)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether both hold the very same objects in the same order (a Service's endpoints follow its slices' order). */
+  private static boolean sameInOrder(List<?> before, List<?> now) {
+    if (before.size() != now.size()) {
+      return false;
+    }
+    for (int i = 0; i < now.size(); i++) {
+      if (before.get(i) != now.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The resource as the core names it, for rejections and the oldest-wins rule. */

@@ -41,6 +41,17 @@ public final class PodIdentities {
     return new PodIdentities(accounts);
   }
 
+  /** Equal when every meshed pod has the same ServiceAccount in both: they give every endpoint the same identity. */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof PodIdentities identities && identities.serviceAccountByPod.equals(serviceAccountByPod);
+  }
+
+  @Override
+  public int hashCode() {
+    return serviceAccountByPod.hashCode();
+  }
+
   /** The ServiceAccount of the meshed pod an endpoint in {@code namespace} targets, or "" if there is none. */
   public String serviceAccountOf(String namespace, ObjectReference target) {
     if (target == null || !"Pod".equals(target.getKind()) || target.getName() == null) {

@@ -136,4 +136,54 @@ class MeshStateBuilderTest {
     assertThat(state.services()).containsOnlyKeys(new ServiceKey("shop", "payments"));
     assertThat(state.aliases()).containsExactly(new ServiceKey("shop", "stripe"));
   }
+
+  @Test
+  void aReusingBuilderConvertsOnlyReplacedObjectsAndBuildsWhatAFreshBuildDoes() {
+    Service payments = service("shop", "payments");
+    Service orders = service("shop", "orders");
+    EndpointSlice paymentsSlice = slice("shop", "payments-1", "payments", "10.0.0.1").build();
+    EndpointSlice ordersSlice = slice("shop", "orders-1", "orders", "10.0.1.1").build();
+    TrafficSplit canary = split("shop", "canary", "2026-01-01T00:00:00Z", "payments",
+        new TrafficSplitBackend("orders", 10));
+    var pods = List.of(PodIdentitiesTest.pod("shop", "p-1", "payments-sa", true));
+    var namespaces = List.of(PodIdentitiesTest.namespace("shop", java.util.Map.of()));
+    MeshStateBuilder builder = new MeshStateBuilder();
+    MeshState first = builder.next(List.of(payments, orders), List.of(paymentsSlice, ordersSlice), pods, namespaces,
+        List.of(canary), List.of(), problems::add);
+
+    // The informer cache replaced the orders slice and the split; everything else is the same objects.
+    EndpointSlice ordersMoved = slice("shop", "orders-1", "orders", "10.0.1.2").build();
+    TrafficSplit edited = split("shop", "canary", "2026-01-01T00:00:00Z", "payments",
+        new TrafficSplitBackend("orders", 20));
+    MeshState next = builder.next(List.of(orders, payments), List.of(ordersMoved, paymentsSlice), pods, namespaces,
+        List.of(edited), List.of(), problems::add);
+
+    ServiceKey paymentsKey = new ServiceKey("shop", "payments");
+    ServiceKey ordersKey = new ServiceKey("shop", "orders");
+    assertThat(next.services().get(paymentsKey)).isSameAs(first.services().get(paymentsKey));
+    assertThat(next.services().get(ordersKey)).isNotSameAs(first.services().get(ordersKey));
+    assertThat(next).isEqualTo(MeshStateBuilder.build(List.of(payments, orders), List.of(paymentsSlice, ordersMoved),
+        pods, namespaces, List.of(edited), List.of(), problem -> { }));
+    assertThat(next.splits()).extracting(rule -> rule.backends().get(0).weight()).containsExactly(20);
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void aReusingBuilderConvertsAgainWhenAPodsIdentityChanges() {
+    Service payments = service("shop", "payments");
+    EndpointSlice slice = PodIdentitiesTest.slice("shop", "p-1");
+    var namespaces = List.of(PodIdentitiesTest.namespace("shop", java.util.Map.of()));
+    MeshStateBuilder builder = new MeshStateBuilder();
+    MeshState first = builder.next(List.of(payments), List.of(slice),
+        List.of(PodIdentitiesTest.pod("shop", "p-1", "old-sa", true)), namespaces, List.of(), List.of(), problems::add);
+
+    var pods = List.of(PodIdentitiesTest.pod("shop", "p-1", "new-sa", true));
+    MeshState next = builder.next(List.of(payments), List.of(slice), pods, namespaces, List.of(), List.of(),
+        problems::add);
+
+    assertThat(next).isEqualTo(MeshStateBuilder.build(List.of(payments), List.of(slice), pods, namespaces, List.of(),
+        List.of(), problem -> { }));
+    assertThat(next.services().get(new ServiceKey("shop", "payments")).serviceAccounts()).containsExactly("new-sa");
+    assertThat(first.services().get(new ServiceKey("shop", "payments")).serviceAccounts()).containsExactly("old-sa");
+  }
 }

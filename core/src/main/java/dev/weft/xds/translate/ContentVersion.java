@@ -41,11 +41,22 @@ final class ContentVersion {
   /** The last translation's digests and texts: the messages it shares with this one are not digested again. */
   private final Map<Message, byte[]> previousDigests;
   private final Map<Message, String> previousTexts;
+  /**
+   * The version and the per-name versions of each list asked for, by the list's identity (lists
+   * are immutable), this translation's and the last one's: a group's list that an edit did not
+   * touch is the very list it was ({@link TranslationCache}), so it is not walked again.
+   */
+  private final Map<List<?>, String> listVersions = new IdentityHashMap<>();
+  private final Map<List<?>, Map<String, String>> listNames = new IdentityHashMap<>();
+  private final Map<List<?>, String> previousListVersions;
+  private final Map<List<?>, Map<String, String>> previousListNames;
 
   /** Versions for a first translation. */
   ContentVersion() {
     this.previousDigests = Map.of();
     this.previousTexts = Map.of();
+    this.previousListVersions = Map.of();
+    this.previousListNames = Map.of();
   }
 
   /**
@@ -58,10 +69,24 @@ final class ContentVersion {
   ContentVersion(ContentVersion previous) {
     this.previousDigests = new IdentityHashMap<>(previous.digests);
     this.previousTexts = new IdentityHashMap<>(previous.texts);
+    this.previousListVersions = new IdentityHashMap<>(previous.listVersions);
+    this.previousListNames = new IdentityHashMap<>(previous.listNames);
   }
 
   /** The version of a list of resources of one type. */
   String of(List<? extends Message> resources) {
+    String known = listVersions.get(resources);
+    if (known == null) {
+      known = previousListVersions.get(resources);
+      if (known == null) {
+        known = digestOfList(resources);
+      }
+      listVersions.put(resources, known);
+    }
+    return known;
+  }
+
+  private String digestOfList(List<? extends Message> resources) {
     MessageDigest sha = sha256();
     for (Message resource : resources) {
       sha.update(digestOf(resource));
@@ -72,11 +97,34 @@ final class ContentVersion {
 
   /** The version of each resource by its name, in the given order (unmodifiable). */
   <T extends Message> Map<String, String> byName(List<T> resources, Function<T, String> name) {
-    Map<String, String> versions = new LinkedHashMap<>();
-    for (T resource : resources) {
-      versions.put(name.apply(resource), versionOf(resource));
+    return byName(resources, name, null, null);
+  }
+
+  /**
+   * {@link #byName(List, Function)}, taking the version of each resource that is the very object
+   * at the same place in {@code before} from {@code beforeVersions} ({@code before}'s own
+   * versions, in its order) instead of looking it up: a group's route configurations after a
+   * weight edit are its ~2,000 last ones but one, and 20 configs hold them.
+   */
+  <T extends Message> Map<String, String> byName(List<T> resources, Function<T, String> name, List<T> before,
+      Map<String, String> beforeVersions) {
+    Map<String, String> known = listNames.get(resources);
+    if (known == null) {
+      known = previousListNames.get(resources);
     }
-    return Collections.unmodifiableMap(versions);
+    if (known == null) {
+      Map<String, String> versions = new LinkedHashMap<>();
+      boolean aligned = before != null && beforeVersions != null && before.size() == beforeVersions.size();
+      java.util.Iterator<String> beforeVersion = aligned ? beforeVersions.values().iterator() : null;
+      for (int i = 0; i < resources.size(); i++) {
+        T resource = resources.get(i);
+        String kept = aligned && i < before.size() ? beforeVersion.next() : null;
+        versions.put(name.apply(resource), kept != null && before.get(i) == resource ? kept : versionOf(resource));
+      }
+      known = Collections.unmodifiableMap(versions);
+    }
+    listNames.put(resources, known);
+    return known;
   }
 
   private String versionOf(Message resource) {

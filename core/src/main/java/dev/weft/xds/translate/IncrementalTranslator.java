@@ -97,10 +97,26 @@ public final class IncrementalTranslator implements Translator {
     return new Translation(configs, rejections.stream().distinct().sorted().toList(), sources);
   }
 
-  private static MeshState withoutEndpoints(MeshState state) {
+  /**
+   * Each Service of the last state without its endpoints, by the Service's identity: the
+   * xds-server's state builder keeps an unchanged Service the very instance, so the topology of
+   * a new state reuses these, and comparing it with the last one stops at identical Services.
+   */
+  private Map<MeshService, MeshService> bare = new IdentityHashMap<>();
+
+  private MeshState withoutEndpoints(MeshState state) {
     Map<ServiceKey, MeshService> services = new HashMap<>();
+    Map<MeshService, MeshService> nowBare = new IdentityHashMap<>();
     // A Service's identities stay: they shape its cluster's TLS, which an endpoint change keeps.
-    state.services().forEach((key, service) -> services.put(key, service.withoutEndpoints()));
+    state.services().forEach((key, service) -> {
+      MeshService without = bare.get(service);
+      if (without == null) {
+        without = service.withoutEndpoints();
+      }
+      nowBare.put(service, without);
+      services.put(key, without);
+    });
+    bare = nowBare;
     return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces());
   }
 
@@ -111,7 +127,11 @@ public final class IncrementalTranslator implements Translator {
   private static Translation withEndpoints(Translation previous, List<ClusterLoadAssignment> endpoints,
       ContentVersion versions) {
     String version = versions.of(endpoints);
-    Map<String, String> byName = versions.byName(endpoints, ClusterLoadAssignment::getClusterName);
+    // An endpoint change replaces one or two assignments: the others keep their place and their version.
+    ProxyConfig before = previous.configs().isEmpty() ? null : previous.configs().values().iterator().next();
+    Map<String, String> byName = versions.byName(endpoints, ClusterLoadAssignment::getClusterName,
+        before == null ? null : before.endpoints(),
+        before == null ? null : before.resourceVersions().get(Translation.ENDPOINT_TYPE_URL));
     Map<ProxyConfig, ProxyConfig> replaced = new IdentityHashMap<>();
     Map<ProxyGroup, ProxyConfig> configs = new LinkedHashMap<>();
     previous.configs().forEach((group, config) -> configs.put(group, replaced.computeIfAbsent(config, old -> {

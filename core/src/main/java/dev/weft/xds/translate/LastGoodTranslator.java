@@ -75,7 +75,7 @@ public final class LastGoodTranslator implements Translator {
   private Substitution substitute(MeshState state) {
     // Only the plan rejects TrafficSplits and VirtualServices; the listener and group rejections
     // name Services and proxy groups, which no substitution changes.
-    List<Rejection> planned = TrafficPlan.of(state).rejections();
+    List<Rejection> planned = TrafficPlan.planned(state).rejections();
     Set<Name> rejected = new HashSet<>();
     planned.forEach(r -> rejected.add(Name.of(r.source())));
 

@@ -16,6 +16,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -125,7 +126,7 @@ public final class MeshTranslator implements Translator {
   private synchronized Shared sharedFor(MeshState state) {
     if (last == null || last.state != state) {
       cache.nextGeneration();
-      TrafficPlan plan = TrafficPlan.of(state);
+      TrafficPlan plan = TrafficPlan.planned(state);
       ContentVersion versions;
       if (last == null) {
         versions = new ContentVersion();
@@ -156,17 +157,44 @@ public final class MeshTranslator implements Translator {
    */
   synchronized List<ClusterLoadAssignment> endpoints(MeshState state) {
     endpointCache.nextGeneration();
-    List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    TranslationCache.Named listKey = new TranslationCache.Named("endpoints", "");
+    Map<MeshService, List<ClusterLoadAssignment>> now = new IdentityHashMap<>();
+    boolean unchanged = lastAssignments != null && state.services().size() == assignmentsByService.size();
     for (MeshService service : state.services().values()) {
-      for (ServicePort port : service.ports()) {
-        assignments.add(endpointCache.computeIfAbsent(
-            new AssignmentKey(service.key(), port, service.endpointsOf(port)),
-            () -> endpointTranslator.assignment(service, port)));
+      List<ClusterLoadAssignment> its = assignmentsByService.get(service);
+      if (its == null) {
+        unchanged = false;
+        List<ClusterLoadAssignment> built = new ArrayList<>();
+        for (ServicePort port : service.ports()) {
+          built.add(endpointCache.computeIfAbsent(
+              new AssignmentKey(service.key(), port, service.endpointsOf(port)),
+              () -> endpointTranslator.assignment(service, port)));
+        }
+        its = List.copyOf(built);
       }
+      now.put(service, its);
     }
+    assignmentsByService = now;
+    if (unchanged) {
+      // Every Service is the very one translated last time: so is every assignment, and the list.
+      endpointCache.put(listKey, lastAssignments);
+      return lastAssignments;
+    }
+    List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    now.values().forEach(assignments::addAll);
     assignments.sort(Comparator.comparing(ClusterLoadAssignment::getClusterName));
-    return endpointCache.same(new TranslationCache.Named("endpoints", ""), List.copyOf(assignments));
+    lastAssignments = endpointCache.same(listKey, List.copyOf(assignments));
+    return lastAssignments;
   }
+
+  /**
+   * Each Service's assignments in the last state whose endpoints were translated, by the Service's
+   * identity (the xds-server's state builder keeps an unchanged Service the very instance), and
+   * that state's list: a state whose Services are all the same objects has the same list, found
+   * without a key per port.
+   */
+  private Map<MeshService, List<ClusterLoadAssignment>> assignmentsByService = new IdentityHashMap<>();
+  private List<ClusterLoadAssignment> lastAssignments;
 
   private ProxyConfig sidecar(Shared shared, ProxyGroup group, boolean bindable) {
     boolean capture = ListenerTranslator.isCaptureMode(group.inboundAddress());
@@ -266,6 +294,7 @@ public final class MeshTranslator implements Translator {
     final Map<String, List<SourceRef>> byVirtualHost = new HashMap<>();
     final Map<String, List<SourceRef>> byTcpChain = new HashMap<>();
     private final Map<RouteConfiguration, List<SourceRef>> byRouteConfiguration = new IdentityHashMap<>();
+    private final Map<Listener, List<SourceRef>> byListener = new IdentityHashMap<>();
 
     Provenance(MeshState state, TrafficPlan plan) {
       for (MeshService service : state.services().values()) {
@@ -293,18 +322,60 @@ public final class MeshTranslator implements Translator {
       });
     }
 
+    /**
+     * The user resources in one listener's TCP chains; a namespace's outbound listener (a chain
+     * per Service port in capture mode) is in all its groups' configs, so it is walked once.
+     */
+    private synchronized List<SourceRef> inListener(Listener listener) {
+      return byListener.computeIfAbsent(listener, l -> {
+        List<SourceRef> sources = new ArrayList<>();
+        for (FilterChain chain : l.getFilterChainsList()) {
+          sources.addAll(byTcpChain.getOrDefault(chain.getName(), List.of()));
+        }
+        return sources;
+      });
+    }
+
+    /** The last union {@link #routeSources} made, and of which lists (the very objects, in order). */
+    private List<List<SourceRef>> lastParts;
+    private Set<SourceRef> lastUnion;
+
+    /**
+     * The sorted union of {@code parts}; the configs of a state mostly hold the same route
+     * configurations with sources (each capture-mode port's own), so the last union is reused
+     * when the lists are the very same ones.
+     */
+    private synchronized Set<SourceRef> routeSources(List<List<SourceRef>> parts) {
+      if (lastParts != null && lastParts.size() == parts.size()) {
+        boolean same = true;
+        for (int i = 0; i < parts.size() && same; i++) {
+          same = lastParts.get(i) == parts.get(i);
+        }
+        if (same) {
+          return lastUnion;
+        }
+      }
+      Set<SourceRef> union = new TreeSet<>(ORDER);
+      parts.forEach(union::addAll);
+      lastParts = parts;
+      lastUnion = Collections.unmodifiableSet(union);
+      return lastUnion;
+    }
+
     /** The user resources in {@code config}, per type URL, sorted; types without any are left out. */
     Map<String, Set<SourceRef>> of(ProxyConfig config) {
       Set<SourceRef> inListeners = new TreeSet<>(ORDER);
       for (Listener listener : config.listeners()) {
-        for (FilterChain chain : listener.getFilterChainsList()) {
-          inListeners.addAll(byTcpChain.getOrDefault(chain.getName(), List.of()));
+        inListeners.addAll(inListener(listener));
+      }
+      List<List<SourceRef>> parts = new ArrayList<>();
+      for (RouteConfiguration routes : config.routes()) {
+        List<SourceRef> in = inRoutes(routes);
+        if (!in.isEmpty()) {
+          parts.add(in);
         }
       }
-      Set<SourceRef> inRoutes = new TreeSet<>(ORDER);
-      for (RouteConfiguration routes : config.routes()) {
-        inRoutes.addAll(inRoutes(routes));
-      }
+      Set<SourceRef> inRoutes = routeSources(parts);
       Map<String, Set<SourceRef>> sources = new LinkedHashMap<>();
       if (!inListeners.isEmpty()) {
         sources.put(Translation.LISTENER_TYPE_URL, inListeners);
@@ -369,14 +440,33 @@ public final class MeshTranslator implements Translator {
     synchronized OutboundClusters outboundClusters(String sdsDirectory) {
       return outboundClusters.computeIfAbsent(sdsDirectory, dir -> {
         List<Cluster> built = new ArrayList<>();
+        boolean allKnown = true;
         for (MeshService service : state.services().values()) {
-          for (ServicePort port : service.ports()) {
-            built.add(cache.computeIfAbsent(new ClusterKey(service.key(), port, service.serviceAccounts(), dir),
-                () -> clusterTranslator.outbound(service, port, dir, trustDomain)));
+          // A Service the last state had (the very object) has the very clusters it had.
+          List<Cluster> its = cache.get(new TranslationCache.Identity("outboundClusters", service, dir));
+          if (its == null) {
+            allKnown = false;
+            List<Cluster> ofService = new ArrayList<>();
+            for (ServicePort port : service.ports()) {
+              ofService.add(cache.computeIfAbsent(new ClusterKey(service.key(), port, service.serviceAccounts(), dir),
+                  () -> clusterTranslator.outbound(service, port, dir, trustDomain)));
+            }
+            its = List.copyOf(ofService);
+            cache.put(new TranslationCache.Identity("outboundClusters", service, dir), its);
           }
+          built.addAll(its);
         }
-        built.sort(Comparator.comparing(Cluster::getName));
-        List<Cluster> clusters = cache.same(new TranslationCache.Named("outboundClusters", dir), List.copyOf(built));
+        TranslationCache.Named listKey = new TranslationCache.Named("outboundClusters", dir);
+        List<Cluster> known = cache.get(listKey);
+        List<Cluster> clusters;
+        if (allKnown && known != null && known.size() == built.size()) {
+          // The same Services (none added, as every one was known; none removed, as the count is equal).
+          clusters = known;
+          cache.put(listKey, known);
+        } else {
+          built.sort(Comparator.comparing(Cluster::getName));
+          clusters = cache.same(listKey, List.copyOf(built));
+        }
         return new OutboundClusters(clusters, versions.of(clusters), versions.byName(clusters, Cluster::getName));
       });
     }
@@ -423,6 +513,12 @@ public final class MeshTranslator implements Translator {
     ProxyConfig config(String contentKey, List<Cluster> clusters, List<Listener> listeners,
         List<RouteConfiguration> routes) {
       List<Cluster> groupClusters = cache.same(new TranslationCache.Named("clusters", contentKey), List.copyOf(clusters));
+      // Groups of different namespaces mostly hold equal clusters (the app ports and the SDS
+      // directory decide them, not the namespace): one list instance for them all, so the
+      // xds-server builds and checks one set of clusters, not one per config, on each change.
+      List<Cluster> withVersion = groupClusters;
+      groupClusters = cache.reuse(new TranslationCache.Named("clustersByVersion", versions.of(groupClusters)),
+          groupClusters, (known, fresh) -> known == withVersion || known.equals(fresh));
       List<Listener> groupListeners =
           cache.same(new TranslationCache.Named("listeners", contentKey), List.copyOf(listeners));
       List<RouteConfiguration> groupRoutes =
@@ -434,17 +530,24 @@ public final class MeshTranslator implements Translator {
         cache.put(key, known);
         return known;
       }
-      ProxyConfig built = newConfig(groupClusters, groupListeners, groupRoutes);
+      ProxyConfig built = newConfig(groupClusters, groupListeners, groupRoutes, known);
       cache.put(key, built);
       return built;
     }
 
+    /**
+     * A config of these lists; per-name versions are taken from {@code before} (this content
+     * key's last config, or null) for every resource that is the very object at the same place in
+     * its list, so a weight edit looks up one route configuration's version, not ~2,000 per config.
+     */
     private ProxyConfig newConfig(List<Cluster> groupClusters, List<Listener> listeners,
-        List<RouteConfiguration> groupRoutes) {
+        List<RouteConfiguration> groupRoutes, ProxyConfig before) {
       OutboundClusters plain = outboundClusters.get("");
       boolean shared = plain != null && groupClusters == plain.clusters();
       String groupClustersVersion = shared ? plain.version() : versions.of(groupClusters);
-      Map<String, String> clusterVersions = shared ? plain.versions() : versions.byName(groupClusters, Cluster::getName);
+      Map<String, String> clusterVersions = shared ? plain.versions()
+          : versions.byName(groupClusters, Cluster::getName, before == null ? null : before.clusters(),
+              versionsOf(before, Translation.CLUSTER_TYPE_URL));
       return new ProxyConfig(
           groupClusters, groupClustersVersion,
           endpoints, endpointsVersion,
@@ -452,8 +555,14 @@ public final class MeshTranslator implements Translator {
           groupRoutes, versions.of(groupRoutes),
           Map.of(Translation.CLUSTER_TYPE_URL, clusterVersions,
               Translation.ENDPOINT_TYPE_URL, endpointVersions,
-              Translation.LISTENER_TYPE_URL, versions.byName(listeners, Listener::getName),
-              Translation.ROUTE_TYPE_URL, versions.byName(groupRoutes, RouteConfiguration::getName)));
+              Translation.LISTENER_TYPE_URL, versions.byName(listeners, Listener::getName,
+                  before == null ? null : before.listeners(), versionsOf(before, Translation.LISTENER_TYPE_URL)),
+              Translation.ROUTE_TYPE_URL, versions.byName(groupRoutes, RouteConfiguration::getName,
+                  before == null ? null : before.routes(), versionsOf(before, Translation.ROUTE_TYPE_URL))));
+    }
+
+    private static Map<String, String> versionsOf(ProxyConfig config, String typeUrl) {
+      return config == null ? null : config.resourceVersions().get(typeUrl);
     }
   }
 }

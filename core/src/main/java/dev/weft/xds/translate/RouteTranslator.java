@@ -98,8 +98,8 @@ public final class RouteTranslator {
   private final TranslationCache cache;
   /** Virtual hosts without domains, per dialect, built once and shared by every namespace. */
   private final Map<Dialect, Map<String, VirtualHost>> templates = new EnumMap<>(Dialect.class);
-  /** Virtual hosts with every name but the short one, shared by every namespace's configuration. */
-  private Map<String, VirtualHost> foreignHosts;
+  /** Every HTTP port's names but the short one, by virtual host name, once found. */
+  private Map<String, List<String>> foreignDomains;
   /** Built once per translation: each namespace's configuration walks the same ports. */
   private List<HttpPort> httpPorts;
 
@@ -109,11 +109,21 @@ public final class RouteTranslator {
   private List<RouteConfiguration> serviceRoutes;
 
   /**
-   * The routes of one HTTP Service port in one dialect are made of exactly this, so a template
+   * The routes of one HTTP Service port in one dialect are made of exactly this ({@code split}
+   * null: no TrafficSplit, the default destination is the port's own cluster), so a template
    * built for an equal key (by this translation or the last) is that port's template.
    */
   private record TemplateKey(Dialect dialect, ServiceKey service, ServicePort port,
-      TrafficPlan.Destination fallback, List<TrafficPlan.RoutedRule> rules) {}
+      TrafficPlan.Destination split, List<TrafficPlan.RoutedRule> rules) {}
+
+  /** A capture-mode port's own route configuration is its template under its name (the template compares by identity first). */
+  private record ServiceRoutesKey(VirtualHost template, String name) {}
+
+  /** A port's names for clients of other namespaces ({@link #domains}) are made of exactly this. */
+  private record DomainsKey(ServiceKey service, int port, boolean primary, String clusterIp) {}
+
+  /** A shared virtual host is its port's template with these names (the template compares by identity first). */
+  private record ForeignHostKey(VirtualHost template, List<String> domains) {}
 
   public RouteTranslator(MeshState state, TrafficPlan plan) {
     this(state, plan, new TranslationCache());
@@ -136,19 +146,15 @@ public final class RouteTranslator {
    * {@code clientNamespace}, without the virtual hosts named in {@code leftOut} (those a
    * capture-mode listener routes by destination address). The virtual hosts of other namespaces'
    * Services are the same objects in every namespace's configuration (built once,
-   * {@link #foreignHosts()}); only the caller's own Services get a copy with their short names, so a
+   * {@link #foreignHost}); only the caller's own Services get a copy with their short names, so a
    * change costs Services + namespaces, not Services × namespaces.
    */
   public RouteConfiguration outbound(String clientNamespace, Set<String> leftOut) {
     RouteConfiguration.Builder routes = RouteConfiguration.newBuilder()
         .setName(ResourceNames.outboundRoutes(clientNamespace));
-    Map<String, VirtualHost> foreign = foreignHosts();
     Set<String> takenShortNames = new HashSet<>();
-    for (HttpPort http : httpPorts()) {
-      if (leftOut.contains(http.virtualHost())) {
-        continue;
-      }
-      VirtualHost shared = foreign.get(http.virtualHost());
+    for (HttpPort http : portsWithout(leftOut)) {
+      VirtualHost shared = foreignHost(http.virtualHost());
       if (!http.service().key().namespace().equals(clientNamespace)) {
         if (shared != null) {
           routes.addVirtualHosts(shared);
@@ -182,6 +188,28 @@ public final class RouteTranslator {
     return outbound(clientNamespace, leftOut).toBuilder().addVirtualHosts(PASSTHROUGH_HOST).build();
   }
 
+  /**
+   * The HTTP ports whose virtual hosts are not in {@code leftOut}, found once per set (by its
+   * identity: every capture-mode namespace passes the same set), so each namespace's configuration
+   * walks the few ports it holds rather than every port of the mesh.
+   */
+  private synchronized List<HttpPort> portsWithout(Set<String> leftOut) {
+    return portsWithout.computeIfAbsent(leftOut, out -> {
+      if (out.isEmpty()) {
+        return httpPorts();
+      }
+      List<HttpPort> kept = new ArrayList<>();
+      for (HttpPort http : httpPorts()) {
+        if (!out.contains(http.virtualHost())) {
+          kept.add(http);
+        }
+      }
+      return List.copyOf(kept);
+    });
+  }
+
+  private final Map<Set<String>, List<HttpPort>> portsWithout = new java.util.IdentityHashMap<>();
+
   private List<HttpPort> httpPorts() {
     if (httpPorts == null) {
       List<HttpPort> ports = new ArrayList<>();
@@ -199,33 +227,80 @@ public final class RouteTranslator {
     return httpPorts;
   }
 
+  /** The names each HTTP port answers for clients of other namespaces, and the Services (the very objects, in order) they were found for. */
+  private record ForeignDomains(List<MeshService> services, Map<String, List<String>> byHost) {}
+
   /**
-   * Every HTTP Service port's virtual host with the names any namespace uses for it (all but the
-   * short name), built once per translation; a port whose every name another port took first (not
+   * The names any namespace uses for each HTTP Service port (all but the short name), by virtual
+   * host name, found once per translation; a port whose every name another port took first (not
    * possible with valid Kubernetes names) has none, so a bad name cannot make Envoy refuse the
-   * configuration.
+   * configuration. The names come from the Services alone, so while every Service is the very
+   * object the last translation had, they are its names, not spelled and deduplicated again.
    */
-  private Map<String, VirtualHost> foreignHosts() {
-    if (foreignHosts == null) {
-      Map<String, VirtualHost> hosts = new HashMap<>();
+  private Map<String, List<String>> foreignDomains() {
+    if (foreignDomains == null) {
+      List<MeshService> services = List.copyOf(state.services().values());
+      TranslationCache.Named key = new TranslationCache.Named("foreignDomains", "");
+      ForeignDomains last = cache.get(key);
+      if (last != null && sameObjects(last.services(), services)) {
+        cache.put(key, last);
+        foreignDomains = last.byHost();
+        return foreignDomains;
+      }
+      Map<String, List<String>> byHost = new HashMap<>();
       Set<String> taken = new HashSet<>();
-      Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
       for (HttpPort http : httpPorts()) {
+        List<String> names = cache.computeIfAbsent(new DomainsKey(http.service().key(), http.port().port(),
+            http.primary(), http.service().clusterIp()),
+            () -> List.copyOf(domains(http.service(), http.port(), http.primary(), null)));
         List<String> domains = new ArrayList<>();
-        for (String domain : domains(http.service(), http.port(), http.primary(), null)) {
+        for (String domain : names) {
           if (taken.add(domain)) {
             domains.add(domain);
           }
         }
         if (!domains.isEmpty()) {
-          hosts.put(http.virtualHost(), cache.same(new TranslationCache.Named("foreignHost", http.virtualHost()),
-              templates.get(http.virtualHost()).toBuilder().addAllDomains(domains).build()));
+          byHost.put(http.virtualHost(), domains.size() == names.size() ? names : List.copyOf(domains));
         }
       }
-      foreignHosts = hosts;
+      cache.put(key, new ForeignDomains(services, byHost));
+      foreignDomains = byHost;
     }
-    return foreignHosts;
+    return foreignDomains;
   }
+
+  private static boolean sameObjects(List<?> before, List<?> now) {
+    if (before.size() != now.size()) {
+      return false;
+    }
+    for (int i = 0; i < now.size(); i++) {
+      if (before.get(i) != now.get(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The port's virtual host with its names for other namespaces, shared by every namespace's
+   * configuration, or null when it has none; built only for the ports a configuration holds (in
+   * capture mode the few without a destination chain), and the last translation's object while
+   * its template and names are.
+   */
+  private VirtualHost foreignHost(String virtualHost) {
+    // Each namespace's configuration asks for the same ports: found once per translation.
+    return foreignHosts.computeIfAbsent(virtualHost, name -> {
+      List<String> domains = foreignDomains().get(name);
+      if (domains == null) {
+        return Optional.<VirtualHost>empty();
+      }
+      VirtualHost template = templates(Dialect.ENVOY).get(name);
+      return Optional.of(cache.computeIfAbsent(new ForeignHostKey(template, domains),
+          () -> template.toBuilder().addAllDomains(domains).build()));
+    }).orElse(null);
+  }
+
+  private final Map<String, Optional<VirtualHost>> foreignHosts = new HashMap<>();
 
   /**
    * The route configurations of the HTTP Service ports named in {@code hosts} (virtual host names),
@@ -235,17 +310,34 @@ public final class RouteTranslator {
     if (serviceRoutes == null) {
       Map<String, VirtualHost> templates = templates(Dialect.ENVOY);
       List<RouteConfiguration> configs = new ArrayList<>();
+      boolean allKnown = true;
       for (String host : hosts) {
         VirtualHost template = templates.get(host);
         if (template != null) {
-          configs.add(cache.same(new TranslationCache.Named("serviceRoutes", host), RouteConfiguration.newBuilder()
-              .setName(host)
-              .addVirtualHosts(template.toBuilder().addDomains("*"))
-              .build()));
+          ServiceRoutesKey key = new ServiceRoutesKey(template, host);
+          RouteConfiguration known = cache.get(key);
+          if (known == null) {
+            allKnown = false;
+            known = RouteConfiguration.newBuilder()
+                .setName(host)
+                .addVirtualHosts(template.toBuilder().addDomains("*"))
+                .build();
+            cache.put(key, known);
+          }
+          configs.add(known);
         }
       }
-      configs.sort(Comparator.comparing(RouteConfiguration::getName));
-      serviceRoutes = List.copyOf(configs);
+      TranslationCache.Named listKey = new TranslationCache.Named("serviceRoutesList", "");
+      List<RouteConfiguration> last = cache.get(listKey);
+      if (allKnown && last != null && last.size() == configs.size()) {
+        // Every configuration is one of the last list's (a port's template is the same object
+        // while its inputs are), and there are as many: the same list, not sorted again.
+        serviceRoutes = last;
+        cache.put(listKey, last);
+      } else {
+        configs.sort(Comparator.comparing(RouteConfiguration::getName));
+        serviceRoutes = cache.same(listKey, List.copyOf(configs));
+      }
     }
     return serviceRoutes;
   }
@@ -315,7 +407,8 @@ public final class RouteTranslator {
         for (ServicePort port : service.ports()) {
           if (port.protocol().isHttp()) {
             String name = ResourceNames.virtualHost(service.key(), port.port());
-            TemplateKey key = new TemplateKey(d, service.key(), port, plan.defaultDestination(service.key(), port),
+            // No split: the default is the port's own cluster, which the Service and port in the key name.
+            TemplateKey key = new TemplateKey(d, service.key(), port, plan.splitDestination(service.key(), port.port()),
                 plan.rules(service.key(), port.port()));
             hosts.put(name, cache.computeIfAbsent(key,
                 () -> VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build()));

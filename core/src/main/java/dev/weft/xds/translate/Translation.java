@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,11 +33,13 @@ public record Translation(Map<ProxyGroup, ProxyConfig> configs, List<Rejection> 
     configs = Collections.unmodifiableMap(new LinkedHashMap<>(configs));
     rejections = List.copyOf(rejections);
     Map<ProxyGroup, Map<String, Set<SourceRef>>> copy = new LinkedHashMap<>();
-    sources.forEach((group, byType) -> {
+    // Groups sharing a config share its sources (the same map): copied once, not once per group.
+    Map<Map<String, Set<SourceRef>>, Map<String, Set<SourceRef>>> copied = new IdentityHashMap<>();
+    sources.forEach((group, byType) -> copy.put(group, copied.computeIfAbsent(byType, b -> {
       Map<String, Set<SourceRef>> types = new LinkedHashMap<>();
-      byType.forEach((type, refs) -> types.put(type, Collections.unmodifiableSet(new LinkedHashSet<>(refs))));
-      copy.put(group, Collections.unmodifiableMap(types));
-    });
+      b.forEach((type, refs) -> types.put(type, Collections.unmodifiableSet(new LinkedHashSet<>(refs))));
+      return Collections.unmodifiableMap(types);
+    })));
     sources = Collections.unmodifiableMap(copy);
   }
 

@@ -30,6 +30,25 @@ final class TranslationCache {
   /** A key for messages reused by equality: what they are ({@code role}) and which one ({@code name}). */
   record Named(String role, Object name) {}
 
+  /**
+   * A key for what was built from one input object, found by that object's identity (a Service
+   * the state builder kept is the very instance; its deep {@code equals} and {@code hashCode} walk
+   * its endpoints), for {@code role} and {@code detail}.
+   */
+  record Identity(String role, Object object, Object detail) {
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Identity that && that.object == object && that.role.equals(role)
+          && Objects.equals(that.detail, detail);
+    }
+
+    @Override
+    public int hashCode() {
+      return (System.identityHashCode(object) * 31 + role.hashCode()) * 31 + Objects.hashCode(detail);
+    }
+  }
+
   private Map<Object, Object> previous = Map.of();
   private Map<Object, Object> current = new HashMap<>();
 

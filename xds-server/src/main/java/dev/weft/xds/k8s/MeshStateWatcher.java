@@ -103,6 +103,8 @@ public final class MeshStateWatcher implements AutoCloseable {
 
   private volatile MeshState published;
   private volatile long rebuilds;
+  /** Converts only the informer objects replaced since the last rebuild; the rest keep their mesh records. */
+  private final MeshStateBuilder builder = new MeshStateBuilder();
 
   /** A watcher that does nothing until {@link #start()}. */
   public MeshStateWatcher(KubernetesClient client, Options options, Consumer<MeshState> publisher) {
@@ -230,7 +232,7 @@ public final class MeshStateWatcher implements AutoCloseable {
     }
     long startedAt = System.nanoTime();
     List<String> problems = new ArrayList<>();
-    MeshState state = MeshStateBuilder.build(cached(services), cached(slices), cached(pods), cached(namespaceObjects),
+    MeshState state = builder.next(cached(services), cached(slices), cached(pods), cached(namespaceObjects),
         cached(splits), cached(virtualServices), problems::add);
     rebuilds++;
     reportNew(problems);
