@@ -5,12 +5,13 @@ import dev.weft.api.v1alpha1.VirtualService;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
+import dev.weft.mesh.SameObjects;
 import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.TrafficSplitRule;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.util.ArrayList;
@@ -135,7 +136,7 @@ public final class MeshStateBuilder {
       }
       List<EndpointSlice> itsSlices = slicesByService.getOrDefault(key, List.of());
       Converted known = reuseServices ? converted.get(key) : null;
-      if (known != null && known.service() == service && sameInOrder(known.slices(), itsSlices)) {
+      if (known != null && known.service() == service && SameObjects.inOrder(known.slices(), itsSlices)) {
         meshServices.put(key, known.meshService());
         nowConverted.put(key, known);
         continue;
@@ -185,19 +186,6 @@ public final class MeshStateBuilder {
     was.addAll(before);
     for (Object object : now) {
       if (!was.contains(object)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Whether both hold the very same objects in the same order (a Service's endpoints follow its slices' order). */
-  private static boolean sameInOrder(List<?> before, List<?> now) {
-    if (before.size() != now.size()) {
-      return false;
-    }
-    for (int i = 0; i < now.size(); i++) {
-      if (before.get(i) != now.get(i)) {
         return false;
       }
     }

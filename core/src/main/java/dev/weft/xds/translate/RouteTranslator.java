@@ -4,6 +4,7 @@ import com.google.protobuf.UInt32Value;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
+import dev.weft.mesh.SameObjects;
 import dev.weft.mesh.ServiceKey;
 import dev.weft.mesh.ServicePort;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
@@ -242,7 +243,7 @@ public final class RouteTranslator {
       List<MeshService> services = List.copyOf(state.services().values());
       TranslationCache.Named key = new TranslationCache.Named("foreignDomains", "");
       ForeignDomains last = cache.get(key);
-      if (last != null && sameObjects(last.services(), services)) {
+      if (last != null && SameObjects.inOrder(last.services(), services)) {
         cache.put(key, last);
         foreignDomains = last.byHost();
         return foreignDomains;
@@ -267,18 +268,6 @@ public final class RouteTranslator {
       foreignDomains = byHost;
     }
     return foreignDomains;
-  }
-
-  private static boolean sameObjects(List<?> before, List<?> now) {
-    if (before.size() != now.size()) {
-      return false;
-    }
-    for (int i = 0; i < now.size(); i++) {
-      if (before.get(i) != now.get(i)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
