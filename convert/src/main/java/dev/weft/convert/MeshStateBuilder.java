@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -99,8 +98,8 @@ public final class MeshStateBuilder {
   public synchronized MeshState next(Collection<Service> services, Collection<EndpointSlice> slices,
       Collection<Pod> pods, Collection<Namespace> namespaces, Collection<TrafficSplit> splits,
       Collection<VirtualService> virtualServices, Consumer<String> problems) {
-    boolean identitiesKept = lastIdentities != null && sameObjects(pods, lastPods)
-        && sameObjects(namespaces, lastNamespaces);
+    boolean identitiesKept = lastIdentities != null && SameObjects.anyOrder(lastPods, pods)
+        && SameObjects.anyOrder(lastNamespaces, namespaces);
     PodIdentities identities = identitiesKept ? lastIdentities : PodIdentities.of(pods, namespaces);
     // Pods come and go more often than their identities change: compare what was derived.
     boolean reuseServices = identitiesKept || identities.equals(lastIdentities);
@@ -175,21 +174,6 @@ public final class MeshStateBuilder {
     List<R> result = known != null ? List.of(known) : convert(resource, converter, problems);
     result.forEach(r -> kept.put(resource, r));
     return result;
-  }
-
-  /** Whether both hold the very same objects (any order; the informer cache's order is not fixed). */
-  private static boolean sameObjects(Collection<?> now, Collection<?> before) {
-    if (now.size() != before.size()) {
-      return false;
-    }
-    Set<Object> was = Collections.newSetFromMap(new IdentityHashMap<>());
-    was.addAll(before);
-    for (Object object : now) {
-      if (!was.contains(object)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** The resource as the core names it, for rejections and the oldest-wins rule. */

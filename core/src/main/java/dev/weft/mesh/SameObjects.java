@@ -1,6 +1,10 @@
 package dev.weft.mesh;
 
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Identity comparison of lists. A mesh state keeps what did not change as the very same objects
@@ -18,6 +22,21 @@ public final class SameObjects {
     }
     for (int i = 0; i < now.size(); i++) {
       if (before.get(i) != now.get(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether both hold the very same objects, in any order (an informer cache's order is not fixed). */
+  public static boolean anyOrder(Collection<?> before, Collection<?> now) {
+    if (before.size() != now.size()) {
+      return false;
+    }
+    Set<Object> was = Collections.newSetFromMap(new IdentityHashMap<>());
+    was.addAll(before);
+    for (Object object : now) {
+      if (!was.contains(object)) {
         return false;
       }
     }

@@ -12,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,7 +116,7 @@ final class ContentVersion {
     if (known == null) {
       Map<String, String> versions = new LinkedHashMap<>();
       boolean aligned = before != null && beforeVersions != null && before.size() == beforeVersions.size();
-      java.util.Iterator<String> beforeVersion = aligned ? beforeVersions.values().iterator() : null;
+      Iterator<String> beforeVersion = aligned ? beforeVersions.values().iterator() : null;
       for (int i = 0; i < resources.size(); i++) {
         T resource = resources.get(i);
         String kept = aligned && i < before.size() ? beforeVersion.next() : null;
