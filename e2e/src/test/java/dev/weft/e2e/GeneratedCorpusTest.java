@@ -45,6 +45,7 @@ import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalD
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
@@ -98,6 +99,7 @@ class GeneratedCorpusTest {
       .add(HttpProtocolOptions.getDescriptor())
       .add(UpstreamTlsContext.getDescriptor())
       .add(DownstreamTlsContext.getDescriptor())
+      .add(RawBuffer.getDescriptor())
       .add(TlsInspector.getDescriptor())
       .add(io.envoyproxy.envoy.extensions.filters.network.direct_response.v3.Config.getDescriptor())
       .build();

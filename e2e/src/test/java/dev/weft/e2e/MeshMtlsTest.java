@@ -16,6 +16,7 @@ import dev.weft.operator.identity.IdentitySettings;
 import dev.weft.operator.identity.KeyAlgorithm;
 import dev.weft.operator.identity.Pem;
 import dev.weft.testsupport.Closeables;
+import dev.weft.testsupport.HttpBackend;
 import dev.weft.testsupport.KubeApiServerTest;
 import dev.weft.testsupport.Kubectl;
 import dev.weft.xds.XdsServerApp;
@@ -26,6 +27,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -58,8 +60,9 @@ import org.junit.jupiter.api.io.TempDir;
  * pods on 127.0.15.x with their Secrets mounted as a kubelet would: web calls payments over mTLS;
  * payments' strict inbound listener serves a client holding a certificate of the mesh and refuses
  * one from another CA, one without a certificate and plaintext; a namespace labelled
- * {@code weft.dev/mtls=permissive} also takes plaintext; and web's sidecar refuses a peer whose
- * certificate is valid but names another identity than the Service's pods.
+ * {@code weft.dev/mtls=permissive} also takes plaintext; web's sidecar refuses a peer whose
+ * certificate is valid but names another identity than the Service's pods; and it reaches a Service
+ * half way into the mesh over mTLS at its meshed endpoint and in plaintext at the other.
  */
 @KubeApiServerTest
 class MeshMtlsTest {
@@ -74,6 +77,7 @@ class MeshMtlsTest {
   static LocalPod payments;
   static LocalPod legacyPayments;
   static LocalPod web;
+  static HttpBackend inventoryWithoutSidecar;
   static Traffic traffic;
 
   @BeforeAll
@@ -96,6 +100,7 @@ class MeshMtlsTest {
     MeshObjects permissive = new MeshObjects(client, PERMISSIVE);
     strict.service("payments", 80);
     strict.service("checkout", 80);
+    strict.service("inventory", 80);
     permissive.service("payments", 80);
     // The ADS port is mTLS too, as the chart runs it: the operator issues the xds-server's certificate
     // first, and every sidecar reaches the xds-server with its own.
@@ -131,6 +136,21 @@ class MeshMtlsTest {
         .withNewTargetRef().withKind("Pod").withName("checkout-1").withNamespace(STRICT).endTargetRef()
         .endEndpoint()
         .build()).serverSideApply();
+    // inventory is half way into the mesh: one endpoint is payments' sidecar (a meshed pod), the
+    // other an app on the same port without a sidecar (no Pod behind it).
+    inventoryWithoutSidecar = HttpBackend.start("inventory-without-sidecar", InetAddress.getByName("127.0.15.13"),
+        payments.appPort());
+    client.discovery().v1().endpointSlices().resource(new EndpointSliceBuilder()
+        .withNewMetadata().withName("inventory-1").withNamespace(STRICT)
+        .addToLabels(MeshObjects.SERVICE_NAME, "inventory").endMetadata()
+        .withAddressType("FQDN")
+        .addNewPort().withName(MeshObjects.HTTP).withPort(payments.appPort()).withProtocol("TCP").endPort()
+        .addNewEndpoint().withAddresses(payments.address()).withNewConditions().withReady(true).endConditions()
+        .withNewTargetRef().withKind("Pod").withName(payments.name()).withNamespace(STRICT).endTargetRef()
+        .endEndpoint()
+        .addNewEndpoint().withAddresses("127.0.15.13").withNewConditions().withReady(true).endConditions()
+        .endEndpoint()
+        .build()).serverSideApply();
     traffic = new Traffic(web);
     await("payments answers web through mTLS").atMost(BOUND).pollInterval(Duration.ofMillis(100))
         .until(() -> traffic.sendOne("payments").equals("payments-1"));
@@ -138,7 +158,7 @@ class MeshMtlsTest {
 
   @AfterAll
   static void stopMesh() {
-    Closeables.closeAll(web, legacyPayments, payments, xds, xdsIdentity, operator);
+    Closeables.closeAll(web, legacyPayments, payments, inventoryWithoutSidecar, xds, xdsIdentity, operator);
   }
 
   @Test
@@ -207,6 +227,26 @@ class MeshMtlsTest {
     assertThat(mtls).startsWith("HTTP/1.1 200");
     assertThat(throughWeb).isEqualTo("payments-legacy-1");
     assertThat(handshakes(web, "payments", PERMISSIVE)).as("meshed callers still use mTLS").isPositive();
+  }
+
+  @Test
+  void aServiceHalfWayIntoTheMeshIsReachedOverMtlsAtItsSidecarAndInPlaintextElsewhere() {
+    await("both of inventory's endpoints answer web").atMost(BOUND).pollInterval(Duration.ofMillis(200))
+        .until(() -> traffic.send("inventory", 20),
+            t -> t.count("payments-1") > 0 && t.count("inventory-without-sidecar") > 0);
+    int plainBefore = inventoryWithoutSidecar.requestCount();
+
+    Traffic.Tally tally = traffic.send("inventory", 40);
+
+    System.out.println("web -> inventory (one meshed endpoint, one without a sidecar), 40 requests: " + tally
+        + "; mTLS handshakes in all " + handshakes(web, "inventory", STRICT));
+    assertThat(tally.failures()).isEmpty();
+    assertThat(tally.count("payments-1")).isPositive();
+    assertThat(tally.count("inventory-without-sidecar")).isPositive();
+    assertThat(handshakes(web, "inventory", STRICT)).as("the meshed endpoint is reached over mTLS").isPositive();
+    assertThat(inventoryWithoutSidecar.requestCount() - plainBefore)
+        .as("the endpoint without a sidecar is reached in plaintext (TLS would not parse as HTTP there)")
+        .isEqualTo(tally.count("inventory-without-sidecar"));
   }
 
   @Test

@@ -32,8 +32,10 @@ import java.util.TreeMap;
  *       Envoy spreads requests over all of them, draining ones included, much as Kubernetes falls
  *       back to serving-but-terminating endpoints when no ready one is left.
  *   <li>NOT_READY endpoints, and endpoints whose address is not an IP literal, are left out.
- *   <li>An endpoint whose pod is meshed carries {@code envoy.transport_socket_match} metadata that
- *       selects the cluster's mTLS transport socket ({@link ClusterTranslator#MTLS_MATCH}).
+ *   <li>In a Service with meshed endpoints (whose cluster speaks mTLS), an endpoint whose pod is
+ *       not meshed carries {@code envoy.transport_socket_match} metadata that selects the cluster's
+ *       plaintext transport socket ({@link ClusterTranslator#PLAINTEXT_MATCH}); meshed endpoints,
+ *       the common case, carry nothing.
  * </ul>
  *
  * <p>Endpoints are grouped into one locality per zone (Envoy and gRPC both refuse a locality twice),
@@ -46,8 +48,8 @@ public final class EndpointTranslator {
 
   /** Envoy looks up an endpoint's transport socket match under this filter name. */
   static final String TRANSPORT_SOCKET_MATCH = "envoy.transport_socket_match";
-  private static final Metadata MESHED = Metadata.newBuilder()
-      .putFilterMetadata(TRANSPORT_SOCKET_MATCH, ClusterTranslator.MTLS_ENDPOINT_METADATA).build();
+  private static final Metadata PLAINTEXT = Metadata.newBuilder()
+      .putFilterMetadata(TRANSPORT_SOCKET_MATCH, ClusterTranslator.PLAINTEXT_ENDPOINT_METADATA).build();
 
   /** The assignment of every port of every Service, sorted by name (the order of the clusters). */
   public List<ClusterLoadAssignment> translate(MeshState state) {
@@ -64,8 +66,12 @@ public final class EndpointTranslator {
     return List.copyOf(assignments);
   }
 
-  /** The assignment of one Service port. */
+  /**
+   * The assignment of one Service port. It depends on the Service's endpoints and on whether it
+   * has identities at all (its cluster speaks mTLS), not on which identities.
+   */
   public ClusterLoadAssignment assignment(MeshService service, ServicePort port) {
+    boolean mtlsCluster = !service.serviceAccounts().isEmpty();
     // One entry per address:port: two EndpointSlices may list the same endpoint during a handover;
     // the more ready state wins.
     Map<String, Endpoint> unique = new TreeMap<>();
@@ -96,8 +102,8 @@ public final class EndpointTranslator {
             .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
                 .setAddress(socketAddress(endpoint.address(), endpoint.port())))
             .setHealthStatus(isReady ? HealthStatus.HEALTHY : HealthStatus.DRAINING);
-        if (endpoint.isMeshed()) {
-          lbEndpoint.setMetadata(MESHED);
+        if (mtlsCluster && !endpoint.isMeshed()) {
+          lbEndpoint.setMetadata(PLAINTEXT);
         }
         locality.addLbEndpoints(lbEndpoint);
       }

@@ -145,8 +145,8 @@ public final class MeshTranslator implements Translator {
     return last;
   }
 
-  /** An endpoint assignment is made of exactly this. */
-  private record AssignmentKey(ServiceKey service, ServicePort port, List<Endpoint> endpoints) {}
+  /** An assignment is made of exactly this: whether the Service has identities decides its plaintext marks. */
+  private record AssignmentKey(ServiceKey service, ServicePort port, List<Endpoint> endpoints, boolean meshed) {}
 
   /** An outbound cluster is made of exactly this (and the translator's trust domain). */
   private record ClusterKey(ServiceKey service, ServicePort port, Set<String> serviceAccounts, String sdsDirectory) {}
@@ -167,7 +167,7 @@ public final class MeshTranslator implements Translator {
         List<ClusterLoadAssignment> built = new ArrayList<>();
         for (ServicePort port : service.ports()) {
           built.add(endpointCache.computeIfAbsent(
-              new AssignmentKey(service.key(), port, service.endpointsOf(port)),
+              new AssignmentKey(service.key(), port, service.endpointsOf(port), !service.serviceAccounts().isEmpty()),
               () -> endpointTranslator.assignment(service, port)));
         }
         its = List.copyOf(built);

@@ -12,11 +12,11 @@ import dev.weft.mesh.MeshState;
 import dev.weft.mesh.ProxyGroup;
 import dev.weft.mesh.ServicePort;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
@@ -59,35 +59,57 @@ class MutualTlsTranslationTest {
     ProxyConfig config = translator.translate(state(Set.of()), List.of(WEB)).config(WEB);
 
     Cluster payments = cluster(config, "outbound|80|payments.shop.svc.cluster.local");
-    assertThat(payments.hasTransportSocket()).as("plaintext stays the default, for endpoints without a sidecar")
-        .isFalse();
-    assertThat(payments.getTransportSocketMatchesList()).singleElement().satisfies(match -> {
-      assertThat(match.getName()).isEqualTo(ClusterTranslator.MTLS_MATCH);
-      assertThat(match.getMatch()).isEqualTo(ClusterTranslator.MTLS_ENDPOINT_METADATA);
-      UpstreamTlsContext tls = match.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
-      assertThat(tls.getCommonTlsContext().getCombinedValidationContext().getDefaultValidationContext()
-          .getMatchTypedSubjectAltNamesList()).extracting(m -> m.getMatcher().getExact()).containsExactly(
-              "spiffe://mesh.example/ns/shop/sa/payments", "spiffe://mesh.example/ns/shop/sa/payments-canary");
-      assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getSdsConfig()
-          .getPathConfigSource().getPath()).isEqualTo(SDS + "/identity.json");
-    });
-    assertThat(cluster(config, "outbound|80|legacy.shop.svc.cluster.local").getTransportSocketMatchesCount())
-        .as("no meshed endpoint, nothing to verify").isZero();
+    UpstreamTlsContext tls = payments.getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+    assertThat(tls.getCommonTlsContext().getCombinedValidationContext().getDefaultValidationContext()
+        .getMatchTypedSubjectAltNamesList()).extracting(m -> m.getMatcher().getExact()).containsExactly(
+            "spiffe://mesh.example/ns/shop/sa/payments", "spiffe://mesh.example/ns/shop/sa/payments-canary");
+    assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getSdsConfig()
+        .getPathConfigSource().getPath()).isEqualTo(SDS + "/identity.json");
+    assertThat(payments.getTransportSocketMatchesList()).as("plaintext only where an endpoint asks for it")
+        .singleElement().satisfies(match -> {
+          assertThat(match.getName()).isEqualTo(ClusterTranslator.PLAINTEXT_MATCH);
+          assertThat(match.getMatch()).isEqualTo(ClusterTranslator.PLAINTEXT_ENDPOINT_METADATA);
+          assertThat(match.getTransportSocket().getTypedConfig().is(RawBuffer.class)).isTrue();
+        });
+    Cluster legacy = cluster(config, "outbound|80|legacy.shop.svc.cluster.local");
+    assertThat(legacy.hasTransportSocket()).as("no meshed endpoint, nothing to verify").isFalse();
+    assertThat(legacy.getTransportSocketMatchesCount()).isZero();
   }
 
   @Test
-  void marksMeshedEndpointsSoThatOnlyTheyAreReachedOverMtls() {
+  void marksOnlyTheEndpointsWithoutASidecarOfAMeshedServiceAsPlaintext() {
     ProxyConfig config = translator.translate(state(Set.of()), List.of(WEB)).config(WEB);
 
-    ClusterLoadAssignment assignment = config.endpoints().stream()
-        .filter(a -> a.getClusterName().equals("outbound|80|payments.shop.svc.cluster.local")).findFirst()
-        .orElseThrow();
-    List<LbEndpoint> endpoints = assignment.getEndpoints(0).getLbEndpointsList();
-    assertThat(endpoints).filteredOn(LbEndpoint::hasMetadata)
+    List<LbEndpoint> payments = assignment(config, "outbound|80|payments.shop.svc.cluster.local");
+    assertThat(payments).filteredOn(LbEndpoint::hasMetadata)
         .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
-        .containsExactly("10.1.0.1", "10.1.0.2");
-    assertThat(endpoints.get(0).getMetadata().getFilterMetadataOrThrow("envoy.transport_socket_match"))
-        .isEqualTo(ClusterTranslator.MTLS_ENDPOINT_METADATA);
+        .containsExactly("10.1.0.3");
+    assertThat(payments.get(2).getMetadata().getFilterMetadataOrThrow("envoy.transport_socket_match"))
+        .isEqualTo(ClusterTranslator.PLAINTEXT_ENDPOINT_METADATA);
+    assertThat(assignment(config, "outbound|80|legacy.shop.svc.cluster.local"))
+        .as("a Service without meshed endpoints has a plaintext cluster: nothing to mark")
+        .noneMatch(LbEndpoint::hasMetadata);
+  }
+
+  @Test
+  void aServiceGainingItsFirstMeshedEndpointGetsItsOtherEndpointsMarked() {
+    MeshTranslator incremental = new MeshTranslator("mesh.example");
+    incremental.translate(state(Set.of()), List.of(WEB));
+    MeshService joined = new MeshService(LEGACY.key(), LEGACY.clusterIp(), LEGACY.ports(),
+        List.of(plain("10.1.0.9"), meshed("10.1.0.10", "legacy")));
+    MeshState next = new MeshState(Map.of(PAYMENTS.key(), PAYMENTS, LEGACY.key(), joined), List.of(), List.of());
+
+    ProxyConfig config = incremental.translate(next, List.of(WEB)).config(WEB);
+
+    assertThat(cluster(config, "outbound|80|legacy.shop.svc.cluster.local").hasTransportSocket()).isTrue();
+    assertThat(assignment(config, "outbound|80|legacy.shop.svc.cluster.local")).filteredOn(LbEndpoint::hasMetadata)
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
+        .containsExactly("10.1.0.9");
+  }
+
+  private static List<LbEndpoint> assignment(ProxyConfig config, String cluster) {
+    return config.endpoints().stream().filter(a -> a.getClusterName().equals(cluster)).findFirst().orElseThrow()
+        .getEndpoints(0).getLbEndpointsList();
   }
 
   @Test
