@@ -38,7 +38,9 @@ import org.junit.jupiter.api.Test;
  * e.g. a JFR recording), {@code weft.bench.connect} ({@code at-start}: the proxies connect as soon as
  * the port opens, before the first mesh state, as after a restart; {@code when-ready}: once the
  * server has published, so every proxy group joins a running server), {@code weft.bench.watch}
- * ({@code namespaces}: the server watches the mesh's 20 namespaces; {@code cluster}: all of them).
+ * ({@code namespaces}: the server watches the mesh's 20 namespaces; {@code cluster}: all of them),
+ * {@code weft.bench.javaHome} (the Java the server runs on; this JVM's by default: point it at the
+ * image's jlinked runtime to measure what a pod starts with).
  */
 @KubeApiServerTest
 class ScaleBench {
@@ -65,6 +67,7 @@ class ScaleBench {
   private final boolean watchEverything = watchEverything(System.getProperty("weft.bench.watch", "namespaces"));
   private final Duration rowTimeout = Duration.ofMinutes(Integer.getInteger("weft.bench.rowMinutes", 10));
   // Space-separated, as JVM flags hold commas (-XX:StartFlightRecording=delay=60s,filename=...).
+  private final Path serverJavaHome = Path.of(System.getProperty("weft.bench.javaHome", System.getProperty("java.home")));
   private final List<String> serverJvmArgs =
       Arrays.stream(System.getProperty("weft.bench.serverJvmArgs", "").split(" ")).filter(s -> !s.isBlank()).toList();
 
@@ -124,7 +127,7 @@ class ScaleBench {
     Row row = new Row(services, proxies, connectWhenReady ? mode + ", joining" : mode, heapLimit);
     long deadline = System.nanoTime() + rowTimeout.toNanos();
     System.out.printf("ScaleBench: %d Services, %d %s proxies, server -Xmx%s ...%n", services, proxies, mode, heapLimit);
-    try (XdsServerProcess server = XdsServerProcess.start(repoRoot, apiServer.kubeconfig(), heapLimit, serverJvmArgs,
+    try (XdsServerProcess server = XdsServerProcess.start(repoRoot, serverJavaHome, apiServer.kubeconfig(), heapLimit, serverJvmArgs,
             watchEverything ? List.of() : mesh.namespaces());
         ProxyFleet fleet = new ProxyFleet(proxies, mesh.namespaces(), mode.equals("delta"))) {
       row.serverLog = server.logFile().toString();

@@ -43,15 +43,15 @@ final class XdsServerProcess implements AutoCloseable {
     this.debugPort = debugPort;
   }
 
-  /** Starts the server with {@code -Xmx<heap>} and {@code extraJvmArgs}, watching {@code namespaces}. */
-  static XdsServerProcess start(Path repoRoot, Path kubeconfig, String heap, List<String> extraJvmArgs,
+  /** Starts the server on {@code javaHome}'s Java with {@code -Xmx<heap>} and {@code extraJvmArgs}, watching {@code namespaces}. */
+  static XdsServerProcess start(Path repoRoot, Path javaHome, Path kubeconfig, String heap, List<String> extraJvmArgs,
       List<String> namespaces) {
     Path target = repoRoot.resolve("xds-server/target");
     Path jar = serverJar(target);
     int xdsPort = FreePort.pick();
     int debugPort = FreePort.pick();
     List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        javaHome.resolve("bin/java").toString(),
         // As the chart runs it: the image's -XX:+ExitOnOutOfMemoryError, the chart's heap and G1.
         "-Xmx" + heap, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"));
     command.addAll(extraJvmArgs);
