@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * {@code weft.bench.proxies} (100,500,1000,2000), {@code weft.bench.modes} (delta; or sotw, or both),
  * {@code weft.bench.heap} (the chart's {@code xds.jvm.maxHeap}), {@code weft.bench.fallbackHeap} (2g: the row again at this heap
  * when the server died; empty for none), {@code weft.bench.edits} (10 per kind),
- * {@code weft.bench.rowMinutes} (10), {@code weft.bench.serverJvmArgs} (extra flags, space-separated,
+ * {@code weft.bench.warmupEdits} (10 per kind, before the measured ones), {@code weft.bench.rowMinutes} (10), {@code weft.bench.serverJvmArgs} (extra flags, space-separated,
  * e.g. a JFR recording), {@code weft.bench.connect} ({@code at-start}: the proxies connect as soon as
  * the port opens, before the first mesh state, as after a restart; {@code when-ready}: once the
  * server has published, so every proxy group joins a running server), {@code weft.bench.watch}
@@ -58,6 +58,13 @@ class ScaleBench {
   private final String heap = System.getProperty("weft.bench.heap", ChartValues.xdsMaxHeap(repoRoot));
   private final String fallbackHeap = System.getProperty("weft.bench.fallbackHeap", "2g").strip();
   private final int edits = Integer.getInteger("weft.bench.edits", 10);
+  /**
+   * Edits of each kind made, and waited for, before the measured ones: the JIT compiles the edit
+   * path during the first few dozen (a weight edit took 782 ms first, ~400 ms for the next nine,
+   * ~180 ms from the twentieth on), and a server that has run for minutes is past that. What they
+   * took is printed too (the first edit after a start, and the warm-up's max).
+   */
+  private final int warmupEdits = Integer.getInteger("weft.bench.warmupEdits", 10);
   private final boolean connectWhenReady = connectWhenReady(System.getProperty("weft.bench.connect", "at-start"));
   /**
    * {@code weft.bench.watch}: {@code namespaces} (the generated mesh's 20, one informer per kind
@@ -177,11 +184,18 @@ class ScaleBench {
       TimeUnit.NANOSECONDS.sleep(STEADY_WINDOW.toNanos());
       row.steadyCores = (server.cpuSeconds() - cpuBefore) / STEADY_WINDOW.toSeconds();
       row.heapAfterSync = server.liveHeapMib();
+      // Every client has read everything: no budget should be held, no stream waiting.
+      System.out.println("ScaleBench:   settled after the sync: " + server.metrics("xds_delta_s"));
 
-      row.split = edits(fleet, server, Kind.RDS, mesh::editSplit, deadline);
-      row.virtualService = edits(fleet, server, Kind.RDS, mesh::editVirtualService, deadline);
-      row.endpoints = edits(fleet, server, Kind.EDS, mesh::editEndpoints, deadline);
+      row.splitWarmup = edits(fleet, server, "warm-up TrafficSplit", Kind.RDS, mesh::editSplit, warmupEdits, deadline);
+      row.virtualServiceWarmup = edits(fleet, server, "warm-up VirtualService", Kind.RDS, mesh::editVirtualService, warmupEdits,
+          deadline);
+      row.endpointsWarmup = edits(fleet, server, "warm-up endpoint", Kind.EDS, mesh::editEndpoints, warmupEdits, deadline);
+      row.split = edits(fleet, server, "TrafficSplit", Kind.RDS, mesh::editSplit, edits, deadline);
+      row.virtualService = edits(fleet, server, "VirtualService", Kind.RDS, mesh::editVirtualService, edits, deadline);
+      row.endpoints = edits(fleet, server, "endpoint", Kind.EDS, mesh::editEndpoints, edits, deadline);
       row.heapAfterEdits = server.liveHeapMib();
+      System.out.println("ScaleBench:   settled after the edits: " + server.metrics("xds_delta_s"));
       row.rss = server.rssAndPeakMib();
       String failures = fleet.failures();
       return row.ended(server, failures.isEmpty() ? "ok" : failures);
@@ -189,14 +203,14 @@ class ScaleBench {
   }
 
   /**
-   * {@link #edits} edits, each timed from just before the apiserver write until the last proxy ACKed
+   * {@code count} edits, each timed from just before the apiserver write until the last proxy ACKed
    * a response of {@code kind}: when every proxy has, or (when only some need the change) when
    * no response has come for {@link #SETTLED}.
    */
-  private EditStats edits(ProxyFleet fleet, XdsServerProcess server, Kind kind, Runnable edit, long rowDeadline)
-      throws InterruptedException {
+  private EditStats edits(ProxyFleet fleet, XdsServerProcess server, String label, Kind kind, Runnable edit,
+      int count, long rowDeadline) throws InterruptedException {
     EditStats stats = new EditStats();
-    for (int round = 0; round < edits && server.isAlive() && System.nanoTime() < rowDeadline; round++) {
+    for (int round = 0; round < count && server.isAlive() && System.nanoTime() < rowDeadline; round++) {
       ProxyFleet.Totals before = fleet.totals();
       double cpuBefore = server.cpuSeconds();
       double clientCpuBefore = clientCpuSeconds();
@@ -211,15 +225,15 @@ class ScaleBench {
       long updated = fleet.ackedSince(kind, start);
       if (updated == 0) {
         stats.missed++;
-        System.out.printf("ScaleBench:   %s edit %d: no proxy ACKed a change within %d s%n", kind, round,
+        System.out.printf("ScaleBench:   %s edit %d: no proxy ACKed a change within %d s%n", label, round,
             EDIT_TIMEOUT.toSeconds());
         continue;
       }
       ProxyFleet.Totals pushed = fleet.totals().minus(before);
       double millis = (fleet.lastAckNanos(kind) - start) / 1e6;
       stats.add(millis, updated, pushed, server.cpuSeconds() - cpuBefore, clientCpuSeconds() - clientCpuBefore);
-      System.out.printf("ScaleBench:   %s edit %d: last of %d proxies ACKed after %.0f ms, %.1f MB in %d responses%n",
-          kind, round, updated, millis, pushed.bytes() / 1e6, pushed.responses());
+      System.out.printf("ScaleBench:   %s edit %d: last of %d proxies ACKed %s after %.0f ms, %.1f MB in %d responses%n",
+          label, round, updated, kind, millis, pushed.bytes() / 1e6, pushed.responses());
     }
     return stats;
   }
@@ -227,8 +241,7 @@ class ScaleBench {
   /** Edit → last ACK samples of one kind of edit, and what each edit cost. */
   static final class EditStats {
     final Percentiles lastAck = new Percentiles();
-    /** The same without the first edit of the kind, the one a freshly started server has not compiled for yet. */
-    final Percentiles afterFirst = new Percentiles();
+    double first = Double.NaN;
     int count;
     int missed;
     long minUpdated = Long.MAX_VALUE;
@@ -238,8 +251,8 @@ class ScaleBench {
     double clientCpuSeconds;
 
     void add(double millis, long updated, ProxyFleet.Totals pushed, double cpu, double clientCpu) {
-      if (count > 0) {
-        afterFirst.add(millis);
+      if (count == 0) {
+        first = millis;
       }
       lastAck.add(millis);
       count++;
@@ -254,8 +267,13 @@ class ScaleBench {
       return count == 0 ? Optional.empty() : Optional.of(lastAck.percentile(99));
     }
 
-    Optional<Double> p99AfterFirst() {
-      return count < 2 ? Optional.empty() : Optional.of(afterFirst.percentile(99));
+    Optional<Double> firstEdit() {
+      return count == 0 ? Optional.empty() : Optional.of(first);
+    }
+
+    /** The first edit and the slowest, for the warm-up. */
+    String firstAndMax() {
+      return count == 0 ? "-" : String.format("%.0f, %.0f", first, lastAck.percentile(100));
     }
 
     Optional<Double> megabytesPerEdit() {
@@ -286,8 +304,8 @@ class ScaleBench {
         | Services | proxies | mode | heap | synced (s) | TrafficSplit edit → last ACK p50 / p99 / max (ms) \
         | per TS edit: MB, resources, proxies updated | VirtualService edit p50 / p99 / max (ms) \
         | endpoint change p50 / p99 / max (ms) | per endpoint change: MB, resources, proxies | live heap after sync / after edits (MiB) \
-        | RSS / peak RSS (MiB) | CPU steady (cores) | CPU s per TS / VS / endpoint edit, server (bench JVM) | result |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |""";
+        | RSS / peak RSS (MiB) | CPU steady (cores) | CPU s per TS / VS / endpoint edit, server (bench JVM)         | warm-up, TS / VS / endpoint: first edit after the sync, slowest (ms) | result |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |""";
 
     final int services;
     final int proxies;
@@ -301,6 +319,9 @@ class ScaleBench {
     EditStats split = new EditStats();
     EditStats virtualService = new EditStats();
     EditStats endpoints = new EditStats();
+    EditStats splitWarmup = new EditStats();
+    EditStats virtualServiceWarmup = new EditStats();
+    EditStats endpointsWarmup = new EditStats();
     String result = "";
     boolean died;
     String serverLog = "";
@@ -337,6 +358,8 @@ class ScaleBench {
           Double.isNaN(rss[0]) ? "-" : String.format("%.0f / %.0f", rss[0], rss[1]),
           Double.isNaN(steadyCores) ? "-" : String.format("%.3f", steadyCores),
           split.cpu() + " / " + virtualService.cpu() + " / " + endpoints.cpu(),
+          splitWarmup.firstAndMax() + " / " + virtualServiceWarmup.firstAndMax() + " / "
+              + endpointsWarmup.firstAndMax(),
           result + " |");
     }
   }

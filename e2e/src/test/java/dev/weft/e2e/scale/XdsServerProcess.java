@@ -116,6 +116,24 @@ final class XdsServerProcess implements AutoCloseable {
     return false;
   }
 
+  /**
+   * The server's metrics whose name starts with {@code prefix}, as "name value" lines from its
+   * /metrics page; empty when it does not answer.
+   */
+  String metrics(String prefix) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + "/metrics"))
+        .timeout(Duration.ofSeconds(5)).build();
+    try {
+      String body = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString()).body();
+      return body.lines().filter(line -> line.startsWith(prefix)).reduce((a, b) -> a + "; " + b).orElse("");
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
   int xdsPort() {
     return xdsPort;
   }

@@ -3,6 +3,7 @@ package dev.weft.xds.server.delta;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A bound on the bytes of responses written to streams whose clients have not read them yet, over
@@ -25,8 +26,13 @@ public final class SendBudget {
   }
 
   private final long limit;
-  private long inFlight;
-  /** In arrival order; a set, so a waiter asking again keeps its place. */
+  /**
+   * Read without the lock on every push (the publishing thread checks it for each of thousands of
+   * streams while gRPC threads give budget back), so that admitting under the limit never waits
+   * for the monitor; only queueing and resuming take it.
+   */
+  private final AtomicLong inFlight = new AtomicLong();
+  /** In arrival order; a set, so a waiter asking again keeps its place. Guarded by this. */
   private final Set<Waiter> waiting = new LinkedHashSet<>();
 
   public SendBudget(long limitBytes) {
@@ -47,28 +53,33 @@ public final class SendBudget {
    * the response is built (a response waiting for budget would sit on the heap: 2,000 of them did
    * not fit in 256 MiB), so the limit is soft: each admitted write may pass it by one response.
    */
-  synchronized boolean admit(Waiter waiter) {
-    if (inFlight < limit) {
+  boolean admit(Waiter waiter) {
+    if (inFlight.get() < limit) {
       return true;
     }
-    waiting.add(waiter);
-    return false;
+    synchronized (this) {
+      // Checked again under the lock release() resumes waiters with: budget given back since the
+      // first look is seen here, or this waiter is seen there.
+      if (inFlight.get() < limit) {
+        return true;
+      }
+      waiting.add(waiter);
+      return false;
+    }
   }
 
   /** Counts {@code bytes} written by an admitted stream. */
-  synchronized void spend(long bytes) {
-    inFlight += bytes;
+  void spend(long bytes) {
+    inFlight.addAndGet(bytes);
   }
 
   /** Gives back {@code bytes} and resumes waiters in order while they get through. Call holding no stream's monitor. */
   void release(long bytes) {
-    synchronized (this) {
-      inFlight -= bytes;
-    }
+    inFlight.addAndGet(-bytes);
     while (true) {
       Waiter next;
       synchronized (this) {
-        if (inFlight >= limit || waiting.isEmpty()) {
+        if (inFlight.get() >= limit || waiting.isEmpty()) {
           return;
         }
         Iterator<Waiter> first = waiting.iterator();
@@ -87,8 +98,8 @@ public final class SendBudget {
   }
 
   /** Bytes written and not yet known to be read. */
-  public synchronized long inFlight() {
-    return inFlight;
+  public long inFlight() {
+    return inFlight.get();
   }
 
   /** Streams waiting for budget. */
