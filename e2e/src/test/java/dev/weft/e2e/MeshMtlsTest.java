@@ -127,11 +127,7 @@ class MeshMtlsTest {
         .addNewContainer().withName("app").withImage("registry.invalid/app:1").endContainer()
         .addNewContainer().withName("weft-proxy").withImage("registry.invalid/weft-proxy:1").endContainer()
         .endSpec().build()).serverSideApply();
-    client.discovery().v1().endpointSlices().resource(new EndpointSliceBuilder()
-        .withNewMetadata().withName("checkout-1").withNamespace(STRICT)
-        .addToLabels(MeshObjects.SERVICE_NAME, "checkout").endMetadata()
-        .withAddressType("FQDN")
-        .addNewPort().withName(MeshObjects.HTTP).withPort(payments.appPort()).withProtocol("TCP").endPort()
+    client.discovery().v1().endpointSlices().resource(slice("checkout", payments.appPort())
         .addNewEndpoint().withAddresses(payments.address()).withNewConditions().withReady(true).endConditions()
         .withNewTargetRef().withKind("Pod").withName("checkout-1").withNamespace(STRICT).endTargetRef()
         .endEndpoint()
@@ -140,11 +136,7 @@ class MeshMtlsTest {
     // other an app on the same port without a sidecar (no Pod behind it).
     inventoryWithoutSidecar = HttpBackend.start("inventory-without-sidecar", InetAddress.getByName("127.0.15.13"),
         payments.appPort());
-    client.discovery().v1().endpointSlices().resource(new EndpointSliceBuilder()
-        .withNewMetadata().withName("inventory-1").withNamespace(STRICT)
-        .addToLabels(MeshObjects.SERVICE_NAME, "inventory").endMetadata()
-        .withAddressType("FQDN")
-        .addNewPort().withName(MeshObjects.HTTP).withPort(payments.appPort()).withProtocol("TCP").endPort()
+    client.discovery().v1().endpointSlices().resource(slice("inventory", payments.appPort())
         .addNewEndpoint().withAddresses(payments.address()).withNewConditions().withReady(true).endConditions()
         .withNewTargetRef().withKind("Pod").withName(payments.name()).withNamespace(STRICT).endTargetRef()
         .endEndpoint()
@@ -261,6 +253,15 @@ class MeshMtlsTest {
     assertThat(answer).startsWith("FAILED 503");
     assertThat(mismatches).isPositive();
     assertThat(payments.app().requestCount()).isEqualTo(before);
+  }
+
+  /** An FQDN slice (loopback addresses) of a Service in the strict namespace, one HTTP port, endpoints to add. */
+  static EndpointSliceBuilder slice(String service, int port) {
+    return new EndpointSliceBuilder()
+        .withNewMetadata().withName(service + "-1").withNamespace(STRICT)
+        .addToLabels(MeshObjects.SERVICE_NAME, service).endMetadata()
+        .withAddressType("FQDN")
+        .addNewPort().withName(MeshObjects.HTTP).withPort(port).withProtocol("TCP").endPort();
   }
 
   static String cluster(String service, String namespace) {
