@@ -17,6 +17,7 @@ import dev.weft.xds.translate.IncrementalTranslator;
 import dev.weft.xds.translate.LastGoodTranslator;
 import dev.weft.xds.translate.MeshTranslator;
 import dev.weft.xds.translate.Rejection;
+import dev.weft.xds.translate.TrafficPlans;
 import dev.weft.xds.translate.Translation;
 import dev.weft.xds.translate.Translator;
 import dev.weft.xds.tls.MutualTls;
@@ -216,8 +217,10 @@ public final class XdsServerApp implements AutoCloseable {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // A rejected change keeps the previous version of that resource serving (the last good config);
     // a change of endpoints alone re-translates only the endpoints.
-    Translator translator = Objects.requireNonNull(
-        decorate.apply(new LastGoodTranslator(new IncrementalTranslator(new MeshTranslator(config.trustDomain())))), "translator");
+    // One plan per state for both: the last-good check plans it, the translation reuses that plan.
+    TrafficPlans plans = new TrafficPlans();
+    Translator translator = Objects.requireNonNull(decorate.apply(new LastGoodTranslator(
+        new IncrementalTranslator(new MeshTranslator(config.trustDomain(), plans)), plans)), "translator");
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();

@@ -27,8 +27,16 @@ public final class LastGoodTranslator implements Translator {
   private final Map<Name, TrafficSplitRule> splits = new HashMap<>();
   private final Map<Name, HttpRouting> routings = new HashMap<>();
 
+  private final TrafficPlans plans;
+
   public LastGoodTranslator(Translator translator) {
+    this(translator, new TrafficPlans());
+  }
+
+  /** The same, planning each state with {@code plans}, shared with the {@link MeshTranslator} behind it. */
+  public LastGoodTranslator(Translator translator, TrafficPlans plans) {
     this.translator = translator;
+    this.plans = java.util.Objects.requireNonNull(plans, "plans");
   }
 
   /** A user resource by kind, namespace and name: what stays the same across its generations. */
@@ -75,7 +83,7 @@ public final class LastGoodTranslator implements Translator {
   private Substitution substitute(MeshState state) {
     // Only the plan rejects TrafficSplits and VirtualServices; the listener and group rejections
     // name Services and proxy groups, which no substitution changes.
-    List<Rejection> planned = TrafficPlan.planned(state).rejections();
+    List<Rejection> planned = plans.of(state).rejections();
     Set<Name> rejected = new HashSet<>();
     planned.forEach(r -> rejected.add(Name.of(r.source())));
 

@@ -83,8 +83,19 @@ public final class MeshTranslator implements Translator {
 
   /** A translator whose sidecars accept the SPIFFE IDs of {@code trustDomain}. */
   public MeshTranslator(String trustDomain) {
-    this.trustDomain = java.util.Objects.requireNonNull(trustDomain, "trustDomain");
+    this(trustDomain, new TrafficPlans());
   }
+
+  /**
+   * The same, taking each state's plan from {@code plans}, which the {@link LastGoodTranslator} in
+   * front of it shares, so a state is planned once.
+   */
+  public MeshTranslator(String trustDomain, TrafficPlans plans) {
+    this.trustDomain = java.util.Objects.requireNonNull(trustDomain, "trustDomain");
+    this.plans = java.util.Objects.requireNonNull(plans, "plans");
+  }
+
+  private final TrafficPlans plans;
 
   /** The shared part of the last translation, reused while the same state instance comes back. */
   private Shared last;
@@ -126,7 +137,7 @@ public final class MeshTranslator implements Translator {
   private synchronized Shared sharedFor(MeshState state) {
     if (last == null || last.state != state) {
       cache.nextGeneration();
-      TrafficPlan plan = TrafficPlan.planned(state);
+      TrafficPlan plan = plans.of(state);
       ContentVersion versions;
       if (last == null) {
         versions = new ContentVersion();

@@ -8,7 +8,6 @@ import dev.weft.mesh.ServicePort;
 import dev.weft.mesh.SourceRef;
 import dev.weft.mesh.TrafficSplitRule;
 import dev.weft.mesh.WeightedService;
-import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -115,27 +114,9 @@ public final class TrafficPlan {
     return plan;
   }
 
-  /** The last plan {@link #planned} made, and the state it is for (weakly: it does not keep an old mesh alive). */
-  private static WeakReference<TrafficPlan> lastPlanned = new WeakReference<>(null);
-
-  /**
-   * {@link #of}, computed once per state instance: the server's {@link LastGoodTranslator} plans a
-   * state to find what it rejects, then {@link MeshTranslator} translates that very instance (when
-   * nothing was rejected) and needs the same plan. A plan is immutable once made, so sharing it is
-   * safe.
-   */
-  static TrafficPlan planned(MeshState state) {
-    synchronized (TrafficPlan.class) {
-      TrafficPlan last = lastPlanned.get();
-      if (last != null && last.state == state) {
-        return last;
-      }
-    }
-    TrafficPlan plan = of(state);
-    synchronized (TrafficPlan.class) {
-      lastPlanned = new WeakReference<>(plan);
-    }
-    return plan;
+  /** The state this plan is for. */
+  MeshState state() {
+    return state;
   }
 
   /** Where requests for this Service port go unless a rule says otherwise. */
