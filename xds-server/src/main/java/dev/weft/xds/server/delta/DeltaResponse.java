@@ -82,14 +82,6 @@ public final class DeltaResponse {
     return bytes;
   }
 
-  public String typeUrl() {
-    return typeUrl;
-  }
-
-  public String version() {
-    return version;
-  }
-
   public String nonce() {
     return nonce;
   }
@@ -97,10 +89,6 @@ public final class DeltaResponse {
   /** The encoded size: what the client reads. */
   public int size() {
     return head.length + (int) resources.bytes();
-  }
-
-  public int resourceCount() {
-    return resources.count();
   }
 
   /**

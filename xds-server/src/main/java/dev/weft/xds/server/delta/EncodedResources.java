@@ -28,10 +28,6 @@ final class EncodedResources {
     return entries;
   }
 
-  int count() {
-    return entries.size();
-  }
-
   /** The encoded size of the entries together. */
   long bytes() {
     return bytes;
