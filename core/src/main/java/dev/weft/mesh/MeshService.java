@@ -30,7 +30,13 @@ public record MeshService(ServiceKey key, String clusterIp, List<ServicePort> po
 
   /** The port with this number, if the Service exposes it. */
   public Optional<ServicePort> port(int number) {
-    return ports.stream().filter(p -> p.port() == number).findFirst();
+    // A loop, not a stream: the translation asks this for every port of every Service on each change.
+    for (ServicePort port : ports) {
+      if (port.port() == number) {
+        return Optional.of(port);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Endpoints serving the given port (matched by port name, as EndpointSlices do). */

@@ -154,6 +154,9 @@ public final class ListenerTranslator {
   /** A TCP Service port's chain is made of exactly this. */
   private record TcpChainKey(ServiceKey service, ServicePort port, String clusterIp, TrafficPlan.Destination destination) {}
 
+  /** A cluster IP and port that one Service's chain matches. */
+  private record Claim(String clusterIp, int port) {}
+
   /** An HTTP Service port's chain (capture mode) is made of exactly this. */
   private record HttpChainKey(ServiceKey service, ServicePort port, String clusterIp) {}
 
@@ -170,14 +173,20 @@ public final class ListenerTranslator {
     this.state = state;
     this.trustDomain = trustDomain;
     this.cache = cache;
-    Map<String, MeshService> claimed = new HashMap<>();
+    Map<Claim, MeshService> claimed = new HashMap<>();
     for (MeshService service : state.services().values()) {
-      service.ports().stream().filter(p -> p.protocol().isHttp()).forEach(p -> httpPorts.add(p.port()));
+      List<HttpPort> http = HttpPort.of(service, cache);
+      for (HttpPort port : http) {
+        httpPorts.add(port.port().port());
+      }
       if (!IpLiteral.isValid(service.clusterIp())) {
         continue;
       }
+      int httpIndex = 0;
       for (ServicePort port : service.ports()) {
-        MeshService owner = claimed.putIfAbsent(service.clusterIp() + "|" + port.port(), service);
+        boolean isHttp = port.protocol().isHttp();
+        String virtualHost = isHttp ? http.get(httpIndex++).virtualHost() : null;
+        MeshService owner = claimed.putIfAbsent(new Claim(service.clusterIp(), port.port()), service);
         if (owner != null) {
           // Two Services on one cluster IP cannot happen in Kubernetes; two equal filter chain
           // matches would make Envoy refuse the listener, so the first by name keeps it.
@@ -186,10 +195,10 @@ public final class ListenerTranslator {
               + "Service " + owner.key() + "; traffic sent to that address goes to " + owner.key())));
           continue;
         }
-        if (port.protocol().isHttp()) {
+        if (isHttp) {
           httpChains.add(cache.computeIfAbsent(new HttpChainKey(service.key(), port, service.clusterIp()),
               () -> httpChain(service, port)));
-          capturedHosts.add(ResourceNames.virtualHost(service.key(), port.port()));
+          capturedHosts.add(virtualHost);
         } else {
           TrafficPlan.Destination destination = plan.defaultDestination(service.key(), port);
           tcpChains.add(cache.computeIfAbsent(new TcpChainKey(service.key(), port, service.clusterIp(), destination),
@@ -197,6 +206,37 @@ public final class ListenerTranslator {
         }
       }
     }
+  }
+
+  /** The ports of the outbound listener's catch-all chains, without and with capture; each found once. */
+  private Set<Integer> catchAllPorts;
+  private Set<Integer> captureCatchAllPorts;
+
+  /**
+   * The destination ports of the Service chains, which each need a catch-all; in capture mode
+   * also every HTTP port. The same for every namespace's listener, so found once per translation.
+   */
+  private synchronized Set<Integer> catchAllPorts(boolean capture) {
+    Set<Integer> known = capture ? captureCatchAllPorts : catchAllPorts;
+    if (known != null) {
+      return known;
+    }
+    Set<Integer> ports = new TreeSet<>();
+    tcpChains.forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
+    if (capture) {
+      httpChains.forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
+      // Headless Services' HTTP ports too: the last chain passes bytes through, it routes no Host.
+      ports.addAll(httpPorts);
+      // The loop guard holds this port.
+      ports.remove(OUTBOUND_PORT);
+    }
+    Set<Integer> found = Collections.unmodifiableSet(ports);
+    if (capture) {
+      captureCatchAllPorts = found;
+    } else {
+      catchAllPorts = found;
+    }
+    return found;
   }
 
   /** Problems found while building the shared listener parts. */
@@ -224,16 +264,8 @@ public final class ListenerTranslator {
     // Envoy narrows the chains by destination port before it looks at the address, and never
     // widens again: a connection to an address no chain matches, on a port some chain uses, would
     // match nothing and be reset. So each such port gets a catch-all of its own.
-    Set<Integer> ports = new TreeSet<>();
-    listener.getFilterChainsList().forEach(c -> ports.add(c.getFilterChainMatch().getDestinationPort().getValue()));
-    if (capture) {
-      // Headless Services' HTTP ports too: the last chain passes bytes through, it routes no Host.
-      ports.addAll(httpPorts);
-      // The loop guard below holds this port.
-      ports.remove(OUTBOUND_PORT);
-    }
     // The catch-alls depend on nothing but what their key names, so a mesh change keeps them.
-    for (int port : ports) {
+    for (int port : catchAllPorts(capture)) {
       FilterChainMatch match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(port)).build();
       if (capture && !httpPorts.contains(port)) {
         listener.addFilterChains(cache.computeIfAbsent(new TranslationCache.Named("passthroughChain", port),

@@ -308,18 +308,23 @@ public final class MeshTranslator implements Translator {
     private final Map<Listener, List<SourceRef>> byListener = new IdentityHashMap<>();
 
     Provenance(MeshState state, TrafficPlan plan) {
-      for (MeshService service : state.services().values()) {
-        for (ServicePort port : service.ports()) {
-          List<SourceRef> sources = new ArrayList<>();
-          plan.split(service.key(), port.port()).ifPresent(sources::add);
-          if (port.protocol().isHttp()) {
-            plan.routing(service.key(), port.port()).ifPresent(sources::add);
-            byVirtualHost.put(ResourceNames.virtualHost(service.key(), port.port()), sources);
-          } else {
-            byTcpChain.put(ResourceNames.outboundCluster(service.key(), port.port()), sources);
-          }
+      // Only the ports a split or a VirtualService applies on have sources: a few hundred of the
+      // mesh's thousands, and the rest need no name spelled on every change.
+      plan.forEachShapedPort((key, number) -> {
+        MeshService service = state.services().get(key);
+        ServicePort port = service == null ? null : service.port(number).orElse(null);
+        if (port == null) {
+          return;
         }
-      }
+        List<SourceRef> sources = new ArrayList<>(2);
+        plan.split(key, number).ifPresent(sources::add);
+        if (port.protocol().isHttp()) {
+          plan.routing(key, number).ifPresent(sources::add);
+          byVirtualHost.put(ResourceNames.virtualHost(key, number), sources);
+        } else if (!sources.isEmpty()) {
+          byTcpChain.put(ResourceNames.outboundCluster(key, number), sources);
+        }
+      });
     }
 
     /** The user resources in one route configuration; most are in every group's config, so each is looked at once. */
@@ -338,6 +343,10 @@ public final class MeshTranslator implements Translator {
      * per Service port in capture mode) is in all its groups' configs, so it is walked once.
      */
     private synchronized List<SourceRef> inListener(Listener listener) {
+      if (byTcpChain.isEmpty()) {
+        // No TCP port is split: no chain has sources, so none is looked at.
+        return List.of();
+      }
       return byListener.computeIfAbsent(listener, l -> {
         List<SourceRef> sources = new ArrayList<>();
         for (FilterChain chain : l.getFilterChainsList()) {

@@ -104,8 +104,6 @@ public final class RouteTranslator {
   /** Built once per translation: each namespace's configuration walks the same ports. */
   private List<HttpPort> httpPorts;
 
-  /** An HTTP Service port with its virtual host's name, in Service order. */
-  private record HttpPort(MeshService service, ServicePort port, String virtualHost, boolean primary) {}
   /** The per-Service-port route configurations of capture-mode sidecars, once built. */
   private List<RouteConfiguration> serviceRoutes;
 
@@ -211,17 +209,12 @@ public final class RouteTranslator {
 
   private final Map<Set<String>, List<HttpPort>> portsWithout = new java.util.IdentityHashMap<>();
 
+  /** Every HTTP Service port, in Service order. */
   private List<HttpPort> httpPorts() {
     if (httpPorts == null) {
       List<HttpPort> ports = new ArrayList<>();
       for (MeshService service : state.services().values()) {
-        Optional<ServicePort> primary = primaryPort(service);
-        for (ServicePort port : service.ports()) {
-          if (port.protocol().isHttp()) {
-            ports.add(new HttpPort(service, port, ResourceNames.virtualHost(service.key(), port.port()),
-                primary.get().port() == port.port()));
-          }
-        }
+        ports.addAll(HttpPort.of(service, cache));
       }
       httpPorts = List.copyOf(ports);
     }
@@ -380,29 +373,32 @@ public final class RouteTranslator {
 
   /** Port 80 if it is an HTTP port, else the lowest HTTP port; empty for a TCP-only Service. */
   static Optional<ServicePort> primaryPort(MeshService service) {
-    Optional<ServicePort> http80 = service.port(80).filter(p -> p.protocol().isHttp());
-    if (http80.isPresent()) {
+    // Loops, not streams: asked for every Service on each change.
+    Optional<ServicePort> http80 = service.port(80);
+    if (http80.isPresent() && http80.get().protocol().isHttp()) {
       return http80;
     }
-    return service.ports().stream()
-        .filter(p -> p.protocol().isHttp())
-        .min(Comparator.comparingInt(ServicePort::port));
+    ServicePort lowest = null;
+    for (ServicePort port : service.ports()) {
+      if (port.protocol().isHttp() && (lowest == null || port.port() < lowest.port())) {
+        lowest = port;
+      }
+    }
+    return Optional.ofNullable(lowest);
   }
 
   private Map<String, VirtualHost> templates(Dialect dialect) {
     return templates.computeIfAbsent(dialect, d -> {
       Map<String, VirtualHost> hosts = new LinkedHashMap<>();
-      for (MeshService service : state.services().values()) {
-        for (ServicePort port : service.ports()) {
-          if (port.protocol().isHttp()) {
-            String name = ResourceNames.virtualHost(service.key(), port.port());
-            // No split: the default is the port's own cluster, which the Service and port in the key name.
-            TemplateKey key = new TemplateKey(d, service.key(), port, plan.splitDestination(service.key(), port.port()),
-                plan.rules(service.key(), port.port()));
-            hosts.put(name, cache.computeIfAbsent(key,
-                () -> VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build()));
-          }
-        }
+      for (HttpPort http : httpPorts()) {
+        MeshService service = http.service();
+        ServicePort port = http.port();
+        String name = http.virtualHost();
+        // No split: the default is the port's own cluster, which the Service and port in the key name.
+        TemplateKey key = new TemplateKey(d, service.key(), port, plan.splitDestination(service.key(), port.port()),
+            plan.rules(service.key(), port.port()));
+        hosts.put(name, cache.computeIfAbsent(key,
+            () -> VirtualHost.newBuilder().setName(name).addAllRoutes(routes(service, port, d)).build()));
       }
       return hosts;
     });

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -143,6 +144,13 @@ public final class TrafficPlan {
   /** The VirtualService whose rules apply on this Service port, if one does. */
   public Optional<SourceRef> routing(ServiceKey service, int port) {
     return Optional.ofNullable(ruleOwners.get(new PortKey(service, port)));
+  }
+
+  /** Calls {@code action} once for each Service port (Service, port number) a TrafficSplit or a VirtualService applies on. */
+  void forEachShapedPort(BiConsumer<ServiceKey, Integer> action) {
+    Set<PortKey> shaped = new LinkedHashSet<>(splitOwners.keySet());
+    shaped.addAll(ruleOwners.keySet());
+    shaped.forEach(key -> action.accept(key.service(), key.port()));
   }
 
   /**
