@@ -18,10 +18,14 @@ import dev.weft.xds.bootstrap.SidecarBootstrap;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Transport;
 import dev.weft.xds.bootstrap.SidecarBootstrap.Workload;
 import dev.weft.xds.server.ConnectedProxy;
+import dev.weft.xds.translate.Translation;
+import dev.weft.xds.translate.Translator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -33,14 +37,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
  * How fast a TrafficSplit change reaches a real Envoy: from just before the weights are written
- * (one merge patch to the apiserver) until the client sidecar has applied the new route
- * configuration (it ACKs it to the server; or its RDS update_success counter moves), through
- * informers, debounce, translation and ADS. Prints
+ * (one merge patch to the apiserver) until the client sidecar has applied a route configuration
+ * built from that edit (it ACKs it to the server; or its RDS update_success counter moves, too),
+ * through informers, debounce, translation and ADS. Prints
  * p50/p99; asserts nothing about time (run with `make bench`).
  *
  * <p>{@code -Dweft.bench.propagation.services=1000} adds that many Services (ScaleBench's
@@ -95,12 +102,15 @@ class PropagationBench {
   /** The client is web's sidecar of the local payments mesh (loopback pods, no iptables). */
   private static void measureOnALoopbackSidecar(KubernetesClient client, MeshObjects objects, Set<String> watched)
       throws Exception {
-    try (XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, watched));
+    BuiltRoutes built = new BuiltRoutes(NS, "web");
+    try (XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config("127.0.0.1", 0, 0, watched),
+            built::recording);
         PaymentsMesh mesh = PaymentsMesh.start(objects, NS, 12, xds.xdsPort())) {
-      createSplit(client);
+      long created = createSplit(client);
       await("the split is served").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-          .until(() -> mesh.traffic.sendOne("payments").equals("payments-v2"));
-      measure(client, xds, "127.0.0.1", mesh.web.sidecar(), mesh.web.name() + "." + NS, "loopback");
+          .until(() -> mesh.traffic.sendOne("payments").equals("payments-v2")
+              && built.include(rdsApplied(xds, mesh.web.name() + "." + NS), created));
+      measure(client, xds, built, "127.0.0.1", mesh.web.sidecar(), mesh.web.name() + "." + NS, "loopback");
     }
   }
 
@@ -111,8 +121,10 @@ class PropagationBench {
    * ports. No traffic is sent: the edit counts as applied when the sidecar ACKs it.
    */
   private static void measureOnACaptureModeSidecar(KubernetesClient client, Set<String> watched) throws Exception {
+    BuiltRoutes built = new BuiltRoutes(NS, "web");
     try (NetworkNamespace netns = NetworkNamespace.create("propagation", SUBNET);
-        XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config(netns.hostAddress(), 0, 0, watched))) {
+        XdsServerApp xds = XdsServerApp.start(client, new XdsServerApp.Config(netns.hostAddress(), 0, 0, watched),
+            built::recording)) {
       Workload web = new Workload("web-capture", NS, "web", "", List.of(), netns.namespaceAddress(),
           SidecarBootstrap.ADMIN_PORT, SidecarBootstrap.STATS_PORT);
       try (EnvoyProcess sidecar = EnvoyProcess.builder("web-capture-bench").launcher(netns.enter())
@@ -120,29 +132,32 @@ class PropagationBench {
               Transport.DELTA)))
           .start()) {
         String node = web.podName() + "." + NS;
-        createSplit(client);
-        await("the sidecar has the routes").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-            .until(() -> !rdsApplied(xds, node).isEmpty());
-        measure(client, xds, netns.hostAddress(), sidecar, node, "capture-mode");
+        long created = createSplit(client);
+        // The split's own routes, not the ones before it: else each round would end on the ACK of
+        // the round before it, and an edit coalesced with the next one would never end.
+        await("the sidecar has the split's routes").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+            .until(() -> built.include(rdsApplied(xds, node), created));
+        measure(client, xds, built, netns.hostAddress(), sidecar, node, "capture-mode");
       }
     }
   }
 
-  private static void createSplit(KubernetesClient client) {
+  /** Creates the 90/10 split; returns its generation. */
+  private static long createSplit(KubernetesClient client) {
     TrafficSplit split = new TrafficSplit();
     split.getMetadata().setName("payments-canary");
     split.getMetadata().setNamespace(NS);
     split.setSpec(new TrafficSplitSpec("payments", List.of(
         new TrafficSplitBackend("payments-v1", 90), new TrafficSplitBackend("payments-v2", 10))));
-    client.resource(split).create();
+    return client.resource(split).create().getMetadata().getGeneration();
   }
 
   /**
    * {@link #ROUNDS} weight edits, each timed from the write until {@code sidecar} applied it;
    * {@code xdsAddress} is where the server listens (its metrics too).
    */
-  private static void measure(KubernetesClient client, XdsServerApp xds, String xdsAddress, EnvoyProcess sidecar,
-      String node, String kind) throws Exception {
+  private static void measure(KubernetesClient client, XdsServerApp xds, BuiltRoutes built, String xdsAddress,
+      EnvoyProcess sidecar, String node, String kind) throws Exception {
     Percentiles latency = new Percentiles();
     Percentiles writes = new Percentiles();
     double[] computeBefore = snapshotCompute(xdsAddress, xds.debugPort());
@@ -158,15 +173,28 @@ class PropagationBench {
           + "{\"service\":\"payments-v2\",\"weight\":%d}]}}", 100 - canary, canary);
       // One request (a merge patch), so the clock starts at the write, not at a read before it.
       long start = System.nanoTime();
-      client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), weights);
+      long generation = client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), weights).getMetadata().getGeneration();
       writes.add((System.nanoTime() - start) / 1e6);
       if (DONE_BY_STATS) {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
-            .until(() -> rdsUpdates(sidecar) > before);
+            .until(() -> rdsUpdates(sidecar) > before && built.include(rdsApplied(xds, node), generation));
       } else {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
-            .until(() -> !rdsApplied(xds, node).equals(appliedBefore));
+        try {
+          // Its own edit's routes: with content versions, an edit coalesced with the one after it
+          // (the same weights as served) is applied as soon as the server built them.
+          await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+              .until(() -> built.include(rdsApplied(xds, node), generation));
+        } catch (ConditionTimeoutException e) {
+          // An edit that never arrives is a bug to find, not a slow sample: say where it stopped.
+          System.out.printf("PropagationBench: round %d (canary %d, generation %d) not applied; RDS acked before: %s;"
+              + " built: %s; the proxy now: %s; the split now: %s%nthreads:%n%s%n", round, canary, generation,
+              appliedBefore, built,
+              xds.proxies().proxies().stream().filter(p -> p.nodeId().equals(node)).toList(),
+              client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary").get().getSpec(),
+              threadDump());
+          throw e;
+        }
       }
       latency.add((System.nanoTime() - start) / 1e6);
     }
@@ -198,6 +226,59 @@ class PropagationBench {
         .map(ConnectedProxy.Subscription::ackedVersion)
         .findFirst()
         .orElse("");
+  }
+
+  /**
+   * The route configuration versions the server built for one proxy group, each with the newest
+   * generation of the bench's TrafficSplit it was built from: a proxy that acknowledged one of
+   * them runs that edit or a later one. Versions are content digests, so weights written again
+   * give a version already known, now standing for the newer generation too.
+   */
+  static final class BuiltRoutes {
+    private final String namespace;
+    private final String serviceAccount;
+    private final Map<String, Long> generationByVersion = new ConcurrentHashMap<>();
+
+    BuiltRoutes(String namespace, String serviceAccount) {
+      this.namespace = namespace;
+      this.serviceAccount = serviceAccount;
+    }
+
+    /** {@code translator}, recording what it builds for the group (the seam {@link XdsServerApp#start} offers). */
+    Translator recording(Translator translator) {
+      return (state, groups) -> {
+        Translation translation = translator.translate(state, groups);
+        long generation = state.splits().stream()
+            .filter(rule -> rule.source().namespace().equals(namespace) && rule.source().name().equals("payments-canary"))
+            .mapToLong(rule -> rule.source().generation())
+            .max().orElse(0);
+        translation.configs().forEach((group, config) -> {
+          if (group.namespace().equals(namespace) && group.serviceAccount().equals(serviceAccount)) {
+            generationByVersion.merge(config.routesVersion(), generation, Math::max);
+          }
+        });
+        return translation;
+      };
+    }
+
+    /** Whether route configuration {@code version} was built from {@code generation} of the split or a later one. */
+    boolean include(String version, long generation) {
+      Long built = generationByVersion.get(version);
+      return built != null && built >= generation;
+    }
+
+    @Override
+    public String toString() {
+      return generationByVersion.toString();
+    }
+  }
+
+  private static String threadDump() {
+    StringBuilder dump = new StringBuilder();
+    for (ThreadInfo thread : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+      dump.append(thread);
+    }
+    return dump.toString();
   }
 
   /** The server's snapshot computations so far: count and seconds, from its /metrics. */
