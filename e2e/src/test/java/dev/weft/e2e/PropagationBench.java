@@ -59,6 +59,8 @@ class PropagationBench {
 
   static final String NS = "bench";
   static final int ROUNDS = 50;
+  /** Edits before the measured ones ({@code weft.bench.propagation.warmup}), printed apart. */
+  static final int WARMUP_ROUNDS = Integer.getInteger("weft.bench.propagation.warmup", 20);
   /** The outbound listener's RDS update_success counters, URL-encoded: ^http\.outbound_http\.rds\..*\.update_success$ */
   static final String RDS_UPDATES = URLEncoder.encode("^http\\.outbound_http\\.rds\\..*\\.update_success$",
       StandardCharsets.UTF_8);
@@ -153,54 +155,35 @@ class PropagationBench {
   }
 
   /**
-   * {@link #ROUNDS} weight edits, each timed from the write until {@code sidecar} applied it;
-   * {@code xdsAddress} is where the server listens (its metrics too).
+   * {@link #WARMUP_ROUNDS} weight edits, then {@link #ROUNDS} measured ones, each timed from the
+   * write until {@code sidecar} applied it; {@code xdsAddress} is where the server listens (its
+   * metrics too).
    */
   private static void measure(KubernetesClient client, XdsServerApp xds, BuiltRoutes built, String xdsAddress,
       EnvoyProcess sidecar, String node, String kind) throws Exception {
+    // A server runs for weeks: the first edits after its start run code the JIT has not compiled
+    // yet. They are printed on their own line, not left out silently.
+    Percentiles cold = new Percentiles();
+    for (int round = 0; round < WARMUP_ROUNDS; round++) {
+      cold.add(edit(client, xds, built, sidecar, node, round)[0]);
+    }
     Percentiles latency = new Percentiles();
     Percentiles writes = new Percentiles();
     double[] computeBefore = snapshotCompute(xdsAddress, xds.debugPort());
     double envoyCpuBefore = cpuSeconds(sidecar);
     long updatesBefore = rdsUpdates(sidecar);
-    for (int round = 0; round < ROUNDS; round++) {
-      // Only when it is the signal: each /stats read costs a sidecar with 1,000 Services tens of ms
-      // of CPU, which would count as the update's.
-      long before = DONE_BY_STATS ? rdsUpdates(sidecar) : 0;
-      String appliedBefore = rdsApplied(xds, node);
-      int canary = round % 2 == 0 ? 50 : 10;
-      String weights = String.format("{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":%d},"
-          + "{\"service\":\"payments-v2\",\"weight\":%d}]}}", 100 - canary, canary);
-      // One request (a merge patch), so the clock starts at the write, not at a read before it.
-      long start = System.nanoTime();
-      long generation = client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), weights).getMetadata().getGeneration();
-      writes.add((System.nanoTime() - start) / 1e6);
-      if (DONE_BY_STATS) {
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
-            .until(() -> rdsUpdates(sidecar) > before && built.include(rdsApplied(xds, node), generation));
-      } else {
-        try {
-          // Its own edit's routes: with content versions, an edit coalesced with the one after it
-          // (the same weights as served) is applied as soon as the server built them.
-          await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
-              .until(() -> built.include(rdsApplied(xds, node), generation));
-        } catch (ConditionTimeoutException e) {
-          // An edit that never arrives is a bug to find, not a slow sample: say where it stopped.
-          System.out.printf("PropagationBench: round %d (canary %d, generation %d) not applied; RDS acked before: %s;"
-              + " built: %s; the proxy now: %s; the split now: %s%nthreads:%n%s%n", round, canary, generation,
-              appliedBefore, built,
-              xds.proxies().proxies().stream().filter(p -> p.nodeId().equals(node)).toList(),
-              client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary").get().getSpec(),
-              threadDump());
-          throw e;
-        }
-      }
-      latency.add((System.nanoTime() - start) / 1e6);
+    for (int round = WARMUP_ROUNDS; round < WARMUP_ROUNDS + ROUNDS; round++) {
+      double[] timed = edit(client, xds, built, sidecar, node, round);
+      latency.add(timed[0]);
+      writes.add(timed[1]);
     }
     System.out.println("TrafficSplit patch -> applied by a real Envoy, " + kind + " sidecar (apiserver write, "
         + "informer, debounce, translation, ADS delta push, Envoy RDS update), " + EXTRA_SERVICES
-        + " Services added, done by " + (DONE_BY_STATS ? "stats" : "ACK") + ": " + latency);
+        + " Services added, done by " + (DONE_BY_STATS ? "stats" : "ACK") + ", after " + WARMUP_ROUNDS
+        + " edits: " + latency);
+    if (WARMUP_ROUNDS > 0) {
+      System.out.println("  the first " + WARMUP_ROUNDS + " edits after the server started (JIT cold): " + cold);
+    }
     // Each edit was one route configuration update that Envoy counted as applied.
     System.out.printf("  RDS updates the client sidecar counted as applied: %d for %d edits%n",
         rdsUpdates(sidecar) - updatesBefore, ROUNDS);
@@ -211,6 +194,40 @@ class PropagationBench {
         publishes == 0 ? 0 : (computeAfter[1] - computeBefore[1]) * 1000 / publishes);
     System.out.printf("  the client sidecar's CPU: %.1f ms per edit%n",
         (cpuSeconds(sidecar) - envoyCpuBefore) * 1000 / ROUNDS);
+  }
+
+  /** One weight edit, until {@code sidecar} applied it: milliseconds in all, and of the write. */
+  private static double[] edit(KubernetesClient client, XdsServerApp xds, BuiltRoutes built, EnvoyProcess sidecar,
+      String node, int round) {
+    // Only when it is the signal: each /stats read costs a sidecar with 1,000 Services tens of ms
+    // of CPU, which would count as the update's.
+    long before = DONE_BY_STATS ? rdsUpdates(sidecar) : 0;
+    String appliedBefore = rdsApplied(xds, node);
+    int canary = round % 2 == 0 ? 50 : 10;
+    String weights = String.format("{\"spec\":{\"backends\":[{\"service\":\"payments-v1\",\"weight\":%d},"
+        + "{\"service\":\"payments-v2\",\"weight\":%d}]}}", 100 - canary, canary);
+    // One request (a merge patch), so the clock starts at the write, not at a read before it.
+    long start = System.nanoTime();
+    long generation = client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary")
+        .patch(PatchContext.of(PatchType.JSON_MERGE), weights).getMetadata().getGeneration();
+    double write = (System.nanoTime() - start) / 1e6;
+    try {
+      // Its own edit's routes: with content versions, an edit coalesced with the one after it (the
+      // same weights as served) is applied as soon as the server built them.
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(DONE_BY_STATS ? 2 : 1))
+          .until(() -> (!DONE_BY_STATS || rdsUpdates(sidecar) > before)
+              && built.include(rdsApplied(xds, node), generation));
+    } catch (ConditionTimeoutException e) {
+      // An edit that never arrives is a bug to find, not a slow sample: say where it stopped.
+      System.out.printf("PropagationBench: round %d (canary %d, generation %d) not applied; RDS acked before: %s;"
+          + " built: %s; the proxy now: %s; the split now: %s%nthreads:%n%s%n", round, canary, generation,
+          appliedBefore, built,
+          xds.proxies().proxies().stream().filter(p -> p.nodeId().equals(node)).toList(),
+          client.resources(TrafficSplit.class).inNamespace(NS).withName("payments-canary").get().getSpec(),
+          threadDump());
+      throw e;
+    }
+    return new double[] {(System.nanoTime() - start) / 1e6, write};
   }
 
   /**
