@@ -8,6 +8,7 @@ import dev.weft.xds.translate.Translation;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -37,6 +38,9 @@ public final class ConfigProvenance {
    * versions are what count.
    */
   public synchronized void record(Map<ProxyGroup, ProxyConfig> configs, Translation translation) {
+    // Groups with one config share its source sets (the very objects): each is copied once, not
+    // once per group (100 groups × ~200 sources per publish at 1,000 Services).
+    Map<Set<SourceRef>, Set<SourceRef>> copies = new IdentityHashMap<>();
     configs.forEach((group, config) -> {
       Map<String, LinkedHashMap<String, Set<SourceRef>>> types = byGroup.computeIfAbsent(group.id(),
           id -> new HashMap<>());
@@ -44,7 +48,7 @@ public final class ConfigProvenance {
         LinkedHashMap<String, Set<SourceRef>> versions = types.computeIfAbsent(typeUrl, t -> new LinkedHashMap<>());
         // Re-inserted, so the version counts as the newest again.
         versions.remove(version);
-        versions.put(version, Set.copyOf(translation.sources(group, typeUrl)));
+        versions.put(version, copies.computeIfAbsent(translation.sources(group, typeUrl), Set::copyOf));
         while (versions.size() > VERSIONS_KEPT) {
           versions.remove(versions.keySet().iterator().next());
         }
