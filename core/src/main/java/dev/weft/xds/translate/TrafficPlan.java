@@ -115,11 +115,6 @@ public final class TrafficPlan {
     return plan;
   }
 
-  /** The state this plan is for. */
-  MeshState state() {
-    return state;
-  }
-
   /** Where requests for this Service port go unless a rule says otherwise. */
   public Destination defaultDestination(ServiceKey service, ServicePort port) {
     Destination split = splits.get(new PortKey(service, port.port()));
