@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -36,7 +37,7 @@ public final class LastGoodTranslator implements Translator {
   /** The same, planning each state with {@code plans}, shared with the {@link MeshTranslator} behind it. */
   public LastGoodTranslator(Translator translator, TrafficPlans plans) {
     this.translator = translator;
-    this.plans = java.util.Objects.requireNonNull(plans, "plans");
+    this.plans = Objects.requireNonNull(plans, "plans");
   }
 
   /** A user resource by kind, namespace and name: what stays the same across its generations. */

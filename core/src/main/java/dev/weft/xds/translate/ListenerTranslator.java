@@ -182,6 +182,7 @@ public final class ListenerTranslator {
       if (!IpLiteral.isValid(service.clusterIp())) {
         continue;
       }
+      // The HTTP ports, named, come in the Service's port order: the n-th HTTP port is http's n-th.
       int httpIndex = 0;
       for (ServicePort port : service.ports()) {
         boolean isHttp = port.protocol().isHttp();

@@ -23,6 +23,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
@@ -91,8 +92,8 @@ public final class MeshTranslator implements Translator {
    * front of it shares, so a state is planned once.
    */
   public MeshTranslator(String trustDomain, TrafficPlans plans) {
-    this.trustDomain = java.util.Objects.requireNonNull(trustDomain, "trustDomain");
-    this.plans = java.util.Objects.requireNonNull(plans, "plans");
+    this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
+    this.plans = Objects.requireNonNull(plans, "plans");
   }
 
   private final TrafficPlans plans;

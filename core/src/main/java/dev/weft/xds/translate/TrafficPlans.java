@@ -24,7 +24,7 @@ public final class TrafficPlans {
   /** The last state {@link #last} was handed out for; another instance than the one it was made from after an endpoint change. */
   private WeakReference<MeshState> lastState = new WeakReference<>(null);
 
-  /** {@link TrafficPlan#of}, computed once per state instance while it is the last one asked for. */
+  /** {@link TrafficPlan#of}: the last plan when {@code state} plans as the last state asked for did, else a new one. */
   public TrafficPlan of(MeshState state) {
     synchronized (this) {
       TrafficPlan known = last.get();

@@ -95,17 +95,12 @@ final class TranslationCache {
   /** The last generation's value under {@code key} if {@code equal} says it can stand for {@code fresh}, else {@code fresh}. */
   @SuppressWarnings("unchecked")
   synchronized <V> V reuse(Object key, V fresh, BiPredicate<V, V> equal) {
-    Entry entry = entries.get(key);
-    if (entry == null) {
-      entries.put(key, new Entry(fresh, generation));
-      return fresh;
+    V known = (V) lookup(key);
+    if (known != null && equal.test(known, fresh)) {
+      return known;
     }
-    V known = (V) entry.value;
-    if (!equal.test(known, fresh)) {
-      entry.value = fresh;
-    }
-    entry.used = generation;
-    return (V) entry.value;
+    put(key, fresh);
+    return fresh;
   }
 
   /** The value under {@code key} in this generation, or else the last one (carried over), or null. */
