@@ -22,9 +22,12 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Builds the immutable {@link MeshState} from Kubernetes objects: a pure function of its inputs, so
@@ -39,6 +42,14 @@ public final class MeshStateBuilder {
   public static final String MTLS_LABEL = "weft.dev/mtls";
   /** Its value for migration: plaintext is accepted next to mTLS. Any other value, or none: mTLS only. */
   public static final String MTLS_PERMISSIVE = "permissive";
+  /**
+   * The namespace annotation that scopes its sidecars' outbound side: a comma-separated list of the
+   * namespaces whose Services they route to (their own is always in), or {@code *} for the whole
+   * mesh, as when it is absent.
+   */
+  public static final String OUTBOUND_NAMESPACES_ANNOTATION = "weft.dev/outbound-namespaces";
+  private static final Pattern NAMESPACE_NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
   /**
    * A Service's conversion and the very objects it was converted from; valid again while the
@@ -107,11 +118,13 @@ public final class MeshStateBuilder {
     lastNamespaces = List.copyOf(namespaces);
     lastIdentities = identities;
     Set<String> permissive = new HashSet<>();
+    Map<String, Set<String>> outboundScopes = new HashMap<>();
     for (Namespace namespace : namespaces) {
       Map<String, String> labels = namespace.getMetadata().getLabels();
       if (labels != null && MTLS_PERMISSIVE.equals(labels.get(MTLS_LABEL))) {
         permissive.add(namespace.getMetadata().getName());
       }
+      outboundScope(namespace, problems).ifPresent(scope -> outboundScopes.put(namespace.getMetadata().getName(), scope));
     }
     Map<ServiceKey, List<EndpointSlice>> slicesByService = new HashMap<>();
     for (EndpointSlice slice : slices) {
@@ -164,7 +177,38 @@ public final class MeshStateBuilder {
     routings.clear();
     routings.putAll(keptRoutings);
     httpRoutings.sort(Comparator.comparing(HttpRouting::source));
-    return new MeshState(meshServices, rules, httpRoutings, aliases, permissive);
+    return new MeshState(meshServices, rules, httpRoutings, aliases, permissive, outboundScopes);
+  }
+
+  /**
+   * The namespaces a namespace's {@value #OUTBOUND_NAMESPACES_ANNOTATION} annotation names; empty
+   * when it has none, says {@code *}, or names something that cannot be a namespace (reported to
+   * {@code problems}): a typo must not cut a namespace's sidecars off from Services they call.
+   */
+  static Optional<Set<String>> outboundScope(Namespace namespace, Consumer<String> problems) {
+    Map<String, String> annotations = namespace.getMetadata().getAnnotations();
+    String value = annotations == null ? null : annotations.get(OUTBOUND_NAMESPACES_ANNOTATION);
+    if (value == null) {
+      return Optional.empty();
+    }
+    Set<String> scope = new TreeSet<>();
+    for (String entry : value.split(",", -1)) {
+      String name = entry.trim();
+      if (name.equals("*")) {
+        return Optional.empty();
+      }
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (!NAMESPACE_NAME.matcher(name).matches()) {
+        problems.accept("Namespace " + namespace.getMetadata().getName() + ": annotation "
+            + OUTBOUND_NAMESPACES_ANNOTATION + " names \"" + name + "\", which is not a namespace name; its sidecars "
+            + "route to the whole mesh until the annotation is a comma-separated list of namespace names (or *)");
+        return Optional.empty();
+      }
+      scope.add(name);
+    }
+    return Optional.of(scope);
   }
 
   /** The last build's conversion of this very object, else a new one; what converted goes into {@code kept}. */

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PodIdentitiesTest {
@@ -88,5 +89,29 @@ class PodIdentitiesTest {
     assertThat(payments(state, "shop").serviceAccounts()).containsExactly("default");
     assertThat(state.permissiveNamespaces()).containsExactly("shop");
     assertThat(state.isPermissive("strict")).isFalse();
+  }
+
+  @Test
+  void aNamespaceScopesItsSidecarsToTheNamespacesItsAnnotationNames() {
+    List<Namespace> namespaces = List.of(
+        annotated("shop", " pay, ads ,"), annotated("pay", ""), annotated("ads", "*"), annotated("ops", "pay,Bad_Name"),
+        namespace("web", Map.of()));
+
+    MeshState state = MeshStateBuilder.build(List.of(), List.of(), List.of(), namespaces, List.of(), List.of(),
+        problems::add);
+
+    assertThat(state.outboundScope("shop")).contains(Set.of("shop", "pay", "ads"));
+    assertThat(state.outboundScope("pay")).as("an empty list: its own namespace only").contains(Set.of("pay"));
+    assertThat(state.outboundScope("ads")).as("*: the whole mesh").isEmpty();
+    assertThat(state.outboundScope("web")).as("no annotation: the whole mesh").isEmpty();
+    assertThat(state.outboundScope("ops")).as("a typo: the whole mesh, and a problem").isEmpty();
+    assertThat(problems).containsExactly("Namespace ops: annotation weft.dev/outbound-namespaces names \"Bad_Name\", "
+        + "which is not a namespace name; its sidecars route to the whole mesh until the annotation is a "
+        + "comma-separated list of namespace names (or *)");
+  }
+
+  private static Namespace annotated(String name, String outboundNamespaces) {
+    return new NamespaceBuilder().withNewMetadata().withName(name)
+        .withAnnotations(Map.of(MeshStateBuilder.OUTBOUND_NAMESPACES_ANNOTATION, outboundNamespaces)).endMetadata().build();
   }
 }

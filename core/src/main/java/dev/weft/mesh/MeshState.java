@@ -18,9 +18,14 @@ import java.util.TreeSet;
  *
  * <p>{@code permissiveNamespaces} are the namespaces labelled {@code weft.dev/mtls=permissive}: their
  * sidecars' inbound listeners take plaintext as well as mTLS. Everywhere else inbound is mTLS only.
+ *
+ * <p>{@code outboundScopes} maps a namespace annotated {@code weft.dev/outbound-namespaces} to the
+ * namespaces whose Services its sidecars route to, itself included; a namespace not in the map
+ * routes to every Service in the mesh.
  */
 public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits,
-    List<HttpRouting> routings, Set<ServiceKey> aliases, Set<String> permissiveNamespaces) {
+    List<HttpRouting> routings, Set<ServiceKey> aliases, Set<String> permissiveNamespaces,
+    Map<String, Set<String>> outboundScopes) {
 
   public static final MeshState EMPTY = new MeshState(Map.of(), List.of(), List.of());
 
@@ -31,6 +36,19 @@ public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplit
     routings = List.copyOf(routings);
     aliases = Collections.unmodifiableSet(new TreeSet<>(aliases));
     permissiveNamespaces = Collections.unmodifiableSet(new TreeSet<>(permissiveNamespaces));
+    Map<String, Set<String>> scopes = new TreeMap<>();
+    outboundScopes.forEach((namespace, reached) -> {
+      Set<String> scope = new TreeSet<>(reached);
+      scope.add(namespace);
+      scopes.put(namespace, Collections.unmodifiableSet(scope));
+    });
+    outboundScopes = Collections.unmodifiableMap(scopes);
+  }
+
+  /** A state where every namespace's sidecars route to the whole mesh. */
+  public MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplitRule> splits, List<HttpRouting> routings,
+      Set<ServiceKey> aliases, Set<String> permissiveNamespaces) {
+    this(services, splits, routings, aliases, permissiveNamespaces, Map.of());
   }
 
   /** A state where every namespace is strict. */
@@ -49,12 +67,20 @@ public record MeshState(Map<ServiceKey, MeshService> services, List<TrafficSplit
     return permissiveNamespaces.contains(namespace);
   }
 
+  /**
+   * The namespaces whose Services the sidecars of {@code namespace} route to, itself included;
+   * empty when they route to every Service in the mesh.
+   */
+  public Optional<Set<String>> outboundScope(String namespace) {
+    return Optional.ofNullable(outboundScopes.get(namespace));
+  }
+
   public Optional<MeshService> service(ServiceKey key) {
     return Optional.ofNullable(services.get(key));
   }
 
   /** The same Services with other TrafficSplits and VirtualServices. */
   public MeshState withRules(List<TrafficSplitRule> otherSplits, List<HttpRouting> otherRoutings) {
-    return new MeshState(services, otherSplits, otherRoutings, aliases, permissiveNamespaces);
+    return new MeshState(services, otherSplits, otherRoutings, aliases, permissiveNamespaces, outboundScopes);
   }
 }

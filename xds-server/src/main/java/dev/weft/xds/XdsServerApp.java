@@ -17,6 +17,7 @@ import dev.weft.xds.translate.IncrementalTranslator;
 import dev.weft.xds.translate.LastGoodTranslator;
 import dev.weft.xds.translate.MeshTranslator;
 import dev.weft.xds.translate.Rejection;
+import dev.weft.xds.translate.ScopedTranslator;
 import dev.weft.xds.translate.TrafficPlans;
 import dev.weft.xds.translate.Translation;
 import dev.weft.xds.translate.Translator;
@@ -218,9 +219,11 @@ public final class XdsServerApp implements AutoCloseable {
     // A rejected change keeps the previous version of that resource serving (the last good config);
     // a change of endpoints alone re-translates only the endpoints.
     // One plan per state for both: the last-good check plans it, the translation reuses that plan.
+    // Namespaces that scope their sidecars' outbound side get a translation per scope (ScopedTranslator).
     TrafficPlans plans = new TrafficPlans();
-    Translator translator = Objects.requireNonNull(decorate.apply(new LastGoodTranslator(
-        new IncrementalTranslator(new MeshTranslator(config.trustDomain(), plans)), plans)), "translator");
+    Translator scoped = new ScopedTranslator(new IncrementalTranslator(new MeshTranslator(config.trustDomain(), plans)),
+        () -> new IncrementalTranslator(new MeshTranslator(config.trustDomain())), plans);
+    Translator translator = Objects.requireNonNull(decorate.apply(new LastGoodTranslator(scoped, plans)), "translator");
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
     ConfigProvenance provenance = new ConfigProvenance();

@@ -117,7 +117,8 @@ public final class IncrementalTranslator implements Translator {
       services.put(key, without);
     });
     bare = nowBare;
-    return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces());
+    return new MeshState(services, state.splits(), state.routings(), state.aliases(), state.permissiveNamespaces(),
+        state.outboundScopes());
   }
 
   /**

@@ -31,7 +31,8 @@ import java.util.stream.IntStream;
  * user would: {@code services} Services with 2 HTTP ports and 10 endpoints each, in 20 namespaces
  * (contiguous blocks, so that every 5th Service can split to its two neighbours in the same
  * namespace), a TrafficSplit on every 5th Service and one VirtualService; then the edits the
- * benchmark times. Endpoint addresses are 198.18.x.y literals; nothing is ever sent to them.
+ * benchmark times; optionally each namespace scoped to itself and the next few
+ * ({@code weft.dev/outbound-namespaces}). Endpoint addresses are 198.18.x.y literals; nothing is ever sent to them.
  */
 public final class MeshGenerator {
 
@@ -48,6 +49,7 @@ public final class MeshGenerator {
 
   private final KubernetesClient client;
   private final int services;
+  private final int outboundNamespaces;
   private final String prefix;
   // Edits alternate from the mesh's current state, which outlives one row of the table: counting
   // here (not per row) makes every edit a change.
@@ -55,7 +57,21 @@ public final class MeshGenerator {
   private int routeEdits;
   private int endpointEdits;
 
+  /** A mesh whose namespaces' sidecars route to every Service. */
   public MeshGenerator(KubernetesClient client, int services) {
+    this(client, services, -1);
+  }
+
+  /**
+   * A mesh whose namespaces are annotated {@code weft.dev/outbound-namespaces} with the next
+   * {@code outboundNamespaces} namespaces (wrapping around), so that each one's sidecars get the
+   * Services of 1 + that many namespaces; negative: no annotation, the whole mesh.
+   */
+  public MeshGenerator(KubernetesClient client, int services, int outboundNamespaces) {
+    if (outboundNamespaces >= NAMESPACES) {
+      throw new IllegalArgumentException("a namespace can reach at most the " + (NAMESPACES - 1) + " others");
+    }
+    this.outboundNamespaces = outboundNamespaces;
     if (services % (NAMESPACES * SPLIT_EVERY) != 0) {
       throw new IllegalArgumentException("services must be a multiple of " + NAMESPACES * SPLIT_EVERY + ": " + services);
     }
@@ -75,9 +91,15 @@ public final class MeshGenerator {
   /** Creates every object, {@value #PARALLEL_WRITES} writes at a time; returns how long it took. */
   public Duration create() throws Exception {
     long start = System.nanoTime();
-    for (String ns : namespaces()) {
-      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
-          .serverSideApply();
+    for (int n = 0; n < NAMESPACES; n++) {
+      NamespaceBuilder namespace = new NamespaceBuilder().withNewMetadata().withName(namespace(n)).endMetadata();
+      if (outboundNamespaces >= 0) {
+        int from = n;
+        String reached = String.join(",", IntStream.rangeClosed(1, outboundNamespaces)
+            .mapToObj(k -> namespace((from + k) % NAMESPACES)).toList());
+        namespace.editMetadata().addToAnnotations("weft.dev/outbound-namespaces", reached).endMetadata();
+      }
+      client.namespaces().resource(namespace.build()).serverSideApply();
     }
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_WRITES);
     try {

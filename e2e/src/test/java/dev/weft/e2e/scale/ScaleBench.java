@@ -41,7 +41,9 @@ import org.junit.jupiter.api.Test;
  * ({@code cluster}, the chart's default: the server watches every namespace; {@code namespaces}:
  * the mesh's 20, as the rows before 2026-12 were measured),
  * {@code weft.bench.javaHome} (the Java the server runs on; this JVM's by default: point it at the
- * image's jlinked runtime to measure what a pod starts with).
+ * image's jlinked runtime to measure what a pod starts with), {@code weft.bench.outboundNamespaces}
+ * (unset: every sidecar gets the whole mesh; N: each namespace is annotated to reach the next N of
+ * the 20, so its sidecars get 1 + N namespaces' Services).
  */
 @KubeApiServerTest
 class ScaleBench {
@@ -54,6 +56,7 @@ class ScaleBench {
   private final List<Integer> servicesList = ints("weft.bench.services", "100,1000");
   private final List<Integer> proxiesList = ints("weft.bench.proxies", "100,500,1000,2000");
   private final List<String> modes = strings("weft.bench.modes", "delta");
+  private final int outboundNamespaces = Integer.parseInt(System.getProperty("weft.bench.outboundNamespaces", "-1").strip());
   private final Path repoRoot = Path.of(System.getProperty("weft.repo.root", "..")).toAbsolutePath().normalize();
   /** By default the heap the chart gives the xds-server, so the table is what an install gets. */
   private final String heap = System.getProperty("weft.bench.heap", ChartValues.xdsMaxHeap(repoRoot));
@@ -88,7 +91,7 @@ class ScaleBench {
     table.add(Row.HEADER);
     List<Row> rows = new ArrayList<>();
     for (int services : servicesList) {
-      MeshGenerator mesh = new MeshGenerator(client, services);
+      MeshGenerator mesh = new MeshGenerator(client, services, outboundNamespaces);
       Duration setup = mesh.create();
       System.out.printf("ScaleBench: %d Services (%d ports, %d endpoints each, %d TrafficSplits) written in %.1f s%n",
           services, 2, MeshGenerator.ENDPOINTS, services / MeshGenerator.SPLIT_EVERY, setup.toMillis() / 1000.0);
@@ -133,7 +136,9 @@ class ScaleBench {
 
   private Row run(Path repoRoot, KubeApiServer apiServer, MeshGenerator mesh, int services, int proxies, String mode,
       String heapLimit) throws Exception {
-    Row row = new Row(services, proxies, connectWhenReady ? mode + ", joining" : mode, heapLimit);
+    String scope = outboundNamespaces < 0 ? ""
+        : ", scoped to " + (1 + outboundNamespaces) + " of " + MeshGenerator.NAMESPACES + " ns";
+    Row row = new Row(services, proxies, (connectWhenReady ? mode + ", joining" : mode) + scope, heapLimit);
     long deadline = System.nanoTime() + rowTimeout.toNanos();
     System.out.printf("ScaleBench: %d Services, %d %s proxies, server -Xmx%s ...%n", services, proxies, mode, heapLimit);
     try (XdsServerProcess server = XdsServerProcess.start(repoRoot, serverJavaHome, apiServer.kubeconfig(), heapLimit, serverJvmArgs,
