@@ -38,6 +38,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -222,7 +226,7 @@ public final class XdsServerApp implements AutoCloseable {
     // Namespaces that scope their sidecars' outbound side get a translation per scope (ScopedTranslator).
     TrafficPlans plans = new TrafficPlans();
     Translator scoped = new ScopedTranslator(new IncrementalTranslator(new MeshTranslator(config.trustDomain(), plans)),
-        () -> new IncrementalTranslator(new MeshTranslator(config.trustDomain())), plans);
+        () -> new IncrementalTranslator(new MeshTranslator(config.trustDomain())), plans, translationThreads());
     Translator translator = Objects.requireNonNull(decorate.apply(new LastGoodTranslator(scoped, plans)), "translator");
     AtomicReference<MeshState> current = new AtomicReference<>(MeshState.EMPTY);
     RejectionLog rejectionLog = new RejectionLog();
@@ -241,21 +245,39 @@ public final class XdsServerApp implements AutoCloseable {
     }, proxies, Clock.systemUTC(), registry);
     ProxySyncTracker tracker = new ProxySyncTracker(proxies, publisher::servedVersions, registry);
 
+    // The informers start first: listing the mesh and translating it is most of a start, and it
+    // overlaps the start of the ADS port and the endpoints below (the JVM loads their classes on
+    // the other core). A state published before the port opens has no group to serve yet.
+    MeshStateWatcher watcher = new MeshStateWatcher(client,
+        MeshStateWatcher.Options.defaults().inNamespaces(config.namespaces()), state -> {
+          current.set(state);
+          publisher.publish();
+        });
+    // Until the informers sync, proxies are held (not served an empty config); if they cannot
+    // sync (CRDs not installed, RBAC missing) say so loudly instead of staying unready in silence.
+    watcher.start().whenComplete((first, failure) -> {
+      if (failure != null) {
+        LOG.error("cannot watch the mesh; proxies stay on their last config until this is fixed: {}",
+            failure.getMessage());
+      }
+    });
+
     XdsServer.Builder xdsBuilder = XdsServer.builder(proxies, publisher)
         .address(new InetSocketAddress(config.bindAddress(), config.xdsPort()));
     XdsTls tls = null;
-    if (!config.xdsTlsDirectory().isEmpty()) {
-      // Missing files (the operator has not written the Secret yet) leave the port refusing every
-      // handshake and the replica unready until they appear; never plaintext.
-      tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
-      xdsBuilder.credentials(tls.credentials());
-      LOG.info("ADS port serves TLS with the certificate in {} and requires client certificates; a stream's node "
-          + "must claim its certificate's namespace and ServiceAccount", config.xdsTlsDirectory());
-    }
     XdsServer xds;
     try {
+      if (!config.xdsTlsDirectory().isEmpty()) {
+        // Missing files (the operator has not written the Secret yet) leave the port refusing every
+        // handshake and the replica unready until they appear; never plaintext.
+        tls = XdsTls.fromDirectory(Path.of(config.xdsTlsDirectory()), XDS_TLS_RELOAD);
+        xdsBuilder.credentials(tls.credentials());
+        LOG.info("ADS port serves TLS with the certificate in {} and requires client certificates; a stream's node "
+            + "must claim its certificate's namespace and ServiceAccount", config.xdsTlsDirectory());
+      }
       xds = xdsBuilder.start();
     } catch (IOException | RuntimeException e) {
+      watcher.close();
       if (tls != null) {
         tls.close();
       }
@@ -264,26 +286,12 @@ public final class XdsServerApp implements AutoCloseable {
     // A heap too small for the mesh is said in the log and on /metrics, not left to thrash silently.
     HeapPressureMonitor heap = HeapPressureMonitor.start(registry);
     DebugEndpoint debug = null;
-    MeshStateWatcher watcher = null;
     SyncReportPublisher syncReport = null;
     try {
       XdsTls adsTls = tls;
       debug = DebugEndpoint.start(new InetSocketAddress(config.bindAddress(), config.debugPort()),
           new InetSocketAddress(config.debugPagesAddress(), config.debugPagesPort()), tracker, publisher, registry,
           () -> adsTls == null ? Optional.empty() : adsTls.notReadyBecause());
-      watcher = new MeshStateWatcher(client, MeshStateWatcher.Options.defaults().inNamespaces(config.namespaces()),
-          state -> {
-            current.set(state);
-            publisher.publish();
-          });
-      // Until the informers sync, proxies are held (not served an empty config); if they cannot
-      // sync (CRDs not installed, RBAC missing) say so loudly instead of staying unready in silence.
-      watcher.start().whenComplete((first, failure) -> {
-        if (failure != null) {
-          LOG.error("cannot watch the mesh; proxies stay on their last config until this is fixed: {}",
-              failure.getMessage());
-        }
-      });
       if (config.syncReport() != null) {
         String clientNamespace = client.getNamespace() == null ? "default" : client.getNamespace();
         SyncReportPublisher.Settings settings = config.syncReport().orInNamespace(clientNamespace);
@@ -295,9 +303,7 @@ public final class XdsServerApp implements AutoCloseable {
       if (syncReport != null) {
         syncReport.close();
       }
-      if (watcher != null) {
-        watcher.close();
-      }
+      watcher.close();
       if (debug != null) {
         debug.close();
       }
@@ -375,6 +381,23 @@ public final class XdsServerApp implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Threads that translate a state's scopes side by side, one per processor; idle ones end after a
+   * minute (daemons), so a replica whose namespaces are not scoped keeps none.
+   */
+  private static ThreadPoolExecutor translationThreads() {
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    AtomicInteger count = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 1, TimeUnit.MINUTES, new LinkedBlockingQueue<>(),
+        task -> {
+          Thread thread = new Thread(task, "weft-translate-" + count.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   public static void main(String[] args) throws Exception {

@@ -21,6 +21,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 class ScopedTranslatorTest {
@@ -48,6 +51,15 @@ class ScopedTranslatorTest {
 
   @Test
   void eachGroupGetsWhatATranslationOfItsScopeAloneGives() {
+    ExecutorService threads = Executors.newFixedThreadPool(3);
+    try {
+      eachGroupGetsWhatATranslationOfItsScopeAloneGives(threads);
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  private void eachGroupGetsWhatATranslationOfItsScopeAloneGives(Executor threads) {
     for (long seed = 1; seed <= 60; seed++) {
       RandomMeshes meshes = new RandomMeshes(seed);
       MeshState unscoped = meshes.state();
@@ -62,7 +74,7 @@ class ScopedTranslatorTest {
       MeshState state = new MeshState(unscoped.services(), unscoped.splits(), unscoped.routings(), unscoped.aliases(),
           unscoped.permissiveNamespaces(), scopes);
 
-      Translation translation = scoped().translate(state, groups);
+      Translation translation = scoped(threads).translate(state, groups);
 
       for (ProxyGroup group : groups) {
         MeshState alone = state.outboundScope(group.namespace())
@@ -118,9 +130,14 @@ class ScopedTranslatorTest {
   }
 
   private static ScopedTranslator scoped() {
+    return scoped(Runnable::run);
+  }
+
+  /** Translating the scopes side by side on {@code threads}, as the xds-server does. */
+  private static ScopedTranslator scoped(Executor threads) {
     TrafficPlans plans = new TrafficPlans();
     return new ScopedTranslator(new IncrementalTranslator(new MeshTranslator(MutualTls.DEFAULT_TRUST_DOMAIN, plans)),
-        () -> new IncrementalTranslator(new MeshTranslator()), plans);
+        () -> new IncrementalTranslator(new MeshTranslator()), plans, threads);
   }
 
   /** Three namespaces of three Services each, a split on the first of shop and of ads at {@code adsWeight}. */

@@ -88,6 +88,25 @@ final class ProxyFleet implements AutoCloseable, SimulatedProxy.Receipts {
     return proxies.stream().filter(SimulatedProxy::synced).count();
   }
 
+  /**
+   * When each proxy had ACKed every type (the latest of its last ACKs; read right after the sync,
+   * before any edit), sorted.
+   */
+  long[] syncedNanos() {
+    return proxies.stream().mapToLong(p -> {
+      long latest = 0;
+      for (Kind kind : Kind.values()) {
+        latest = Math.max(latest, p.lastAckNanos(kind));
+      }
+      return latest;
+    }).sorted().toArray();
+  }
+
+  /** Each proxy's last ACK of {@code kind}, sorted (0: none yet). */
+  long[] lastAcksNanos(Kind kind) {
+    return proxies.stream().mapToLong(p -> p.lastAckNanos(kind)).sorted().toArray();
+  }
+
   /** Proxies that have ACKed {@code kind} after {@code sinceNanos}. */
   long ackedSince(Kind kind, long sinceNanos) {
     return proxies.stream().filter(p -> p.lastAckNanos(kind) > sinceNanos).count();

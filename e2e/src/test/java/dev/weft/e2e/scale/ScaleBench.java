@@ -176,6 +176,17 @@ class ScaleBench {
               + " published after %.1f s); CPU s: server %.1f, bench JVM %.1f%n",
           proxies, row.syncSeconds, readyAfter.getNow(Double.NaN), server.cpuSeconds(),
           clientCpuSeconds() - clientCpuAtConnect);
+      long[] syncedAt = fleet.syncedNanos();
+      System.out.printf("ScaleBench:   proxies synced after the server started: 10%% by %.1f s, half by %.1f s, 90%% by %.1f s%n",
+          (syncedAt[syncedAt.length / 10] - server.startedNanos()) / 1e9,
+          (syncedAt[syncedAt.length / 2] - server.startedNanos()) / 1e9,
+          (syncedAt[syncedAt.length * 9 / 10] - server.startedNanos()) / 1e9);
+      for (Kind kind : Kind.values()) {
+        long[] acks = fleet.lastAcksNanos(kind);
+        System.out.printf("ScaleBench:     %s ACKed: 10%% by %.1f s, half by %.1f s, 90%% by %.1f s%n", kind,
+            (acks[acks.length / 10] - server.startedNanos()) / 1e9, (acks[acks.length / 2] - server.startedNanos()) / 1e9,
+            (acks[acks.length * 9 / 10] - server.startedNanos()) / 1e9);
+      }
       // Split in two: until the first response (start, informers' list, first translation), then sending.
       ProxyFleet.Totals synced = fleet.totals();
       double firstResponse = (fleet.firstResponseNanos() - server.startedNanos()) / 1e9;
