@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,7 +25,7 @@ import java.util.stream.Stream;
 
 /**
  * The xds-server as it ships: its own JVM started from the built jar and target/lib (as the image
- * runs it, with -XX:+ExitOnOutOfMemoryError), watching the given namespaces of a real apiserver;
+ * runs it, with -XX:+ExitOnOutOfMemoryError and an AppCDS archive of the same classes), watching the given namespaces of a real apiserver;
  * plus what the benchmark reads from outside: live heap, RSS and CPU time.
  */
 final class XdsServerProcess implements AutoCloseable {
@@ -43,19 +44,26 @@ final class XdsServerProcess implements AutoCloseable {
     this.debugPort = debugPort;
   }
 
-  /** Starts the server on {@code javaHome}'s Java with {@code -Xmx<heap>} and {@code extraJvmArgs}, watching {@code namespaces}. */
+  /**
+   * Starts the server on {@code javaHome}'s Java with {@code -Xmx<heap>} and {@code extraJvmArgs}, watching
+   * {@code namespaces}; with {@code classDataSharing}, on an AppCDS archive of the classes the image's
+   * archive holds ({@link #archive}), as the image starts it.
+   */
   static XdsServerProcess start(Path repoRoot, Path javaHome, Path kubeconfig, String heap, List<String> extraJvmArgs,
-      List<String> namespaces) {
+      List<String> namespaces, boolean classDataSharing) {
     Path target = repoRoot.resolve("xds-server/target");
-    Path jar = serverJar(target);
+    String classpath = classpath(target);
     int xdsPort = FreePort.pick();
     int debugPort = FreePort.pick();
     List<String> command = new ArrayList<>(List.of(
         javaHome.resolve("bin/java").toString(),
         // As the chart runs it: the image's -XX:+ExitOnOutOfMemoryError, the chart's heap and G1.
         "-Xmx" + heap, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"));
+    if (classDataSharing) {
+      command.add("-XX:SharedArchiveFile=" + archive(repoRoot, javaHome, classpath));
+    }
     command.addAll(extraJvmArgs);
-    command.addAll(List.of("-cp", jar + ":" + target.resolve("lib") + "/*", "dev.weft.xds.XdsServerApp"));
+    command.addAll(List.of("-cp", classpath, "dev.weft.xds.XdsServerApp"));
     LoggedProcess process = LoggedProcess.start("xds-server-" + heap, command, Map.of(
         "KUBECONFIG", kubeconfig.toString(),
         "WEFT_BIND_ADDRESS", "127.0.0.1",
@@ -67,6 +75,47 @@ final class XdsServerProcess implements AutoCloseable {
         "WEFT_WATCH_NAMESPACES", String.join(",", namespaces),
         "WEFT_SYNC_REPORT", "false"));
     return new XdsServerProcess(process, xdsPort, debugPort);
+  }
+
+  /** The jar and target/lib's jars, listed (an archive is valid for one class path, in one order). */
+  private static String classpath(Path target) {
+    List<String> entries = new ArrayList<>(List.of(serverJar(target).toString()));
+    try (Stream<Path> jars = Files.list(target.resolve("lib"))) {
+      jars.map(Path::toString).filter(name -> name.endsWith(".jar")).sorted().forEach(entries::add);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + target.resolve("lib"), e);
+    }
+    return String.join(":", entries);
+  }
+
+  private static final Map<String, Path> ARCHIVES = new ConcurrentHashMap<>();
+
+  /**
+   * An AppCDS archive of the classes in images/xds-server/classes.lst (what hack/cds-archive.sh puts
+   * in the image) for this Java and class path, dumped once per bench run (~10 s).
+   */
+  private static Path archive(Path repoRoot, Path javaHome, String classpath) {
+    return ARCHIVES.computeIfAbsent(javaHome + "|" + classpath, key -> {
+      Path archive = repoRoot.resolve("e2e/target/bench-cds/xds-server-" + Integer.toHexString(key.hashCode()) + ".jsa");
+      try {
+        Files.createDirectories(archive.getParent());
+        Files.deleteIfExists(archive);
+        Process dump = new ProcessBuilder(javaHome.resolve("bin/java").toString(), "-Xshare:dump", "-Xlog:cds=off",
+            "-XX:SharedClassListFile=" + repoRoot.resolve("images/xds-server/classes.lst"),
+            "-XX:SharedArchiveFile=" + archive, "-cp", classpath)
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!dump.waitFor(2, TimeUnit.MINUTES) || dump.exitValue() != 0 || !Files.isRegularFile(archive)) {
+          dump.destroyForcibly();
+          throw new IllegalStateException("could not dump a class data sharing archive to " + archive);
+        }
+        return archive;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    });
   }
 
   private static Path serverJar(Path target) {
