@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
@@ -59,8 +60,18 @@ class PropagationBench {
 
   static final String NS = "bench";
   static final int ROUNDS = 50;
-  /** Edits before the measured ones ({@code weft.bench.propagation.warmup}), printed apart. */
-  static final int WARMUP_ROUNDS = Integer.getInteger("weft.bench.propagation.warmup", 20);
+  /**
+   * Edits before the measured ones ({@code weft.bench.propagation.warmup}), printed apart. A small
+   * mesh's edit runs each path once, so the JIT (the server's, and the apiserver's and client's
+   * side of the write) takes a few hundred edits to settle: after 20 the p50 was 23–25 ms, after
+   * 200 17–21 ms, after 500 16 ms (docs/benchmarks.md). A server that has run a while is past it.
+   */
+  static final int WARMUP_ROUNDS = Integer.getInteger("weft.bench.propagation.warmup", 500);
+  /**
+   * The pause before each edit ({@code weft.bench.propagation.pauseMs}), longer than the debounce's
+   * quiet period: edits one right after another were a burst, half of them waiting 20 ms more.
+   */
+  static final long PAUSE_MS = Long.getLong("weft.bench.propagation.pauseMs", 50);
   /** The outbound listener's RDS update_success counters, URL-encoded: ^http\.outbound_http\.rds\..*\.update_success$ */
   static final String RDS_UPDATES = URLEncoder.encode("^http\\.outbound_http\\.rds\\..*\\.update_success$",
       StandardCharsets.UTF_8);
@@ -184,7 +195,7 @@ class PropagationBench {
         + " Services added, done by " + (DONE_BY_STATS ? "stats" : "ACK") + ", after " + WARMUP_ROUNDS
         + " edits: " + latency);
     if (WARMUP_ROUNDS > 0) {
-      System.out.println("  the first " + WARMUP_ROUNDS + " edits after the server started (JIT cold): " + cold);
+      System.out.println("  the first " + WARMUP_ROUNDS + " edits after the server started (the JIT warming up): " + cold);
     }
     // Each edit was one route configuration update that Envoy counted as applied.
     System.out.printf("  RDS updates the client sidecar counted as applied: %d for %d edits%n",
@@ -201,7 +212,10 @@ class PropagationBench {
 
   /** One weight edit, until {@code sidecar} applied it: milliseconds in all, and of the write. */
   private static double[] edit(KubernetesClient client, XdsServerApp xds, BuiltRoutes built, EnvoyProcess sidecar,
-      String node, int round) {
+      String node, int round) throws InterruptedException {
+    // An edit as a user makes one: on its own. Back to back, an edit of a small mesh lands within
+    // the debounce's 20 ms quiet period of the one before and waits for it as part of a burst.
+    TimeUnit.MILLISECONDS.sleep(PAUSE_MS);
     // Only when it is the signal: each /stats read costs a sidecar with 1,000 Services tens of ms
     // of CPU, which would count as the update's.
     long before = DONE_BY_STATS ? rdsUpdates(sidecar) : 0;
