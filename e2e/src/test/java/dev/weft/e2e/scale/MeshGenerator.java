@@ -49,7 +49,7 @@ public final class MeshGenerator {
 
   private final KubernetesClient client;
   private final int services;
-  private final int outboundNamespaces;
+  private int outboundNamespaces;
   private final String prefix;
   // Edits alternate from the mesh's current state, which outlives one row of the table: counting
   // here (not per row) makes every edit a change.
@@ -91,16 +91,7 @@ public final class MeshGenerator {
   /** Creates every object, {@value #PARALLEL_WRITES} writes at a time; returns how long it took. */
   public Duration create() throws Exception {
     long start = System.nanoTime();
-    for (int n = 0; n < NAMESPACES; n++) {
-      NamespaceBuilder namespace = new NamespaceBuilder().withNewMetadata().withName(namespace(n)).endMetadata();
-      if (outboundNamespaces >= 0) {
-        int from = n;
-        String reached = String.join(",", IntStream.rangeClosed(1, outboundNamespaces)
-            .mapToObj(k -> namespace((from + k) % NAMESPACES)).toList());
-        namespace.editMetadata().addToAnnotations("weft.dev/outbound-namespaces", reached).endMetadata();
-      }
-      client.namespaces().resource(namespace.build()).serverSideApply();
-    }
+    applyNamespaces();
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_WRITES);
     try {
       List<Future<?>> writes = new ArrayList<>();
@@ -131,6 +122,34 @@ public final class MeshGenerator {
     }
     client.resource(virtualService("5s")).serverSideApply();
     return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  /** How many other namespaces each namespace reaches; negative: no scope, the whole mesh. */
+  int outboundNamespaces() {
+    return outboundNamespaces;
+  }
+
+  /** Scopes every namespace to itself and the next {@code outboundNamespaces} (negative: the whole mesh again). */
+  void scopeTo(int outboundNamespaces) {
+    if (outboundNamespaces >= NAMESPACES) {
+      throw new IllegalArgumentException("a namespace can reach at most the " + (NAMESPACES - 1) + " others");
+    }
+    this.outboundNamespaces = outboundNamespaces;
+    applyNamespaces();
+  }
+
+  /** The namespaces, annotated with their scope (server-side apply drops an annotation no longer given). */
+  private void applyNamespaces() {
+    for (int n = 0; n < NAMESPACES; n++) {
+      NamespaceBuilder namespace = new NamespaceBuilder().withNewMetadata().withName(namespace(n)).endMetadata();
+      if (outboundNamespaces >= 0) {
+        int from = n;
+        String reached = String.join(",", IntStream.rangeClosed(1, outboundNamespaces)
+            .mapToObj(k -> namespace((from + k) % NAMESPACES)).toList());
+        namespace.editMetadata().addToAnnotations("weft.dev/outbound-namespaces", reached).endMetadata();
+      }
+      client.namespaces().resource(namespace.build()).serverSideApply();
+    }
   }
 
   /** Moves the split of Service 0 between 90/10 and 50/50. */

@@ -45,7 +45,9 @@ import org.junit.jupiter.api.Test;
  * (unset: every sidecar gets the whole mesh; N: each namespace is annotated to reach the next N of
  * the 20, so its sidecars get 1 + N namespaces' Services), {@code weft.bench.clientWarmup} (true: one
  * unreported sync of the most proxies first, so the load client's own JIT is not on the measured
- * rows' cores), {@code weft.bench.appCds} (true: the server starts on an AppCDS archive of the
+ * rows' cores), {@code weft.bench.scopedRow} (2: after the rows of 1,000 Services, the 2,000-proxy row
+ * again with each namespace reaching the next 2, unless every row is scoped already; negative: no
+ * such row), {@code weft.bench.appCds} (true: the server starts on an AppCDS archive of the
  * classes the image's archive holds, as the image does; false: without).
  */
 @KubeApiServerTest
@@ -60,6 +62,7 @@ class ScaleBench {
   private final List<Integer> proxiesList = ints("weft.bench.proxies", "100,500,1000,2000");
   private final List<String> modes = strings("weft.bench.modes", "delta");
   private final int outboundNamespaces = Integer.parseInt(System.getProperty("weft.bench.outboundNamespaces", "-1").strip());
+  private final int scopedRow = Integer.parseInt(System.getProperty("weft.bench.scopedRow", "2").strip());
   private final boolean clientWarmup = Boolean.parseBoolean(System.getProperty("weft.bench.clientWarmup", "true").strip());
   private final boolean classDataSharing = Boolean.parseBoolean(System.getProperty("weft.bench.appCds", "true").strip());
   private final Path repoRoot = Path.of(System.getProperty("weft.repo.root", "..")).toAbsolutePath().normalize();
@@ -119,6 +122,16 @@ class ScaleBench {
           }
         }
       }
+      if (scopedRow >= 0 && outboundNamespaces < 0 && services == ScaleTargets.SERVICES
+          && proxiesList.contains(ScaleTargets.PROXIES) && modes.contains("delta")) {
+        // The targets' row again with every namespace scoped (weft.dev/outbound-namespaces), as a
+        // mesh that size would run: each sidecar gets 1 + scopedRow namespaces' Services.
+        mesh.scopeTo(scopedRow);
+        Row row = run(repoRoot, apiServer, mesh, services, ScaleTargets.PROXIES, "delta", heap);
+        report(table, row, results);
+        rows.add(row);
+        mesh.scopeTo(-1);
+      }
     }
     System.out.println("ScaleBench results (" + Instant.now() + ", " + Runtime.getRuntime().availableProcessors()
         + " cores):\n" + String.join("\n", table));
@@ -156,8 +169,8 @@ class ScaleBench {
   /** One row; with {@code syncOnly}, it ends once every proxy synced (the load client's warm-up). */
   private Row run(Path repoRoot, KubeApiServer apiServer, MeshGenerator mesh, int services, int proxies, String mode,
       String heapLimit, boolean syncOnly) throws Exception {
-    String scope = outboundNamespaces < 0 ? ""
-        : ", scoped to " + (1 + outboundNamespaces) + " of " + MeshGenerator.NAMESPACES + " ns";
+    String scope = mesh.outboundNamespaces() < 0 ? ""
+        : ", scoped to " + (1 + mesh.outboundNamespaces()) + " of " + MeshGenerator.NAMESPACES + " ns";
     Row row = new Row(services, proxies, (connectWhenReady ? mode + ", joining" : mode) + scope, heapLimit);
     long deadline = System.nanoTime() + rowTimeout.toNanos();
     System.out.printf("ScaleBench: %d Services, %d %s proxies, server -Xmx%s ...%n", services, proxies, mode, heapLimit);

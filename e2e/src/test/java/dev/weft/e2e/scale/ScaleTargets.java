@@ -39,22 +39,24 @@ final class ScaleTargets {
 
   private ScaleTargets() {}
 
-  /** The targets against the first row of the target's size, or a line saying no row has it. */
+  /** The targets against each completed delta row of the target's size, or a line saying no row has it. */
   static String report(List<ScaleBench.Row> rows) {
-    Optional<ScaleBench.Row> row = rows.stream()
+    List<ScaleBench.Row> sized = rows.stream()
         .filter(r -> r.services == SERVICES && r.proxies == PROXIES && r.mode.startsWith("delta")
             && !r.mode.contains("joining") && !r.died())
-        .findFirst();
-    if (row.isEmpty()) {
+        .toList();
+    if (sized.isEmpty()) {
       return String.format("ScaleBench targets: no completed delta row at %,d Services × %,d proxies in this run"
           + " (-Dweft.bench.services=%d -Dweft.bench.proxies=%d)", SERVICES, PROXIES, SERVICES, PROXIES);
     }
     List<String> lines = new ArrayList<>();
-    lines.add(String.format("ScaleBench targets (issue 10) at %,d Services × %,d proxies (%s), heap %s:",
-        SERVICES, PROXIES, row.get().mode, row.get().heap));
-    lines.add("| target | bound | measured | |");
-    lines.add("| --- | --- | --- | --- |");
-    TARGETS.forEach(target -> lines.add(target.line(row.get())));
+    for (ScaleBench.Row row : sized) {
+      lines.add(String.format("ScaleBench targets (issue 10) at %,d Services × %,d proxies (%s), heap %s:",
+          SERVICES, PROXIES, row.mode, row.heap));
+      lines.add("| target | bound | measured | |");
+      lines.add("| --- | --- | --- | --- |");
+      TARGETS.forEach(target -> lines.add(target.line(row)));
+    }
     return String.join("\n", lines);
   }
 
