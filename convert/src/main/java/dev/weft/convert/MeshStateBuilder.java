@@ -2,6 +2,7 @@ package dev.weft.convert;
 
 import dev.weft.api.v1alpha1.TrafficSplit;
 import dev.weft.api.v1alpha1.VirtualService;
+import dev.weft.api.v1alpha1.WeftApi;
 import dev.weft.mesh.HttpRouting;
 import dev.weft.mesh.MeshService;
 import dev.weft.mesh.MeshState;
@@ -48,8 +49,8 @@ public final class MeshStateBuilder {
    * mesh, as when it is absent.
    */
   public static final String OUTBOUND_NAMESPACES_ANNOTATION = "weft.dev/outbound-namespaces";
-  private static final Pattern NAMESPACE_NAME =
-      Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern NAMESPACE_NAME = Pattern.compile(WeftApi.DNS_LABEL_PATTERN);
+  private static final int NAMESPACE_NAME_MAX = 63;
 
   /**
    * A Service's conversion and the very objects it was converted from; valid again while the
@@ -200,7 +201,7 @@ public final class MeshStateBuilder {
       if (name.isEmpty()) {
         continue;
       }
-      if (!NAMESPACE_NAME.matcher(name).matches()) {
+      if (name.length() > NAMESPACE_NAME_MAX || !NAMESPACE_NAME.matcher(name).matches()) {
         problems.accept("Namespace " + namespace.getMetadata().getName() + ": annotation "
             + OUTBOUND_NAMESPACES_ANNOTATION + " names \"" + name + "\", which is not a namespace name; its sidecars "
             + "route to the whole mesh until the annotation is a comma-separated list of namespace names (or *)");

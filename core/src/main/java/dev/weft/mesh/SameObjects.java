@@ -3,7 +3,7 @@ package dev.weft.mesh;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Set;
 
 /**
@@ -15,13 +15,14 @@ public final class SameObjects {
 
   private SameObjects() {}
 
-  /** Whether both lists hold the very same objects in the same order. */
-  public static boolean inOrder(List<?> before, List<?> now) {
+  /** Whether both hold the very same objects in the same iteration order (lists, a sorted map's values). */
+  public static boolean inOrder(Collection<?> before, Collection<?> now) {
     if (before.size() != now.size()) {
       return false;
     }
-    for (int i = 0; i < now.size(); i++) {
-      if (before.get(i) != now.get(i)) {
+    Iterator<?> was = before.iterator();
+    for (Object object : now) {
+      if (was.next() != object) {
         return false;
       }
     }

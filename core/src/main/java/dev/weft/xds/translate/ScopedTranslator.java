@@ -149,7 +149,7 @@ public final class ScopedTranslator implements Translator {
     state.aliases().stream().filter(a -> scope.contains(a.namespace())).forEach(aliases::add);
     Set<String> permissive = new TreeSet<>();
     state.permissiveNamespaces().stream().filter(scope::contains).forEach(permissive::add);
-    if (previous != null && SameObjects.inOrder(List.copyOf(previous.services().values()), List.copyOf(services.values()))
+    if (previous != null && SameObjects.inOrder(previous.services().values(), services.values())
         && SameObjects.inOrder(previous.splits(), splits) && SameObjects.inOrder(previous.routings(), routings)
         && previous.aliases().equals(aliases) && previous.permissiveNamespaces().equals(permissive)) {
       return previous;

@@ -68,10 +68,7 @@ public final class MeshGenerator {
    * Services of 1 + that many namespaces; negative: no annotation, the whole mesh.
    */
   public MeshGenerator(KubernetesClient client, int services, int outboundNamespaces) {
-    if (outboundNamespaces >= NAMESPACES) {
-      throw new IllegalArgumentException("a namespace can reach at most the " + (NAMESPACES - 1) + " others");
-    }
-    this.outboundNamespaces = outboundNamespaces;
+    this.outboundNamespaces = checkedScope(outboundNamespaces);
     if (services % (NAMESPACES * SPLIT_EVERY) != 0) {
       throw new IllegalArgumentException("services must be a multiple of " + NAMESPACES * SPLIT_EVERY + ": " + services);
     }
@@ -131,11 +128,15 @@ public final class MeshGenerator {
 
   /** Scopes every namespace to itself and the next {@code outboundNamespaces} (negative: the whole mesh again). */
   void scopeTo(int outboundNamespaces) {
+    this.outboundNamespaces = checkedScope(outboundNamespaces);
+    applyNamespaces();
+  }
+
+  private static int checkedScope(int outboundNamespaces) {
     if (outboundNamespaces >= NAMESPACES) {
       throw new IllegalArgumentException("a namespace can reach at most the " + (NAMESPACES - 1) + " others");
     }
-    this.outboundNamespaces = outboundNamespaces;
-    applyNamespaces();
+    return outboundNamespaces;
   }
 
   /** The namespaces, annotated with their scope (server-side apply drops an annotation no longer given). */

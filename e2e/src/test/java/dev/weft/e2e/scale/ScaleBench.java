@@ -138,6 +138,13 @@ class ScaleBench {
     System.out.println(ScaleTargets.report(rows));
   }
 
+  /** When 10%, half and 90% of the sorted times had come, in seconds after {@code startNanos}. */
+  private static String spread(long[] sortedNanos, long startNanos) {
+    return String.format("10%% by %.1f s, half by %.1f s, 90%% by %.1f s",
+        (sortedNanos[sortedNanos.length / 10] - startNanos) / 1e9, (sortedNanos[sortedNanos.length / 2] - startNanos) / 1e9,
+        (sortedNanos[sortedNanos.length * 9 / 10] - startNanos) / 1e9);
+  }
+
   private static boolean watchEverything(String value) {
     return switch (value.strip()) {
       case "namespaces" -> false;
@@ -209,16 +216,10 @@ class ScaleBench {
               + " published after %.1f s); CPU s: server %.1f, bench JVM %.1f%n",
           proxies, row.syncSeconds, readyAfter.getNow(Double.NaN), server.cpuSeconds(),
           clientCpuSeconds() - clientCpuAtConnect);
-      long[] syncedAt = fleet.syncedNanos();
-      System.out.printf("ScaleBench:   proxies synced after the server started: 10%% by %.1f s, half by %.1f s, 90%% by %.1f s%n",
-          (syncedAt[syncedAt.length / 10] - server.startedNanos()) / 1e9,
-          (syncedAt[syncedAt.length / 2] - server.startedNanos()) / 1e9,
-          (syncedAt[syncedAt.length * 9 / 10] - server.startedNanos()) / 1e9);
+      System.out.println("ScaleBench:   proxies synced after the server started: "
+          + spread(fleet.syncedNanos(), server.startedNanos()));
       for (Kind kind : Kind.values()) {
-        long[] acks = fleet.lastAcksNanos(kind);
-        System.out.printf("ScaleBench:     %s ACKed: 10%% by %.1f s, half by %.1f s, 90%% by %.1f s%n", kind,
-            (acks[acks.length / 10] - server.startedNanos()) / 1e9, (acks[acks.length / 2] - server.startedNanos()) / 1e9,
-            (acks[acks.length * 9 / 10] - server.startedNanos()) / 1e9);
+        System.out.println("ScaleBench:     " + kind + " ACKed: " + spread(fleet.lastAcksNanos(kind), server.startedNanos()));
       }
       // Split in two: until the first response (start, informers' list, first translation), then sending.
       ProxyFleet.Totals synced = fleet.totals();

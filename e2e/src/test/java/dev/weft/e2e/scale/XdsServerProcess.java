@@ -25,8 +25,8 @@ import java.util.stream.Stream;
 
 /**
  * The xds-server as it ships: its own JVM started from the built jar and target/lib (as the image
- * runs it, with -XX:+ExitOnOutOfMemoryError and an AppCDS archive of the same classes), watching the given namespaces of a real apiserver;
- * plus what the benchmark reads from outside: live heap, RSS and CPU time.
+ * runs it, with -XX:+ExitOnOutOfMemoryError and an AppCDS archive of the same classes), watching
+ * the given namespaces of a real apiserver; plus what the benchmark reads from outside: live heap, RSS and CPU time.
  */
 final class XdsServerProcess implements AutoCloseable {
 
